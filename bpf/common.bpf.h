@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What every program of ebpf-tracers shares on the kernel side: the filter globals
+ * user space writes into .rodata before load, and trace_allowed(), which applies them.
+ *
+ * Because the filters are `const volatile` and frozen at load, the verifier sees them as
+ * constants: a filter that is not set costs nothing, a set one costs a compare.
+ */
+#ifndef __COMMON_BPF_H
+#define __COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "common.h"
+
+/* -p: process (thread group) id; 0 = any */
+const volatile pid_t targ_tgid = 0;
+/* -t: thread id; 0 = any */
+const volatile pid_t targ_pid = 0;
+/* -u: user id; INVALID_UID = any (0 is root, a real filter) */
+const volatile uid_t targ_uid = INVALID_UID;
+/* -c: exact process name, NUL padded; only compared when filter_comm is set */
+const volatile char targ_comm[TASK_COMM_LEN] = {};
+const volatile bool filter_comm = false;
+
+static __always_inline bool comm_allowed(void)
+{
+	char comm[TASK_COMM_LEN];
+	int i;
+
+	if (!filter_comm)
+		return true;
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < TASK_COMM_LEN; i++) {
+		if (comm[i] != targ_comm[i])
+			return false;
+		if (comm[i] == '\0')
+			break;
+	}
+	return true;
+}
+
+/* True when the current task passes every filter the user set. */
+static __always_inline bool trace_allowed(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (targ_tgid && targ_tgid != (pid_t)(pid_tgid >> 32))
+		return false;
+	if (targ_pid && targ_pid != (pid_t)pid_tgid)
+		return false;
+	if (targ_uid != INVALID_UID && targ_uid != (uid_t)bpf_get_current_uid_gid())
+		return false;
+	return comm_allowed();
+}
+
+#endif /* __COMMON_BPF_H */

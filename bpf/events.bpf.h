@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Event output for the tools that stream events: a BPF ring buffer by default, or a perf
+ * event array with --perf-buffer, chosen by user space before load (use_perf_buffer is
+ * rodata, so the verifier drops the branch not taken).
+ *
+ * Both maps always exist; user space shrinks the unused one to its minimum, so choosing
+ * costs no memory. Apart from aggregating tools, which include only common.bpf.h, every
+ * program submits through submit_event() and never touches the maps directly.
+ */
+#ifndef __EVENTS_BPF_H
+#define __EVENTS_BPF_H
+
+#include "common.bpf.h"
+
+const volatile bool use_perf_buffer = false;
+
+/* Sized by user space before load (--ringbuf-pages); this is only the default. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events_rb SEC(".maps");
+
+/* One perf ring per CPU: libbpf sets max_entries to the number of CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events_pb SEC(".maps");
+
+/*
+ * Events the kernel could not hand to user space (buffer full), per CPU so that the
+ * counting itself never contends. Counted here for both buffer kinds: it is exact and
+ * readable at exit, unlike perf's PERF_RECORD_LOST, which only arrives with a later
+ * successful record.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dropped_events SEC(".maps");
+
+static __always_inline void submit_event(void *ctx, void *data, __u64 size)
+{
+	__u32 zero = 0;
+	__u64 *dropped;
+	long err;
+
+	if (use_perf_buffer)
+		err = bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, data, size);
+	else
+		err = bpf_ringbuf_output(&events_rb, data, size, 0);
+	if (!err)
+		return;
+	dropped = bpf_map_lookup_elem(&dropped_events, &zero);
+	if (dropped)
+		*dropped += 1;
+}
+
+#endif /* __EVENTS_BPF_H */

@@ -1,0 +1,216 @@
+//! opensnoop: trace open(2), openat(2) and openat2(2), one line per call.
+//! A port of bcc libbpf-tools opensnoop; the kernel side is bpf/opensnoop.bpf.c.
+
+use std::mem::offset_of;
+use std::mem::MaybeUninit;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use anyhow::Result;
+use clap::Parser;
+use libbpf_rs::skel::OpenSkel;
+use libbpf_rs::skel::Skel;
+use libbpf_rs::skel::SkelBuilder;
+
+use ebpf_tracers::cli::EventArgs;
+use ebpf_tracers::cli::FilterArgs;
+use ebpf_tracers::cli::OutputArgs;
+use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::events::decode_prefix;
+use ebpf_tracers::events::size_event_maps;
+use ebpf_tracers::events::EventSource;
+use ebpf_tracers::events::EventStream;
+use ebpf_tracers::output::c_bytes;
+use ebpf_tracers::output::escape;
+use ebpf_tracers::output::local_time_hms;
+use ebpf_tracers::output::JsonLine;
+use ebpf_tracers::output::Output;
+use ebpf_tracers::preflight;
+use ebpf_tracers::run;
+use ebpf_tracers::run::StopConditions;
+use ebpf_tracers::skel::opensnoop::types::event;
+use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
+use ebpf_tracers::tool;
+use ebpf_tracers::write_filter_rodata;
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    opensnoop             # trace all open() syscalls
+    opensnoop -T          # include timestamps
+    opensnoop -U          # include UID
+    opensnoop -x          # only show failed opens
+    opensnoop -p 181      # only trace PID 181
+    opensnoop -t 123      # only trace TID 123
+    opensnoop -u 1000     # only trace UID 1000
+    opensnoop -d 10       # trace for 10 seconds only
+    opensnoop -c cat      # only trace processes named exactly cat (in the kernel)
+    opensnoop -n main     # only print processes whose name contains \"main\"
+    opensnoop -e          # show extended fields (flags and mode)
+    opensnoop --json      # one JSON object per line";
+
+/// Trace open family syscalls: who opened what, and the result.
+#[derive(Debug, Parser)]
+#[command(name = "opensnoop", version, after_help = EXAMPLES)]
+struct Args {
+    #[command(flatten)]
+    filters: FilterArgs,
+    /// Show only failed opens
+    #[arg(short = 'x', long = "failed")]
+    failed: bool,
+    /// Print UID
+    #[arg(short = 'U', long = "print-uid")]
+    print_uid: bool,
+    /// Extended fields of output (open flags, mode)
+    #[arg(short = 'e', long = "extended-fields")]
+    extended: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    events: EventArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+fn main() -> ExitCode {
+    match ebpf_tracers::cli::parse::<Args>() {
+        Ok(args) => run::main_with("opensnoop", || trace(&args)),
+        Err(code) => code,
+    }
+}
+
+fn trace(args: &Args) -> Result<()> {
+    run::init_libbpf_log(args.run.verbose);
+    let tracefs = preflight::prepare_tracing()?;
+    let source = EventSource::from_args(&args.events);
+
+    let mut object = MaybeUninit::uninit();
+    let mut open_skel = OpensnoopSkelBuilder::default()
+        .open(&mut object)
+        .context("failed to open the BPF object")?;
+    let rodata = open_skel
+        .maps
+        .rodata_data
+        .as_deref_mut()
+        .context("BPF object has no rodata")?;
+    write_filter_rodata!(rodata, &args.filters);
+    rodata.targ_failed = args.failed;
+    rodata.use_perf_buffer = source.is_perf_buffer();
+    size_event_maps(open_skel.open_object_mut(), source)?;
+    preflight::skip_missing_tracepoints(open_skel.open_object_mut(), &tracefs);
+    let skel = open_skel.load().context("failed to load BPF programs")?;
+    let _links = tool::attach_all(skel.object())?;
+
+    let output = Output::new();
+    let stream = EventStream::new(skel.object(), source, |data| {
+        print_event(args, &output, data)
+    })?;
+    if !args.output.json {
+        output.line(&header(args))?;
+        output.flush()?;
+    }
+    tool::announce_ready("file opens");
+    let stop = StopConditions::start(args.run.duration);
+    tool::stream_until_stopped("opensnoop", &stream, &output, &stop)
+}
+
+fn header(args: &Args) -> String {
+    let mut line = String::new();
+    if args.output.timestamp {
+        line.push_str(&format!("{:<8} ", "TIME"));
+    }
+    if args.print_uid {
+        line.push_str(&format!("{:<7} ", "UID"));
+    }
+    line.push_str(&format!(
+        "{:<7} {:<16} {:>3} {:>3} ",
+        "PID", "COMM", "FD", "ERR"
+    ));
+    if args.extended {
+        line.push_str(&format!("{:<8} {:<5} ", "FLAGS", "MODE"));
+    }
+    line.push_str("PATH");
+    line
+}
+
+/// The FD/ERR convention of bcc: a successful open shows its fd and ERR 0, a failed one
+/// FD -1 and the errno.
+fn fd_and_err(ret: i32) -> (i32, i32) {
+    if ret >= 0 {
+        (ret, 0)
+    } else {
+        (-1, ret.saturating_neg())
+    }
+}
+
+fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()> {
+    let Some(event) = decode_prefix::<event>(data, offset_of!(event, fname)) else {
+        return Ok(());
+    };
+    let comm = c_bytes(&event.comm);
+    if !args.filters.name_matches(comm) {
+        return Ok(());
+    }
+    let comm = escape(comm);
+    let path = escape(c_bytes(&event.fname));
+    let (fd, err) = fd_and_err(event.ret);
+
+    if args.output.json {
+        let mut json = JsonLine::new();
+        if args.output.timestamp {
+            json = json.str("time", &local_time_hms());
+        }
+        let line = json
+            .uint("uid", event.uid.into())
+            .uint("pid", event.tgid.into())
+            .uint("tid", event.pid.into())
+            .str("comm", &comm)
+            .int("fd", fd)
+            .int("err", err)
+            .int("flags", event.flags)
+            .uint("mode", event.mode.into())
+            .str("path", &path)
+            .finish();
+        return output.line(&line);
+    }
+
+    let mut line = String::with_capacity(64 + path.len());
+    if args.output.timestamp {
+        line.push_str(&format!("{:<8} ", local_time_hms()));
+    }
+    if args.print_uid {
+        line.push_str(&format!("{:<7} ", event.uid));
+    }
+    line.push_str(&format!(
+        "{:<7} {:<16} {:>3} {:>3} ",
+        event.tgid, comm, fd, err
+    ));
+    if args.extended {
+        line.push_str(&format!("{:08o} {:04o}  ", event.flags, event.mode));
+    }
+    line.push_str(&path);
+    output.line(&line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fd_and_err_follow_bcc() {
+        assert_eq!(fd_and_err(3), (3, 0));
+        assert_eq!(fd_and_err(0), (0, 0));
+        assert_eq!(fd_and_err(-2), (-1, 2));
+        assert_eq!(fd_and_err(i32::MIN), (-1, i32::MAX));
+    }
+
+    #[test]
+    fn header_has_the_bcc_columns() {
+        let args = Args::parse_from(["opensnoop", "-T", "-U", "-e"]);
+        let header = header(&args);
+        let columns: Vec<&str> = header.split_whitespace().collect();
+        assert_eq!(
+            columns,
+            ["TIME", "UID", "PID", "COMM", "FD", "ERR", "FLAGS", "MODE", "PATH"]
+        );
+    }
+}

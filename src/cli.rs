@@ -1,0 +1,274 @@
+//! Command-line pieces every tool reuses, so that `-p`, `-d`, `--json` and friends mean
+//! the same thing everywhere (bcc libbpf-tools compatible where bcc has the flag).
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::error::ErrorKind;
+use clap::Args;
+use clap::Parser;
+
+/// The kernel keeps 15 bytes of a process name plus a NUL (TASK_COMM_LEN = 16).
+pub const COMM_MAX_BYTES: usize = 15;
+
+/// Who to trace. Everything but --name is applied in the kernel, through rodata.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// Trace only this process (thread group id)
+    #[arg(short = 'p', long = "pid", value_name = "PID", value_parser = parse_pid,
+          allow_negative_numbers = true)]
+    pub pid: Option<u32>,
+    /// Trace only this thread
+    #[arg(short = 't', long = "tid", value_name = "TID", value_parser = parse_pid,
+          allow_negative_numbers = true)]
+    pub tid: Option<u32>,
+    /// Trace only this user id
+    #[arg(short = 'u', long = "uid", value_name = "UID", value_parser = parse_uid,
+          allow_negative_numbers = true)]
+    pub uid: Option<u32>,
+    /// Trace only processes named exactly NAME (at most 15 bytes, matched in the kernel)
+    #[arg(short = 'c', long = "comm", value_name = "NAME", value_parser = parse_comm)]
+    pub comm: Option<String>,
+    /// Show only processes whose name contains SUBSTR (matched in user space, like bcc)
+    #[arg(short = 'n', long = "name", value_name = "SUBSTR")]
+    pub name: Option<String>,
+}
+
+impl FilterArgs {
+    /// `targ_comm` for rodata: the name NUL-padded to TASK_COMM_LEN.
+    pub fn comm_c(&self) -> [i8; COMM_MAX_BYTES + 1] {
+        let mut out = [0i8; COMM_MAX_BYTES + 1];
+        if let Some(comm) = &self.comm {
+            for (slot, byte) in out.iter_mut().zip(comm.bytes().take(COMM_MAX_BYTES)) {
+                *slot = byte as i8;
+            }
+        }
+        out
+    }
+
+    /// The user-space half of the filters: bcc's -n substring match on the comm.
+    pub fn name_matches(&self, comm: &[u8]) -> bool {
+        match &self.name {
+            None => true,
+            Some(name) => comm
+                .windows(name.len().max(1))
+                .any(|window| window == name.as_bytes()),
+        }
+    }
+}
+
+/// Writes the filters of bpf/common.bpf.h into a skeleton's rodata before load.
+/// A macro because each skeleton has its own generated `types::rodata`.
+#[macro_export]
+macro_rules! write_filter_rodata {
+    ($rodata:expr, $filters:expr) => {{
+        let rodata = &mut *$rodata;
+        let filters: &$crate::cli::FilterArgs = $filters;
+        rodata.targ_tgid = filters.pid.unwrap_or(0) as i32;
+        rodata.targ_pid = filters.tid.unwrap_or(0) as i32;
+        rodata.targ_uid = filters.uid.unwrap_or(u32::MAX);
+        rodata.targ_comm = filters.comm_c();
+        rodata.filter_comm = filters.comm.is_some();
+    }};
+}
+
+/// When to stop, and how much to say.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunArgs {
+    /// Stop after SECS seconds (decimals allowed)
+    #[arg(short = 'd', long = "duration", value_name = "SECS", value_parser = parse_seconds,
+          allow_negative_numbers = true)]
+    pub duration: Option<Duration>,
+    /// Print libbpf's log (verifier output, attach details) to stderr
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+}
+
+/// How to print.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OutputArgs {
+    /// Include a time column (HH:MM:SS, local time)
+    #[arg(short = 'T', long = "timestamp")]
+    pub timestamp: bool,
+    /// Print one JSON object per line (same fields as the table), no header
+    #[arg(long = "json")]
+    pub json: bool,
+}
+
+/// How events travel from the kernel (streaming tools only).
+#[derive(Debug, Clone, Default, Args)]
+pub struct EventArgs {
+    /// Use a perf event array instead of the BPF ring buffer (kernels before 5.8)
+    #[arg(long = "perf-buffer")]
+    pub perf_buffer: bool,
+}
+
+/// Print interval for aggregating tools.
+#[derive(Debug, Clone, Args)]
+pub struct IntervalArgs {
+    /// Print counts every SECS seconds (decimals allowed)
+    #[arg(short = 'i', long = "interval", value_name = "SECS", default_value = "1",
+          value_parser = parse_seconds,
+          allow_negative_numbers = true)]
+    pub interval: Duration,
+}
+
+/// Parses the command line; a usage error is one line on stderr and exit status 2
+/// (clap's own errors span several lines).
+pub fn parse<T: Parser>() -> Result<T, ExitCode> {
+    parse_from(std::env::args_os())
+}
+
+pub fn parse_from<T: Parser, I: IntoIterator<Item = OsString>>(args: I) -> Result<T, ExitCode> {
+    match T::try_parse_from(args) {
+        Ok(parsed) => Ok(parsed),
+        Err(err) => match err.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = err.print();
+                Err(ExitCode::SUCCESS)
+            }
+            _ => {
+                eprintln!("{}", one_line_usage_error(&err.render().to_string()));
+                Err(ExitCode::from(2))
+            }
+        },
+    }
+}
+
+fn one_line_usage_error(rendered: &str) -> String {
+    let first = rendered
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("error: invalid arguments");
+    format!("{} (see --help)", first.trim_end())
+}
+
+pub fn parse_pid(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(pid) if pid > 0 && pid <= i32::MAX as i64 => Ok(pid as u32),
+        Ok(pid) => Err(format!("{pid} is not a valid process id (must be > 0)")),
+        Err(_) => Err(format!("'{text}' is not a process id (a positive number)")),
+    }
+}
+
+pub fn parse_uid(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        // u32::MAX is the kernel's "no uid" (-1) and our "any": not a user to filter on.
+        Ok(uid) if (0..u32::MAX as i64).contains(&uid) => Ok(uid as u32),
+        _ => Err(format!("'{text}' is not a user id (0 to 4294967294)")),
+    }
+}
+
+pub fn parse_comm(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("the process name is empty".into());
+    }
+    if text.len() > COMM_MAX_BYTES {
+        let keep: String = truncate_to_bytes(text, COMM_MAX_BYTES);
+        return Err(format!(
+            "'{text}' is {} bytes but the kernel keeps only the first {COMM_MAX_BYTES} of a \
+             process name; use '{keep}', or --name for a substring match",
+            text.len()
+        ));
+    }
+    Ok(text.to_string())
+}
+
+fn truncate_to_bytes(text: &str, max: usize) -> String {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(format!("{text} seconds: must be greater than 0"));
+    }
+    if secs > 1e9 {
+        return Err(format!("{text} seconds is too long"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pids_must_be_positive_numbers() {
+        assert_eq!(parse_pid("42"), Ok(42));
+        assert!(parse_pid("0").unwrap_err().contains("must be > 0"));
+        assert!(parse_pid("-5").unwrap_err().contains("must be > 0"));
+        assert!(parse_pid("abc").unwrap_err().contains("not a process id"));
+        assert!(parse_pid("99999999999").is_err());
+    }
+
+    #[test]
+    fn uid_minus_one_is_refused() {
+        assert_eq!(parse_uid("0"), Ok(0));
+        assert!(parse_uid("-1").is_err());
+        assert!(parse_uid("4294967295").is_err());
+    }
+
+    #[test]
+    fn comm_longer_than_15_bytes_is_refused_with_the_kept_prefix() {
+        assert_eq!(parse_comm("bash").unwrap(), "bash");
+        assert_eq!(parse_comm("fifteen_bytes__").unwrap().len(), 15);
+        let err = parse_comm("sixteen_bytes___").unwrap_err();
+        assert!(err.contains("16 bytes"), "{err}");
+        assert!(err.contains("'sixteen_bytes__'"), "{err}");
+        // A multi-byte character straddling byte 15 is not split.
+        let err = parse_comm("aaaaaaaaaaaaaa\u{e9}b").unwrap_err();
+        assert!(err.contains("'aaaaaaaaaaaaaa'"), "{err}");
+    }
+
+    #[test]
+    fn seconds_must_be_positive() {
+        assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("nan").is_err());
+        assert!(parse_seconds("soon").is_err());
+    }
+
+    #[test]
+    fn comm_is_nul_padded_for_rodata() {
+        let filters = FilterArgs {
+            comm: Some("cat".into()),
+            ..Default::default()
+        };
+        let comm = filters.comm_c();
+        assert_eq!(&comm[..4], &[b'c' as i8, b'a' as i8, b't' as i8, 0]);
+    }
+
+    #[test]
+    fn name_is_a_substring_match() {
+        let filters = FilterArgs {
+            name: Some("snoop".into()),
+            ..Default::default()
+        };
+        assert!(filters.name_matches(b"opensnoop"));
+        assert!(!filters.name_matches(b"bash"));
+        assert!(FilterArgs::default().name_matches(b"anything"));
+    }
+
+    #[test]
+    fn usage_errors_fit_on_one_line() {
+        let line = one_line_usage_error(
+            "error: invalid value 'x' for '--pid <PID>': bad\n\nFor more information, try '--help'.\n",
+        );
+        assert_eq!(
+            line,
+            "error: invalid value 'x' for '--pid <PID>': bad (see --help)"
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! Streaming events from the kernel: the BPF ring buffer by default, a perf event array
+//! with --perf-buffer, behind one consumer. Pairs with bpf/events.bpf.h, whose maps
+//! (`events_rb`, `events_pb`, `dropped_events`) every streaming tool has.
+
+use std::cell::Cell;
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use anyhow::Context;
+use anyhow::Result;
+use libbpf_rs::Map;
+use libbpf_rs::MapCore;
+use libbpf_rs::Object;
+use libbpf_rs::OpenObject;
+use libbpf_rs::PerfBuffer;
+use libbpf_rs::PerfBufferBuilder;
+use libbpf_rs::RingBuffer;
+use libbpf_rs::RingBufferBuilder;
+
+use crate::cli::EventArgs;
+use crate::maps;
+
+const RINGBUF_MAP: &str = "events_rb";
+const PERFBUF_MAP: &str = "events_pb";
+const DROPPED_MAP: &str = "dropped_events";
+
+/// Ring buffer size: 16 MiB holds ~50,000 opensnoop events, enough to ride out a burst
+/// while user space is descheduled; the memory is only touched as it is used.
+pub const RINGBUF_BYTES: u32 = 16 << 20;
+/// Perf buffer pages per CPU (must be a power of two): 1 MiB per CPU.
+pub const PERF_PAGES_PER_CPU: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSource {
+    RingBuffer,
+    PerfBuffer,
+}
+
+impl EventSource {
+    pub fn from_args(args: &EventArgs) -> Self {
+        if args.perf_buffer {
+            Self::PerfBuffer
+        } else {
+            Self::RingBuffer
+        }
+    }
+
+    /// For the `use_perf_buffer` rodata switch of events.bpf.h.
+    pub fn is_perf_buffer(self) -> bool {
+        self == Self::PerfBuffer
+    }
+}
+
+/// Before load: sizes the buffer that will be used and shrinks the other to its
+/// minimum (the programs reference both, so both must exist).
+pub fn size_event_maps(object: &mut OpenObject, source: EventSource) -> Result<()> {
+    let page_size = page_size();
+    for mut map in object.maps_mut() {
+        let name = map.name().to_string_lossy().into_owned();
+        let entries = match (name.as_str(), source) {
+            (RINGBUF_MAP, EventSource::RingBuffer) => RINGBUF_BYTES,
+            (RINGBUF_MAP, EventSource::PerfBuffer) => page_size,
+            (PERFBUF_MAP, EventSource::RingBuffer) => 1,
+            _ => continue,
+        };
+        map.set_max_entries(entries)
+            .with_context(|| format!("cannot size map {name}"))?;
+    }
+    Ok(())
+}
+
+fn page_size() -> u32 {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u32::try_from(size).unwrap_or(4096).max(4096)
+}
+
+enum Buffer<'a> {
+    Ring(RingBuffer<'a>),
+    Perf(PerfBuffer<'a>),
+}
+
+/// Delivers every event record to a handler. A handler error (stdout closed, say)
+/// stops delivery and comes back from `poll`.
+pub struct EventStream<'a> {
+    buffer: Buffer<'a>,
+    dropped: Map<'a>,
+    failure: Rc<RefCell<Option<io::Error>>>,
+    perf_lost: Rc<Cell<u64>>,
+}
+
+impl<'a> EventStream<'a> {
+    pub fn new<F>(object: &'a Object, source: EventSource, handler: F) -> Result<Self>
+    where
+        F: FnMut(&[u8]) -> io::Result<()> + 'a,
+    {
+        let failure: Rc<RefCell<Option<io::Error>>> = Rc::default();
+        let perf_lost: Rc<Cell<u64>> = Rc::default();
+        let handler = Rc::new(RefCell::new(handler));
+        let deliver = {
+            let failure = Rc::clone(&failure);
+            move |data: &[u8]| -> bool {
+                if failure.borrow().is_some() {
+                    return false;
+                }
+                match (handler.borrow_mut())(data) {
+                    Ok(()) => true,
+                    Err(err) => {
+                        *failure.borrow_mut() = Some(err);
+                        false
+                    }
+                }
+            }
+        };
+        let buffer = match source {
+            EventSource::RingBuffer => {
+                let map = find_map(object, RINGBUF_MAP)?;
+                let mut builder = RingBufferBuilder::new();
+                builder
+                    .add(&map, move |data| if deliver(data) { 0 } else { -1 })
+                    .context("cannot set up the ring buffer")?;
+                Buffer::Ring(builder.build().context("cannot set up the ring buffer")?)
+            }
+            EventSource::PerfBuffer => {
+                let map = find_map(object, PERFBUF_MAP)?;
+                let lost = Rc::clone(&perf_lost);
+                let buffer = PerfBufferBuilder::new(&map)
+                    .pages(PERF_PAGES_PER_CPU)
+                    .sample_cb(move |_cpu, data| {
+                        deliver(data);
+                    })
+                    .lost_cb(move |_cpu, count| lost.set(lost.get() + count))
+                    .build()
+                    .context("cannot set up the perf buffer")?;
+                Buffer::Perf(buffer)
+            }
+        };
+        Ok(Self {
+            buffer,
+            dropped: find_map(object, DROPPED_MAP)?,
+            failure,
+            perf_lost,
+        })
+    }
+
+    /// Waits up to `timeout` for events and delivers all that are ready.
+    pub fn poll(&self, timeout: Duration) -> Result<()> {
+        let result = match &self.buffer {
+            Buffer::Ring(ring) => ring.poll(timeout),
+            Buffer::Perf(perf) => perf.poll(timeout),
+        };
+        self.check(result)
+    }
+
+    /// Delivers whatever is already in the buffer without waiting (the final drain).
+    pub fn drain(&self) -> Result<()> {
+        let result = match &self.buffer {
+            Buffer::Ring(ring) => ring.consume(),
+            Buffer::Perf(perf) => perf.consume(),
+        };
+        self.check(result)
+    }
+
+    fn check(&self, result: libbpf_rs::Result<()>) -> Result<()> {
+        if let Some(err) = self.failure.borrow_mut().take() {
+            return Err(anyhow::Error::new(err));
+        }
+        match result {
+            Ok(()) => Ok(()),
+            // A signal (Ctrl-C) interrupted epoll_wait: not an error, the loop will stop.
+            Err(err) if err.kind() == libbpf_rs::ErrorKind::Interrupted => Ok(()),
+            Err(err) => Err(anyhow!(err).context("reading events failed")),
+        }
+    }
+
+    /// Events the kernel could not deliver because the buffer was full.
+    pub fn lost(&self) -> Result<u64> {
+        let dropped = maps::percpu_sum_u64s(&self.dropped, &0u32.to_ne_bytes())?
+            .first()
+            .copied()
+            .unwrap_or(0);
+        Ok(dropped.max(self.perf_lost.get()))
+    }
+}
+
+fn find_map<'a>(object: &'a Object, name: &str) -> Result<Map<'a>> {
+    object
+        .maps()
+        .find(|map| map.name() == name)
+        .ok_or_else(|| anyhow!("BPF object has no map {name}: does it include events.bpf.h?"))
+}
+
+/// Decodes a record whose tail may be cut short (variable-length paths): the first
+/// `min_len` bytes must be there, the rest of `T` is zero-filled.
+pub fn decode_prefix<T: plain::Plain + Default>(data: &[u8], min_len: usize) -> Option<T> {
+    if data.len() < min_len {
+        return None;
+    }
+    let mut value = T::default();
+    // SAFETY: T is Plain (any bytes are a valid T); we copy at most size_of::<T>() bytes.
+    let bytes = unsafe { plain::as_mut_bytes(&mut value) };
+    let len = data.len().min(bytes.len());
+    bytes[..len].copy_from_slice(&data[..len]);
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, Clone, Copy, PartialEq)]
+    #[repr(C)]
+    struct Record {
+        id: u32,
+        name: [u8; 8],
+    }
+    unsafe impl plain::Plain for Record {}
+
+    #[test]
+    fn short_records_are_zero_filled_and_too_short_ones_refused() {
+        let mut data = 7u32.to_ne_bytes().to_vec();
+        data.extend_from_slice(b"ab\0");
+        let record: Record = decode_prefix(&data, 4).unwrap();
+        assert_eq!(record.id, 7);
+        assert_eq!(&record.name, b"ab\0\0\0\0\0\0");
+        assert!(decode_prefix::<Record>(&data[..3], 4).is_none());
+        // Longer than T (a newer BPF side): the extra bytes are ignored.
+        let long = vec![1u8; 64];
+        assert!(decode_prefix::<Record>(&long, 4).is_some());
+    }
+}

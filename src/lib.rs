@@ -1,0 +1,14 @@
+//! ebpf-tracers: the shared runtime of the tools in src/bin.
+//!
+//! A tool is `parse -> preflight -> open skeleton -> write rodata -> load -> attach ->
+//! header (readiness) -> poll or sample until stopped -> summary`; every step that two
+//! tools share lives in one of these modules.
+
+pub mod cli;
+pub mod events;
+pub mod maps;
+pub mod output;
+pub mod preflight;
+pub mod run;
+pub mod skel;
+pub mod tool;

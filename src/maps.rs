@@ -1,0 +1,109 @@
+//! Reading counters out of BPF maps: hash, per-CPU (summed across CPUs) and array maps.
+//! Values are treated as arrays of u64 counters, which every aggregating tool uses.
+
+use anyhow::Context;
+use anyhow::Result;
+use libbpf_rs::MapCore;
+use libbpf_rs::MapFlags;
+
+/// Sums a per-CPU value, counter by counter (the value is a struct of u64 counters).
+pub fn percpu_sum_u64s(map: &dyn MapCore, key: &[u8]) -> Result<Vec<u64>> {
+    let per_cpu = map
+        .lookup_percpu(key, MapFlags::ANY)
+        .with_context(|| format!("cannot read map {}", map.name().to_string_lossy()))?
+        .unwrap_or_default();
+    Ok(sum_counters(per_cpu.iter().map(Vec::as_slice)))
+}
+
+/// Every (key, summed counters) of a per-CPU hash map.
+pub fn percpu_hash_sums(map: &dyn MapCore) -> Result<Vec<(Vec<u8>, Vec<u64>)>> {
+    let mut entries = Vec::new();
+    for key in map.keys() {
+        // An entry deleted between keys() and lookup is simply skipped.
+        if let Some(per_cpu) = map.lookup_percpu(&key, MapFlags::ANY).ok().flatten() {
+            entries.push((key, sum_counters(per_cpu.iter().map(Vec::as_slice))));
+        }
+    }
+    Ok(entries)
+}
+
+/// Every (key, counters) of a hash map shared by all CPUs.
+pub fn hash_counters(map: &dyn MapCore) -> Result<Vec<(Vec<u8>, Vec<u64>)>> {
+    let mut entries = Vec::new();
+    for key in map.keys() {
+        if let Some(value) = map.lookup(&key, MapFlags::ANY).ok().flatten() {
+            entries.push((key, u64s(&value)));
+        }
+    }
+    Ok(entries)
+}
+
+/// The counters of one array element.
+pub fn array_u64s(map: &dyn MapCore, index: u32) -> Result<Vec<u64>> {
+    let value = map
+        .lookup(&index.to_ne_bytes(), MapFlags::ANY)
+        .with_context(|| format!("cannot read map {}", map.name().to_string_lossy()))?
+        .unwrap_or_default();
+    Ok(u64s(&value))
+}
+
+/// Counter-wise sum of several values laid out as u64 arrays.
+pub fn sum_counters<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Vec<u64> {
+    let mut sums: Vec<u64> = Vec::new();
+    for value in values {
+        let counters = u64s(value);
+        if sums.len() < counters.len() {
+            sums.resize(counters.len(), 0);
+        }
+        for (sum, counter) in sums.iter_mut().zip(counters) {
+            *sum = sum.wrapping_add(counter);
+        }
+    }
+    sums
+}
+
+/// Reads a byte buffer as native-endian u64s (a trailing partial word is ignored).
+pub fn u64s(bytes: &[u8]) -> Vec<u64> {
+    bytes
+        .chunks_exact(8)
+        .map(|chunk| u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8])))
+        .collect()
+}
+
+/// Sorts by `weight` descending (ties by key, for stable output) and keeps `limit`.
+pub fn top_n<T, K: Ord>(mut rows: Vec<T>, limit: usize, weight: impl Fn(&T) -> (u64, K)) -> Vec<T> {
+    rows.sort_by(|a, b| {
+        let (wa, ka) = weight(a);
+        let (wb, kb) = weight(b);
+        wb.cmp(&wa).then(ka.cmp(&kb))
+    });
+    rows.truncate(limit);
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(words: &[u64]) -> Vec<u8> {
+        words.iter().flat_map(|w| w.to_ne_bytes()).collect()
+    }
+
+    #[test]
+    fn per_cpu_values_sum_counter_by_counter() {
+        let cpu0 = bytes(&[1, 10, 100]);
+        let cpu1 = bytes(&[2, 20, 200]);
+        assert_eq!(
+            sum_counters([cpu0.as_slice(), cpu1.as_slice()]),
+            vec![3, 30, 300]
+        );
+        assert!(sum_counters(std::iter::empty()).is_empty());
+    }
+
+    #[test]
+    fn top_n_sorts_by_weight_then_key() {
+        let rows = vec![("b", 5u64), ("a", 5), ("c", 9), ("d", 1)];
+        let top = top_n(rows, 3, |&(name, n)| (n, name));
+        assert_eq!(top, vec![("c", 9), ("a", 5), ("b", 5)]);
+    }
+}

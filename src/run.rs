@@ -1,0 +1,153 @@
+//! Running a tool until it should stop: Ctrl-C, SIGTERM/SIGHUP, --duration, or a reader
+//! that went away (`| head -1`). Every stop is an ordinary return from main, so the
+//! skeleton and its links drop and every program is detached.
+
+use std::io;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+use std::thread;
+use std::time::Duration;
+use std::time::Instant;
+
+use anyhow::Result;
+use libbpf_rs::PrintLevel;
+
+static STOP: AtomicBool = AtomicBool::new(false);
+static LAST_LIBBPF_WARNING: Mutex<Option<String>> = Mutex::new(None);
+
+/// The longest a loop waits before it looks at the stop conditions again.
+pub const POLL_SLICE: Duration = Duration::from_millis(100);
+
+/// Runs a tool's body and turns its outcome into the exit status of DESIGN.md: 0 on a
+/// normal stop (including a closed stdout), 1 with one line on stderr otherwise.
+pub fn main_with(tool: &str, body: impl FnOnce() -> Result<()>) -> ExitCode {
+    match body() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut line = format!("{tool}: {err:#}");
+            if let Some(warning) = LAST_LIBBPF_WARNING.lock().ok().and_then(|w| w.clone()) {
+                line.push_str(&format!(
+                    " (libbpf: {warning}; rerun with -v for its full log)"
+                ));
+            }
+            eprintln!("{}", line.replace('\n', " "));
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Routes libbpf's messages: all of them to stderr with -v; otherwise only the last
+/// warning is kept, to explain a failure if one follows.
+pub fn init_libbpf_log(verbose: bool) {
+    fn to_stderr(_level: PrintLevel, message: String) {
+        eprint!("libbpf: {message}");
+    }
+    fn keep_last_warning(level: PrintLevel, message: String) {
+        if level == PrintLevel::Warn {
+            if let Ok(mut last) = LAST_LIBBPF_WARNING.lock() {
+                *last = Some(message.trim().to_string());
+            }
+        }
+    }
+    if verbose {
+        libbpf_rs::set_print(Some((PrintLevel::Debug, to_stderr)));
+    } else {
+        libbpf_rs::set_print(Some((PrintLevel::Warn, keep_last_warning)));
+    }
+}
+
+/// Forgets libbpf warnings that turned out harmless (e.g. about a program that was
+/// skipped on purpose), so that a later error is not blamed on them.
+pub fn clear_libbpf_warning() {
+    if let Ok(mut last) = LAST_LIBBPF_WARNING.lock() {
+        *last = None;
+    }
+}
+
+/// Installs the SIGINT/SIGTERM/SIGHUP handler. The handler only raises a flag and wakes
+/// the main thread; the main loop does the orderly shutdown.
+pub fn install_stop_handler() -> Result<()> {
+    let main_thread = thread::current();
+    ctrlc::set_handler(move || {
+        STOP.store(true, Ordering::SeqCst);
+        main_thread.unpark();
+    })
+    .map_err(|err| anyhow::anyhow!("cannot install the Ctrl-C handler: {err}"))
+}
+
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// Asks the loop to stop, as a signal would (used when stdout closes).
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// The stop conditions of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct StopConditions {
+    deadline: Option<Instant>,
+}
+
+impl StopConditions {
+    /// Starts the --duration clock now (call it right after attach).
+    pub fn start(duration: Option<Duration>) -> Self {
+        Self {
+            deadline: duration.map(|d| Instant::now() + d),
+        }
+    }
+
+    /// True once a signal came, the duration ran out or stdout was closed.
+    pub fn reached(&self) -> bool {
+        if stop_requested() {
+            return true;
+        }
+        if self
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            return true;
+        }
+        if crate::output::stdout_closed() {
+            request_stop();
+            return true;
+        }
+        false
+    }
+
+    /// How long a poll may block: a slice, cut short by the deadline.
+    pub fn next_wait(&self) -> Duration {
+        match self.deadline {
+            Some(deadline) => deadline
+                .saturating_duration_since(Instant::now())
+                .min(POLL_SLICE),
+            None => POLL_SLICE,
+        }
+    }
+
+    /// Sleeps until `until` or until a stop condition; true if `until` was reached.
+    pub fn sleep_until(&self, until: Instant) -> bool {
+        loop {
+            if self.reached() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= until {
+                return true;
+            }
+            thread::park_timeout((until - now).min(self.next_wait()));
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The generated skeletons, one module per tool (built by build.rs from bpf/<tool>.bpf.c).
+//! Types shared with the BPF side (`types::event`, ...) get their `Plain` impl here, so
+//! that records can be decoded without copying code between binaries.
+#![allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    non_camel_case_types,
+    non_snake_case,
+    unused
+)]
+
+pub mod opensnoop {
+    include!(concat!(env!("OUT_DIR"), "/opensnoop.skel.rs"));
+    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
+    unsafe impl plain::Plain for types::event {}
+}
