@@ -1,6 +1,9 @@
 //! Reading counters out of BPF maps: hash, per-CPU (summed across CPUs) and array maps.
 //! Values are treated as arrays of u64 counters, which every aggregating tool uses.
 
+use std::collections::HashMap;
+use std::hash::Hash;
+
 use anyhow::Context;
 use anyhow::Result;
 use libbpf_rs::MapCore;
@@ -81,6 +84,44 @@ pub fn top_n<T, K: Ord>(mut rows: Vec<T>, limit: usize, weight: impl Fn(&T) -> (
     rows
 }
 
+/// Turns cumulative kernel counters into per-interval ones. The kernel never resets
+/// its maps (a read-then-delete would lose what lands in between); user space keeps the
+/// previous reading per key and subtracts.
+#[derive(Debug)]
+pub struct IntervalDeltas<K> {
+    previous: HashMap<K, Vec<u64>>,
+}
+
+impl<K> Default for IntervalDeltas<K> {
+    fn default() -> Self {
+        Self {
+            previous: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone> IntervalDeltas<K> {
+    /// The increase of each key since the last call; keys that did not move are left out.
+    pub fn advance(&mut self, current: Vec<(K, Vec<u64>)>) -> Vec<(K, Vec<u64>)> {
+        let mut moved = Vec::new();
+        for (key, counters) in current {
+            let before = self.previous.get(&key);
+            let delta: Vec<u64> = counters
+                .iter()
+                .enumerate()
+                .map(|(i, now)| {
+                    now.wrapping_sub(before.and_then(|b| b.get(i)).copied().unwrap_or(0))
+                })
+                .collect();
+            if delta.iter().any(|&d| d != 0) {
+                moved.push((key.clone(), delta));
+            }
+            self.previous.insert(key, counters);
+        }
+        moved
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +139,19 @@ mod tests {
             vec![3, 30, 300]
         );
         assert!(sum_counters(std::iter::empty()).is_empty());
+    }
+
+    #[test]
+    fn interval_deltas_subtract_the_previous_reading() {
+        let mut deltas = IntervalDeltas::default();
+        let first = deltas.advance(vec![("a", vec![1, 10]), ("b", vec![5, 5])]);
+        assert_eq!(first, vec![("a", vec![1, 10]), ("b", vec![5, 5])]);
+        let second = deltas.advance(vec![
+            ("a", vec![3, 10]),
+            ("b", vec![5, 5]),
+            ("c", vec![1, 1]),
+        ]);
+        assert_eq!(second, vec![("a", vec![2, 0]), ("c", vec![1, 1])]);
     }
 
     #[test]

@@ -56,6 +56,11 @@ pub fn stdout_closed() -> bool {
 pub fn c_bytes(raw: &[i8]) -> &[u8] {
     // SAFETY: i8 and u8 have the same size and alignment.
     let bytes: &[u8] = unsafe { std::slice::from_raw_parts(raw.as_ptr().cast(), raw.len()) };
+    until_nul(bytes)
+}
+
+/// A byte buffer up to its first NUL (map keys holding a comm, say).
+pub fn until_nul(bytes: &[u8]) -> &[u8] {
     match bytes.iter().position(|&b| b == 0) {
         Some(end) => &bytes[..end],
         None => bytes,

@@ -22,8 +22,9 @@ pub const POLL_SLICE: Duration = Duration::from_millis(100);
 
 /// Runs a tool's body and turns its outcome into the exit status of DESIGN.md: 0 on a
 /// normal stop (including a closed stdout), 1 with one line on stderr otherwise.
+/// Ctrl-C/SIGTERM handling is installed first, so a stop during load is orderly too.
 pub fn main_with(tool: &str, body: impl FnOnce() -> Result<()>) -> ExitCode {
-    match body() {
+    match install_stop_handler().and_then(|()| body()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
@@ -51,7 +52,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// warning is kept, to explain a failure if one follows.
 pub fn init_libbpf_log(verbose: bool) {
     fn to_stderr(_level: PrintLevel, message: String) {
-        eprint!("libbpf: {message}");
+        eprint!("{message}");
     }
     fn keep_last_warning(level: PrintLevel, message: String) {
         if level == PrintLevel::Warn {

@@ -15,3 +15,7 @@ pub mod opensnoop {
     // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
     unsafe impl plain::Plain for types::event {}
 }
+
+pub mod kmalloc_bytes {
+    include!(concat!(env!("OUT_DIR"), "/kmalloc_bytes.skel.rs"));
+}

@@ -1,0 +1,87 @@
+//! workload: makes the events the tools trace, on demand, under a chosen process name.
+//! The integration tests use it; it is handy by hand too (`workload --comm demo open /x`).
+
+use std::ffi::CString;
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use anyhow::Result;
+use clap::Parser;
+use clap::Subcommand;
+
+use ebpf_tracers::cli::parse_comm;
+
+/// Make traceable events: opens, kmalloc-heavy pipe churn.
+#[derive(Debug, Parser)]
+#[command(name = "workload", version)]
+struct Args {
+    /// Set this process's name (comm) before acting
+    #[arg(long = "comm", value_name = "NAME", value_parser = parse_comm)]
+    comm: Option<String>,
+    /// Wait for a line on stdin before acting (so a tracer can be started with -p PID)
+    #[arg(long = "wait-stdin")]
+    wait_stdin: bool,
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// open(2) each path read-only and close it; prints "PATH fd|errno" per path
+    Open { paths: Vec<String> },
+    /// create and close N pipes (each pipe kmallocs its buffer ring)
+    Pipes { count: u32 },
+}
+
+fn main() -> ExitCode {
+    let args = match ebpf_tracers::cli::parse::<Args>() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    match act(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("workload: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn act(args: &Args) -> Result<()> {
+    if let Some(comm) = &args.comm {
+        nix::sys::prctl::set_name(&CString::new(comm.as_str()).context("NUL in --comm")?)
+            .context("prctl(PR_SET_NAME) failed")?;
+    }
+    if args.wait_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+    }
+    match &args.action {
+        Action::Open { paths } => {
+            for path in paths {
+                let c_path = CString::new(path.as_str()).context("NUL in path")?;
+                // SAFETY: a valid C string; the fd is closed right away.
+                let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
+                if fd >= 0 {
+                    // SAFETY: fd was just returned by open.
+                    unsafe { libc::close(fd) };
+                    println!("{path} fd");
+                } else {
+                    println!(
+                        "{path} errno {}",
+                        std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+                    );
+                }
+            }
+        }
+        Action::Pipes { count } => {
+            for _ in 0..*count {
+                let (read, write) = nix::unistd::pipe().context("pipe failed")?;
+                drop(read);
+                drop(write);
+            }
+        }
+    }
+    Ok(())
+}

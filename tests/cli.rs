@@ -1,0 +1,91 @@
+//! Bad input gets one clear line and exit status 2; missing privileges one line and 1.
+//! None of these load anything, so they need no privileges.
+
+mod common;
+
+use common::*;
+
+const OPENSNOOP: &str = env!("CARGO_BIN_EXE_opensnoop");
+const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
+
+fn assert_usage_error(bin: &str, args: &[&str], expect: &str) {
+    let output = run(bin, args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "{args:?}: not one line:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(expect),
+        "{args:?}: {stderr:?} lacks {expect:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn bad_pids_are_usage_errors() {
+    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+        assert_usage_error(bin, &["-p", "abc"], "not a process id");
+        assert_usage_error(bin, &["-p", "-5"], "must be > 0");
+        assert_usage_error(bin, &["--pid=-5"], "must be > 0");
+        assert_usage_error(bin, &["-p", "0"], "must be > 0");
+        assert_usage_error(bin, &["-t", "x"], "not a process id");
+        assert_usage_error(bin, &["-u", "-1"], "not a user id");
+    }
+}
+
+#[test]
+fn comm_longer_than_the_kernel_keeps_is_refused() {
+    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+        assert_usage_error(
+            bin,
+            &["-c", "a_name_of_16_byt"],
+            "kernel keeps only the first 15",
+        );
+    }
+}
+
+#[test]
+fn durations_and_intervals_must_be_positive() {
+    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+        assert_usage_error(bin, &["-d", "0"], "must be greater than 0");
+        assert_usage_error(bin, &["-d", "-3"], "must be greater than 0");
+        assert_usage_error(bin, &["-d", "soon"], "not a number of seconds");
+    }
+    assert_usage_error(KMALLOC_BYTES, &["-i", "0"], "must be greater than 0");
+    assert_usage_error(KMALLOC_BYTES, &["--top", "0"], "--top");
+    assert_usage_error(OPENSNOOP, &["--no-such-flag"], "--no-such-flag");
+}
+
+#[test]
+fn help_ends_with_examples() {
+    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+        let output = run(bin, &["--help"]);
+        assert!(output.status.success());
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(help.contains("EXAMPLES:"), "{help}");
+    }
+}
+
+#[test]
+fn unprivileged_run_says_which_privilege_is_missing() {
+    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+        // As root, drop to nobody (which drops every capability); as a user, run as is.
+        // SAFETY: geteuid has no preconditions.
+        let output = if unsafe { libc::geteuid() } == 0 {
+            run_as_nobody(bin, &["-d", "1"])
+        } else {
+            run(bin, &["-d", "1"])
+        };
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("needs root or CAP_BPF+CAP_PERFMON"),
+            "{stderr}"
+        );
+    }
+}

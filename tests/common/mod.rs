@@ -1,0 +1,329 @@
+//! What the integration tests share: running a tracer until its readiness line, making
+//! events with the `workload` helper, stopping the tracer, and finding the programs it
+//! loaded. Every test filters on names and pids only it uses: tests run in parallel
+//! and every tracer sees the whole machine.
+#![allow(dead_code)]
+
+use std::io::BufRead;
+use std::io::BufReader;
+use std::io::Read;
+use std::io::Write;
+use std::process::Child;
+use std::process::ChildStdin;
+use std::process::ChildStdout;
+use std::process::Command;
+use std::process::ExitStatus;
+use std::process::Stdio;
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+use std::time::Instant;
+
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+pub const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// True when the test may load BPF programs. Otherwise says loudly that it is skipped;
+/// with EBPF_TRACERS_REQUIRE_ROOT=1 (CI) a skip is a failure instead.
+pub fn can_trace(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    if std::env::var("EBPF_TRACERS_REQUIRE_ROOT").as_deref() == Ok("1") {
+        panic!("{test}: needs root to load BPF programs, and EBPF_TRACERS_REQUIRE_ROOT=1");
+    }
+    eprintln!("SKIPPED {test}: needs root (or CAP_BPF+CAP_PERFMON) to load BPF programs");
+    false
+}
+
+/// A name no other test uses, short enough for a comm (15 bytes).
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let name = format!("{prefix}{}_{n}", std::process::id() % 100_000);
+    assert!(name.len() <= 15, "comm {name} too long");
+    name
+}
+
+/// A path under the temp dir that nothing else uses.
+pub fn unique_path(tag: &str) -> String {
+    format!(
+        "{}/ebpf_tracers_{}",
+        std::env::temp_dir().display(),
+        unique_name(tag)
+    )
+}
+
+/// A tracer that has printed its readiness line.
+pub struct Tracer {
+    child: Child,
+    stdout: Option<ChildStdout>,
+    stdout_reader: Option<thread::JoinHandle<String>>,
+    stderr_reader: thread::JoinHandle<String>,
+}
+
+/// What a tracer printed, and how it ended.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    pub fn assert_clean_exit(&self) {
+        assert!(
+            self.status.success(),
+            "tracer exited with {:?}\nstderr:\n{}\nstdout:\n{}",
+            self.status,
+            self.stderr,
+            self.stdout
+        );
+    }
+}
+
+impl Tracer {
+    pub fn start(bin: &str, args: &[&str]) -> Tracer {
+        let mut child = Command::new(bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot run {bin}: {err}"));
+        let stderr = child.stderr.take().unwrap();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let stderr_reader = thread::spawn(move || {
+            let mut seen = String::new();
+            let mut reader = BufReader::new(stderr);
+            let mut line = String::new();
+            let mut ready_tx = Some(ready_tx);
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                if line.starts_with("Tracing ") {
+                    if let Some(tx) = ready_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+                seen.push_str(&line);
+                line.clear();
+            }
+            seen
+        });
+        let mut tracer = Tracer {
+            stdout: child.stdout.take(),
+            child,
+            stdout_reader: None,
+            stderr_reader,
+        };
+        if ready_rx.recv_timeout(READY_TIMEOUT).is_err() {
+            let finished = tracer.kill_and_collect();
+            panic!(
+                "{bin} {args:?} never printed its readiness line; it ended with {:?}\nstderr:\n{}",
+                finished.status, finished.stderr
+            );
+        }
+        tracer
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Collects stdout in the background from now on (for tools that stream).
+    pub fn collect_stdout(&mut self) {
+        if let Some(mut stdout) = self.stdout.take() {
+            self.stdout_reader = Some(thread::spawn(move || {
+                let mut text = String::new();
+                let _ = stdout.read_to_string(&mut text);
+                text
+            }));
+        }
+    }
+
+    /// Takes stdout for a test that reads it itself (e.g. to close it early).
+    pub fn take_stdout(&mut self) -> ChildStdout {
+        self.stdout.take().expect("stdout already taken")
+    }
+
+    /// The ids of the BPF programs this tracer holds, from its fd table.
+    pub fn prog_ids(&self) -> Vec<u32> {
+        prog_ids_of(self.pid())
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: sending a signal to our own child.
+        unsafe { libc::kill(self.pid() as i32, signal) };
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for the tracer to finish.
+    pub fn interrupt(self) -> Finished {
+        self.signal(libc::SIGINT);
+        self.wait()
+    }
+
+    pub fn wait(mut self) -> Finished {
+        self.collect_stdout();
+        let deadline = Instant::now() + EXIT_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait failed") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let finished = self.kill_and_collect();
+                panic!(
+                    "tracer did not exit within {EXIT_TIMEOUT:?}; stderr:\n{}",
+                    finished.stderr
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        Finished {
+            status,
+            stdout: self
+                .stdout_reader
+                .take()
+                .map(|r| r.join().unwrap())
+                .unwrap_or_default(),
+            stderr: self.stderr_reader.join().unwrap(),
+        }
+    }
+
+    fn kill_and_collect(&mut self) -> Finished {
+        let _ = self.child.kill();
+        let status = self.child.wait().expect("wait failed");
+        drop(self.stdout.take());
+        Finished {
+            status,
+            stdout: String::new(),
+            stderr: String::new(),
+        }
+    }
+}
+
+/// Program ids among a process's open fds (fdinfo has `prog_id:` for BPF programs and
+/// for the perf events / links that hold them).
+pub fn prog_ids_of(pid: u32) -> Vec<u32> {
+    let mut ids = Vec::new();
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+        return ids;
+    };
+    for entry in entries.flatten() {
+        let Ok(info) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        for line in info.lines() {
+            if let Some(id) = line.strip_prefix("prog_id:") {
+                if let Ok(id) = id.trim().parse() {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+    }
+    ids.sort();
+    ids
+}
+
+/// True while `bpftool prog show id ID` still finds the program.
+pub fn prog_exists(id: u32) -> bool {
+    Command::new("bpftool")
+        .args(["prog", "show", "id", &id.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or_else(|err| panic!("cannot run bpftool: {err}"))
+}
+
+/// Waits (bounded) for the kernel to free programs whose last reference is gone: the
+/// free runs asynchronously after the holder's fds close.
+pub fn assert_progs_gone(ids: &[u32], how: &str) {
+    assert!(
+        !ids.is_empty(),
+        "{how}: the tracer held no BPF programs to check"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: Vec<u32> = ids.iter().copied().filter(|&id| prog_exists(id)).collect();
+        if left.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("{how}: BPF programs {left:?} outlived the tracer (bpftool prog show)");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs the workload helper to completion and returns its stdout.
+pub fn run_workload(comm: &str, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_workload"))
+        .arg("--comm")
+        .arg(comm)
+        .args(args)
+        .output()
+        .expect("cannot run workload");
+    assert!(output.status.success(), "workload failed: {output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A workload that has started (its pid is known) but waits for `go()` to act.
+pub struct PendingWorkload {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl PendingWorkload {
+    pub fn spawn(comm: &str, args: &[&str]) -> PendingWorkload {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_workload"))
+            .arg("--comm")
+            .arg(comm)
+            .arg("--wait-stdin")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("cannot run workload");
+        let stdin = child.stdin.take();
+        PendingWorkload { child, stdin }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn go(mut self) -> String {
+        let mut stdin = self.stdin.take().unwrap();
+        stdin.write_all(b"go\n").unwrap();
+        drop(stdin);
+        let output = self.child.wait_with_output().expect("workload wait failed");
+        assert!(output.status.success(), "workload failed: {output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+/// Runs a binary as an unprivileged user (nobody) and returns its output.
+pub fn run_as_nobody(bin: &str, args: &[&str]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    Command::new(bin)
+        .args(args)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {bin} as nobody: {err}"))
+}
+
+/// Runs a binary and returns its output (for usage errors, which need no privileges).
+pub fn run(bin: &str, args: &[&str]) -> std::process::Output {
+    Command::new(bin)
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {bin}: {err}"))
+}

@@ -1,0 +1,146 @@
+//! kmalloc_bytes against allocations the test itself causes (catalogue row:
+//! kmalloc_bytes). Each pipe kmallocs its ring of 16 struct pipe_buffer (640 bytes on
+//! x86_64, every kernel since 5.x) plus its pipe_inode_info.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
+const PIPES: u64 = 1000;
+const PIPE_RING_BYTES: u64 = 640;
+
+/// The final JSON report (scope "total").
+fn total_report(stdout: &str) -> Value {
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|line| line.contains(r#""scope":"total""#))
+        .unwrap_or_else(|| panic!("no total report in:\n{stdout}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}"))
+}
+
+fn counters(v: &Value) -> (u64, u64, u64) {
+    (
+        v["calls"].as_u64().unwrap(),
+        v["bytes_req"].as_u64().unwrap(),
+        v["bytes_alloc"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn pipe_churn_raises_calls_and_bytes_for_its_comm() {
+    if !can_trace("kmalloc_bytes::pipe_churn_raises_calls_and_bytes_for_its_comm") {
+        return;
+    }
+    let comm = unique_name("kb");
+    // No filter: the whole machine is counted and the workload's comm must stand out.
+    let tracer = Tracer::start(
+        KMALLOC_BYTES,
+        &["--by-comm", "--top", "1000000", "--json", "-i", "3600"],
+    );
+    run_workload(&comm, &["pipes", &PIPES.to_string()]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let report = total_report(&finished.stdout);
+
+    let (calls, req, alloc) = counters(&report);
+    assert!(alloc >= req, "total bytes_alloc {alloc} < bytes_req {req}");
+    assert!(calls >= PIPES);
+    let row = report["comms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["comm"] == comm.as_str())
+        .unwrap_or_else(|| panic!("{comm} not in {report}"));
+    let (calls, req, alloc) = counters(row);
+    assert!(calls >= PIPES, "{comm}: {calls} calls for {PIPES} pipes");
+    assert!(
+        req >= PIPES * PIPE_RING_BYTES,
+        "{comm}: {req} bytes requested"
+    );
+    assert!(
+        alloc >= req,
+        "{comm}: bytes_alloc {alloc} < bytes_req {req}"
+    );
+}
+
+#[test]
+fn comm_filter_counts_that_comm_only_and_hist_sees_the_pipe_rings() {
+    if !can_trace("kmalloc_bytes::comm_filter_counts_that_comm_only_and_hist_sees_the_pipe_rings") {
+        return;
+    }
+    let comm = unique_name("kc");
+    let other = unique_name("kc");
+    let tracer = Tracer::start(
+        KMALLOC_BYTES,
+        &["-c", &comm, "--by-comm", "--hist", "--json", "-i", "3600"],
+    );
+    run_workload(&comm, &["pipes", &PIPES.to_string()]);
+    run_workload(&other, &["pipes", &PIPES.to_string()]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let report = total_report(&finished.stdout);
+
+    let comms = report["comms"].as_array().unwrap();
+    assert_eq!(comms.len(), 1, "-c let other names through: {report}");
+    assert_eq!(comms[0]["comm"], comm.as_str());
+    // With the filter in the kernel, the grand total is exactly that one name's.
+    assert_eq!(counters(&report), counters(&comms[0]));
+    let (calls, req, _) = counters(&report);
+    assert!(calls >= PIPES && req >= PIPES * PIPE_RING_BYTES, "{report}");
+    // 640-byte rings fall in log2 slot 10 (512..1023).
+    let slot10 = report["size_hist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|bucket| bucket["slot"] == 10)
+        .map(|bucket| bucket["count"].as_u64().unwrap());
+    assert!(slot10 >= Some(PIPES), "slot 10 has {slot10:?}: {report}");
+}
+
+#[test]
+fn table_output_has_interval_and_total_rows() {
+    if !can_trace("kmalloc_bytes::table_output_has_interval_and_total_rows") {
+        return;
+    }
+    let comm = unique_name("kt");
+    let tracer = Tracer::start(KMALLOC_BYTES, &["-c", &comm, "-i", "0.2", "-d", "30"]);
+    run_workload(&comm, &["pipes", &PIPES.to_string()]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let lines = finished.lines();
+
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["SCOPE", "CALLS", "BYTES_REQ", "BYTES_ALLOC"]
+    );
+    let total: Vec<u64> = lines
+        .iter()
+        .rev()
+        .find(|line| line.starts_with("total"))
+        .expect("no total row")
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(total[0] >= PIPES && total[1] >= PIPES * PIPE_RING_BYTES && total[2] >= total[1]);
+    // The intervals add up to the total.
+    let interval_sum: u64 = lines
+        .iter()
+        .filter(|line| line.starts_with("interval"))
+        .map(|line| {
+            line.split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert!(
+        interval_sum <= total[0],
+        "intervals {interval_sum} > total {}",
+        total[0]
+    );
+}

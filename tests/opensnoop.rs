@@ -1,0 +1,260 @@
+//! opensnoop against opens the test itself causes (catalogue row: opensnoop).
+
+mod common;
+
+use common::*;
+
+const OPENSNOOP: &str = env!("CARGO_BIN_EXE_opensnoop");
+
+/// One table row: PID COMM FD ERR PATH.
+#[derive(Debug, PartialEq)]
+struct Row {
+    pid: u32,
+    comm: String,
+    fd: i32,
+    err: i32,
+    path: String,
+}
+
+fn rows(stdout: &str) -> Vec<Row> {
+    stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("PID"))
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 5 {
+                return None;
+            }
+            Some(Row {
+                pid: fields[0].parse().ok()?,
+                comm: fields[1].to_string(),
+                fd: fields[2].parse().ok()?,
+                err: fields[3].parse().ok()?,
+                path: fields[4..].join(" "),
+            })
+        })
+        .collect()
+}
+
+fn row_for<'a>(rows: &'a [Row], path: &str) -> Option<&'a Row> {
+    rows.iter().find(|row| row.path == path)
+}
+
+/// An existing file and a path that does not exist, both unique to the test.
+fn existing_and_missing(tag: &str) -> (String, String) {
+    let existing = unique_path(tag);
+    std::fs::write(&existing, b"x").unwrap();
+    (existing, unique_path(&format!("{tag}m")))
+}
+
+#[test]
+fn shows_existing_path_with_fd_and_missing_path_with_enoent() {
+    if !can_trace("opensnoop::shows_existing_path_with_fd_and_missing_path_with_enoent") {
+        return;
+    }
+    let (existing, missing) = existing_and_missing("os");
+    let comm = unique_name("os");
+    let tracer = Tracer::start(OPENSNOOP, &[]);
+    let workload = PendingWorkload::spawn(&comm, &["open", &existing, &missing]);
+    let pid = workload.pid();
+    workload.go();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let rows = rows(&finished.stdout);
+
+    let opened = row_for(&rows, &existing).expect("existing path not traced");
+    assert_eq!(
+        (opened.pid, opened.comm.as_str(), opened.err),
+        (pid, comm.as_str(), 0)
+    );
+    assert!(opened.fd >= 0, "{opened:?}");
+    let failed = row_for(&rows, &missing).expect("missing path not traced");
+    assert_eq!(
+        (failed.pid, failed.comm.as_str(), failed.fd, failed.err),
+        (pid, comm.as_str(), -1, 2)
+    );
+    std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
+fn failed_flag_shows_only_the_failed_open() {
+    if !can_trace("opensnoop::failed_flag_shows_only_the_failed_open") {
+        return;
+    }
+    let (existing, missing) = existing_and_missing("ox");
+    let comm = unique_name("ox");
+    let tracer = Tracer::start(OPENSNOOP, &["-x", "-c", &comm]);
+    run_workload(&comm, &["open", &existing, &missing]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let rows = rows(&finished.stdout);
+
+    assert_eq!(
+        row_for(&rows, &missing).map(|r| (r.fd, r.err)),
+        Some((-1, 2))
+    );
+    assert!(
+        row_for(&rows, &existing).is_none(),
+        "-x printed a successful open"
+    );
+    std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
+fn pid_filter_shows_that_process_only() {
+    if !can_trace("opensnoop::pid_filter_shows_that_process_only") {
+        return;
+    }
+    let (existing, missing) = existing_and_missing("op");
+    let comm = unique_name("op");
+    let traced = PendingWorkload::spawn(&comm, &["open", &existing]);
+    let other = PendingWorkload::spawn(&comm, &["open", &missing]);
+    let tracer = Tracer::start(OPENSNOOP, &["-p", &traced.pid().to_string()]);
+    let traced_pid = traced.pid();
+    traced.go();
+    other.go();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let rows = rows(&finished.stdout);
+
+    assert_eq!(row_for(&rows, &existing).map(|r| r.pid), Some(traced_pid));
+    assert!(
+        row_for(&rows, &missing).is_none(),
+        "-p let another pid through"
+    );
+    assert!(
+        rows.iter().all(|r| r.pid == traced_pid),
+        "-p let other pids through: {rows:?}"
+    );
+    std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
+fn pid_filter_on_another_process_hides_both_opens() {
+    if !can_trace("opensnoop::pid_filter_on_another_process_hides_both_opens") {
+        return;
+    }
+    let (existing, missing) = existing_and_missing("oq");
+    let comm = unique_name("oq");
+    // The test process itself opens neither path.
+    let tracer = Tracer::start(OPENSNOOP, &["-p", &std::process::id().to_string()]);
+    run_workload(&comm, &["open", &existing, &missing]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let rows = rows(&finished.stdout);
+
+    assert!(row_for(&rows, &existing).is_none() && row_for(&rows, &missing).is_none());
+    std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
+fn comm_filter_selects_in_the_kernel() {
+    if !can_trace("opensnoop::comm_filter_selects_in_the_kernel") {
+        return;
+    }
+    let (existing, missing) = existing_and_missing("oc");
+    let wanted = unique_name("oc");
+    let unwanted = unique_name("oc");
+    let tracer = Tracer::start(OPENSNOOP, &["-c", &wanted]);
+    run_workload(&wanted, &["open", &existing]);
+    run_workload(&unwanted, &["open", &missing]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let rows = rows(&finished.stdout);
+
+    assert_eq!(
+        row_for(&rows, &existing).map(|r| r.comm.as_str()),
+        Some(wanted.as_str())
+    );
+    assert!(
+        row_for(&rows, &missing).is_none(),
+        "-c let another comm through"
+    );
+    assert!(rows.iter().all(|r| r.comm == wanted), "{rows:?}");
+    std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
+fn json_lines_parse_and_carry_the_table_fields() {
+    if !can_trace("opensnoop::json_lines_parse_and_carry_the_table_fields") {
+        return;
+    }
+    let (existing, missing) = existing_and_missing("oj");
+    let comm = unique_name("oj");
+    let tracer = Tracer::start(OPENSNOOP, &["--json", "-T", "-c", &comm]);
+    let workload = PendingWorkload::spawn(&comm, &["open", &existing, &missing]);
+    let pid = workload.pid();
+    workload.go();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+
+    let events: Vec<serde_json::Value> = finished
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}")))
+        .collect();
+    let find = |path: &str| {
+        events
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap_or_else(|| panic!("{path} not in {events:?}"))
+    };
+    let opened = find(&existing);
+    assert_eq!(opened["pid"], pid);
+    assert_eq!(opened["comm"], comm.as_str());
+    assert_eq!(opened["err"], 0);
+    assert!(opened["fd"].as_i64().unwrap() >= 0);
+    assert!(opened["time"].as_str().unwrap().len() == 8);
+    let failed = find(&missing);
+    assert_eq!(
+        (failed["fd"].as_i64(), failed["err"].as_i64()),
+        (Some(-1), Some(2))
+    );
+    assert_eq!(failed["pid"], pid);
+    std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
+fn perf_buffer_gives_the_same_events() {
+    if !can_trace("opensnoop::perf_buffer_gives_the_same_events") {
+        return;
+    }
+    let (existing, missing) = existing_and_missing("of");
+    let comm = unique_name("of");
+    let tracer = Tracer::start(OPENSNOOP, &["--perf-buffer", "-c", &comm]);
+    let workload = PendingWorkload::spawn(&comm, &["open", &existing, &missing]);
+    let pid = workload.pid();
+    workload.go();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let rows = rows(&finished.stdout);
+
+    let opened = row_for(&rows, &existing).expect("existing path not traced");
+    assert_eq!((opened.pid, opened.err), (pid, 0));
+    assert!(opened.fd >= 0);
+    let failed = row_for(&rows, &missing).expect("missing path not traced");
+    assert_eq!((failed.pid, failed.fd, failed.err), (pid, -1, 2));
+    std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
+fn escape_sequences_in_paths_are_printed_escaped() {
+    if !can_trace("opensnoop::escape_sequences_in_paths_are_printed_escaped") {
+        return;
+    }
+    let comm = unique_name("oe");
+    let base = unique_path("oe");
+    let hostile = format!("{base}\x1b[31mred");
+    let tracer = Tracer::start(OPENSNOOP, &["-c", &comm]);
+    run_workload(&comm, &["open", &hostile]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+
+    assert!(
+        finished.stdout.contains(&format!("{base}\\x1b[31mred")),
+        "escaped path missing:\n{}",
+        finished.stdout
+    );
+    assert!(!finished.stdout.contains('\x1b'), "raw ESC reached stdout");
+}

@@ -1,0 +1,74 @@
+//! Every way a tool stops (SIGINT, SIGTERM, --duration, a reader that closes the pipe)
+//! is an ordinary exit 0 that leaves none of its BPF programs behind.
+
+mod common;
+
+use std::io::BufRead;
+use std::io::BufReader;
+
+use common::*;
+
+const TOOLS: [(&str, &str); 2] = [
+    ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
+    ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
+];
+
+fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {
+    if !can_trace(test) {
+        return;
+    }
+    for (name, bin) in TOOLS {
+        let (ids, finished) = stop(name, bin);
+        assert!(
+            finished.status.success(),
+            "{name} ({test}) exited with {:?}: {}",
+            finished.status,
+            finished.stderr
+        );
+        assert_progs_gone(&ids, &format!("{name} after {test}"));
+    }
+}
+
+#[test]
+fn sigint_detaches_everything() {
+    each_tool("stopping::sigint", |_, bin| {
+        let tracer = Tracer::start(bin, &[]);
+        let ids = tracer.prog_ids();
+        (ids, tracer.interrupt())
+    });
+}
+
+#[test]
+fn sigterm_detaches_everything() {
+    each_tool("stopping::sigterm", |_, bin| {
+        let tracer = Tracer::start(bin, &[]);
+        let ids = tracer.prog_ids();
+        tracer.signal(libc::SIGTERM);
+        (ids, tracer.wait())
+    });
+}
+
+#[test]
+fn duration_detaches_everything() {
+    each_tool("stopping::duration", |_, bin| {
+        let tracer = Tracer::start(bin, &["-d", "1"]);
+        let ids = tracer.prog_ids();
+        (ids, tracer.wait())
+    });
+}
+
+#[test]
+fn closed_stdout_detaches_everything() {
+    // Like `tool | head -1`: read the first line, then close the pipe. The tool must
+    // notice even if it has nothing more to write.
+    each_tool("stopping::closed_stdout", |name, bin| {
+        let mut tracer = Tracer::start(bin, &[]);
+        let ids = tracer.prog_ids();
+        let mut first = String::new();
+        let mut stdout = BufReader::new(tracer.take_stdout());
+        stdout.read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{name} printed no header");
+        drop(stdout);
+        (ids, tracer.wait())
+    });
+}
