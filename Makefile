@@ -1,0 +1,41 @@
+# ebpf-tracers: every target installs what it needs first (scripts/install-deps.sh is
+# idempotent), so each works on a fresh Debian machine.
+
+CARGO ?= cargo
+TOOL ?= opensnoop
+ARGS ?=
+ARCH ?= x86
+
+.PHONY: all deps build run test lint unit vmlinux clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	$(CARGO) build --release --locked
+
+# make run TOOL=opensnoop ARGS="--failed"
+run: build
+	./target/release/$(TOOL) $(ARGS)
+
+lint: deps
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+# Unit tests plus the integration tests that load the real tools. Without root the
+# privileged tests print SKIPPED; under CI (CI=true) a skip is a failure.
+test: deps lint
+	EBPF_TRACERS_REQUIRE_ROOT=$${CI:+1} $(CARGO) test --locked
+
+unit:
+	$(CARGO) test --locked --lib --bins
+
+# Regenerate the committed kernel types from this machine's BTF.
+vmlinux:
+	./scripts/install-deps.sh
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+clean:
+	$(CARGO) clean
