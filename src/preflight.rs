@@ -192,6 +192,80 @@ impl KernelFeatures {
     }
 }
 
+/// Whether a kernel function can take a kprobe: kprobes are built in and the function
+/// is a real symbol (not inlined away). Reads /proc/kallsyms, so only call it when
+/// `KernelFeatures::kprobes` is true.
+pub fn kprobe_target_exists(function: &str) -> bool {
+    use std::io::BufRead;
+    let Ok(file) = fs::File::open("/proc/kallsyms") else {
+        return false;
+    };
+    // Lines are "ADDRESS TYPE NAME[\t[MODULE]]"; text symbols have type t or T.
+    std::io::BufReader::with_capacity(1 << 16, file)
+        .split(b'\n')
+        .map_while(|line| line.ok())
+        .any(|line| {
+            let mut fields = line.split(|&b| b == b' ' || b == b'\t');
+            let _address = fields.next();
+            let kind = fields.next();
+            let name = fields.next();
+            matches!(kind, Some(b"t") | Some(b"T")) && name == Some(function.as_bytes())
+        })
+}
+
+/// How a tool that can use either hooks into the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProbeMode {
+    /// kprobes where the kernel has them, else tracepoints
+    Auto,
+    /// kprobe/kretprobe on a kernel function (fails without CONFIG_KPROBES)
+    Kprobe,
+    /// syscall tracepoints
+    Tracepoint,
+}
+
+/// Resolves `Auto` for a tool that would kprobe `function`; refuses `Kprobe` on a
+/// kernel that cannot. The second value says why tracepoints were chosen, if they were.
+pub fn choose_probe_mode(
+    requested: ProbeMode,
+    features: KernelFeatures,
+    function: &str,
+) -> Result<(ProbeMode, Option<String>)> {
+    let why_not = if !features.kprobes {
+        Some("kernel has no kprobes (CONFIG_KPROBES)".to_string())
+    } else if !kprobe_target_exists(function) {
+        Some(format!(
+            "kernel function {function} cannot be probed (inlined or renamed)"
+        ))
+    } else {
+        None
+    };
+    match (requested, why_not) {
+        (ProbeMode::Tracepoint, _) => Ok((ProbeMode::Tracepoint, None)),
+        (_, None) => Ok((ProbeMode::Kprobe, None)),
+        (ProbeMode::Kprobe, Some(why)) => bail!("--mode kprobe: {why}; use --mode tracepoint"),
+        (ProbeMode::Auto, Some(why)) => Ok((ProbeMode::Tracepoint, Some(why))),
+    }
+}
+
+/// Before load: keeps the programs of one mode (by section: kprobe/ and kretprobe/, or
+/// tracepoint/) and switches the others off, so they are never loaded or attached.
+pub fn keep_programs_of(object: &mut OpenObject, mode: ProbeMode) {
+    for mut prog in object.progs_mut() {
+        let section = prog.section().to_string_lossy();
+        let is_kprobe = section.starts_with("kprobe/") || section.starts_with("kretprobe/");
+        let is_tracepoint = section.starts_with("tracepoint/") || section.starts_with("tp/");
+        let keep = match mode {
+            ProbeMode::Kprobe => is_kprobe,
+            ProbeMode::Tracepoint => is_tracepoint,
+            ProbeMode::Auto => is_kprobe || is_tracepoint,
+        };
+        if !keep {
+            prog.set_autoload(false);
+        }
+    }
+}
+
 /// Kernel release, for messages.
 pub fn kernel_release() -> String {
     fs::read_to_string("/proc/sys/kernel/osrelease")

@@ -19,3 +19,9 @@ pub mod opensnoop {
 pub mod kmalloc_bytes {
     include!(concat!(env!("OUT_DIR"), "/kmalloc_bytes.skel.rs"));
 }
+
+pub mod unlinksnoop {
+    include!(concat!(env!("OUT_DIR"), "/unlinksnoop.skel.rs"));
+    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
+    unsafe impl plain::Plain for types::event {}
+}

@@ -7,6 +7,8 @@ use common::*;
 
 const OPENSNOOP: &str = env!("CARGO_BIN_EXE_opensnoop");
 const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
+const UNLINKSNOOP: &str = env!("CARGO_BIN_EXE_unlinksnoop");
+const TRACERS: [&str; 3] = [OPENSNOOP, KMALLOC_BYTES, UNLINKSNOOP];
 
 fn assert_usage_error(bin: &str, args: &[&str], expect: &str) {
     let output = run(bin, args);
@@ -27,7 +29,7 @@ fn assert_usage_error(bin: &str, args: &[&str], expect: &str) {
 
 #[test]
 fn bad_pids_are_usage_errors() {
-    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+    for bin in TRACERS {
         assert_usage_error(bin, &["-p", "abc"], "not a process id");
         assert_usage_error(bin, &["-p", "-5"], "must be > 0");
         assert_usage_error(bin, &["--pid=-5"], "must be > 0");
@@ -39,7 +41,7 @@ fn bad_pids_are_usage_errors() {
 
 #[test]
 fn comm_longer_than_the_kernel_keeps_is_refused() {
-    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+    for bin in TRACERS {
         assert_usage_error(
             bin,
             &["-c", "a_name_of_16_byt"],
@@ -50,7 +52,7 @@ fn comm_longer_than_the_kernel_keeps_is_refused() {
 
 #[test]
 fn durations_and_intervals_must_be_positive() {
-    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+    for bin in TRACERS {
         assert_usage_error(bin, &["-d", "0"], "must be greater than 0");
         assert_usage_error(bin, &["-d", "-3"], "must be greater than 0");
         assert_usage_error(bin, &["-d", "soon"], "not a number of seconds");
@@ -58,11 +60,12 @@ fn durations_and_intervals_must_be_positive() {
     assert_usage_error(KMALLOC_BYTES, &["-i", "0"], "must be greater than 0");
     assert_usage_error(KMALLOC_BYTES, &["--top", "0"], "--top");
     assert_usage_error(OPENSNOOP, &["--no-such-flag"], "--no-such-flag");
+    assert_usage_error(UNLINKSNOOP, &["--mode", "uprobe"], "--mode");
 }
 
 #[test]
 fn help_ends_with_examples() {
-    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+    for bin in TRACERS {
         let output = run(bin, &["--help"]);
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout);
@@ -72,7 +75,7 @@ fn help_ends_with_examples() {
 
 #[test]
 fn unprivileged_run_says_which_privilege_is_missing() {
-    for bin in [OPENSNOOP, KMALLOC_BYTES] {
+    for bin in TRACERS {
         // As root, drop to nobody (which drops every capability); as a user, run as is.
         // SAFETY: geteuid has no preconditions.
         let output = if unsafe { libc::geteuid() } == 0 {

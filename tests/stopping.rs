@@ -8,9 +8,10 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 2] = [
+const TOOLS: [(&str, &str); 3] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
+    ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
 ];
 
 fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {

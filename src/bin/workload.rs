@@ -12,7 +12,7 @@ use clap::Subcommand;
 
 use ebpf_tracers::cli::parse_comm;
 
-/// Make traceable events: opens, kmalloc-heavy pipe churn.
+/// Make traceable events: opens, unlinks, kmalloc-heavy pipe churn.
 #[derive(Debug, Parser)]
 #[command(name = "workload", version)]
 struct Args {
@@ -30,6 +30,8 @@ struct Args {
 enum Action {
     /// open(2) each path read-only and close it; prints "PATH fd|errno" per path
     Open { paths: Vec<String> },
+    /// unlink(2) each path; prints "PATH ok|errno" per path
+    Unlink { paths: Vec<String> },
     /// create and close N pipes (each pipe kmallocs its buffer ring)
     Pipes { count: u32 },
 }
@@ -72,6 +74,14 @@ fn act(args: &Args) -> Result<()> {
                         "{path} errno {}",
                         std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
                     );
+                }
+            }
+        }
+        Action::Unlink { paths } => {
+            for path in paths {
+                match nix::unistd::unlink(path.as_str()) {
+                    Ok(()) => println!("{path} ok"),
+                    Err(errno) => println!("{path} errno {}", errno as i32),
                 }
             }
         }

@@ -1,0 +1,147 @@
+//! unlinksnoop against unlinks the test itself causes (catalogue row: unlinksnoop).
+//! Where the kernel has kprobes (the vmtest guests) it must use them; on a kernel
+//! without (the 6.18 build machine) it must fall back to the tracepoints and say so.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+const UNLINKSNOOP: &str = env!("CARGO_BIN_EXE_unlinksnoop");
+const KPROBE_READY: &str = "Tracing unlinks via kprobe do_unlinkat";
+const TRACEPOINT_READY: &str = "Tracing unlinks via tracepoints";
+
+fn kernel_has_kprobes() -> bool {
+    let has = Path::new("/sys/bus/event_source/devices/kprobe").exists();
+    if std::env::var("EBPF_TRACERS_EXPECT_KPROBES").as_deref() == Ok("1") {
+        assert!(
+            has,
+            "EBPF_TRACERS_EXPECT_KPROBES=1 but this kernel has no kprobe PMU"
+        );
+    }
+    has
+}
+
+/// PID COMM RET PATH rows.
+fn rows(stdout: &str) -> Vec<(u32, String, i32, String)> {
+    stdout
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 4 {
+                return None;
+            }
+            Some((
+                f[0].parse().ok()?,
+                f[1].to_string(),
+                f[2].parse().ok()?,
+                f[3..].join(" "),
+            ))
+        })
+        .collect()
+}
+
+fn unlink_existing_and_missing(
+    mode_args: &[&str],
+    tag: &str,
+) -> (Finished, u32, String, String, String) {
+    let comm = unique_name(tag);
+    let existing = unique_path(tag);
+    let missing = unique_path(&format!("{tag}m"));
+    std::fs::write(&existing, b"x").unwrap();
+    let mut args = vec!["-c", comm.as_str()];
+    args.extend_from_slice(mode_args);
+    let tracer = Tracer::start(UNLINKSNOOP, &args);
+    let workload = PendingWorkload::spawn(&comm, &["unlink", &existing, &missing]);
+    let pid = workload.pid();
+    let said = workload.go();
+    assert!(said.contains(&format!("{existing} ok")), "{said}");
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    (finished, pid, comm, existing, missing)
+}
+
+#[test]
+fn unlinks_show_path_and_result_using_kprobes_where_available() {
+    if !can_trace("unlinksnoop::unlinks_show_path_and_result_using_kprobes_where_available") {
+        return;
+    }
+    let (finished, pid, comm, existing, missing) = unlink_existing_and_missing(&[], "ul");
+    if kernel_has_kprobes() {
+        assert!(
+            finished.stderr.contains(KPROBE_READY),
+            "{}",
+            finished.stderr
+        );
+    } else {
+        assert!(
+            finished.stderr.contains(TRACEPOINT_READY),
+            "{}",
+            finished.stderr
+        );
+        assert!(
+            finished.stderr.contains("falling back"),
+            "{}",
+            finished.stderr
+        );
+    }
+    let rows = rows(&finished.stdout);
+    assert!(rows.contains(&(pid, comm.clone(), 0, existing)), "{rows:?}");
+    assert!(rows.contains(&(pid, comm, -2, missing)), "{rows:?}");
+}
+
+#[test]
+fn tracepoint_mode_works_on_every_kernel() {
+    if !can_trace("unlinksnoop::tracepoint_mode_works_on_every_kernel") {
+        return;
+    }
+    let (finished, pid, comm, existing, missing) =
+        unlink_existing_and_missing(&["--mode", "tracepoint", "--perf-buffer"], "ut");
+    assert!(
+        finished.stderr.contains(TRACEPOINT_READY),
+        "{}",
+        finished.stderr
+    );
+    let rows = rows(&finished.stdout);
+    assert!(rows.contains(&(pid, comm.clone(), 0, existing)), "{rows:?}");
+    assert!(rows.contains(&(pid, comm, -2, missing)), "{rows:?}");
+}
+
+#[test]
+fn kprobe_mode_is_refused_clearly_without_kprobes() {
+    if !can_trace("unlinksnoop::kprobe_mode_is_refused_clearly_without_kprobes") {
+        return;
+    }
+    if kernel_has_kprobes() {
+        eprintln!("SKIPPED unlinksnoop::kprobe_mode_is_refused_clearly_without_kprobes: this kernel has kprobes");
+        return;
+    }
+    let output = run(UNLINKSNOOP, &["--mode", "kprobe", "-d", "1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("kernel has no kprobes (CONFIG_KPROBES)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn json_lines_carry_pid_comm_ret_and_path() {
+    if !can_trace("unlinksnoop::json_lines_carry_pid_comm_ret_and_path") {
+        return;
+    }
+    let (finished, pid, comm, existing, _) = unlink_existing_and_missing(&["--json"], "uj");
+    let event: serde_json::Value = finished
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|e| e["path"] == existing.as_str())
+        .unwrap_or_else(|| panic!("{existing} not in {}", finished.stdout));
+    assert_eq!(
+        (event["pid"].as_u64(), event["ret"].as_i64()),
+        (Some(pid.into()), Some(0))
+    );
+    assert_eq!(event["comm"], comm.as_str());
+}
