@@ -6,7 +6,7 @@ TOOL ?= opensnoop
 ARGS ?=
 ARCH ?= x86
 
-.PHONY: all deps build run test lint unit vmlinux clean
+.PHONY: all deps build run test host-test vmtest lint unit vmlinux clean
 
 all: build
 
@@ -24,10 +24,18 @@ lint: deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
+# Everything: lint, unit and integration tests on this kernel, then the privileged
+# integration tests inside VMs on Debian's 6.1 and 6.12 kernels.
+test: deps lint host-test vmtest
+
 # Unit tests plus the integration tests that load the real tools. Without root the
 # privileged tests print SKIPPED; under CI (CI=true) a skip is a failure.
-test: deps lint
+host-test: deps
 	EBPF_TRACERS_REQUIRE_ROOT=$${CI:+1} $(CARGO) test --locked
+
+# VMTEST_KERNELS="6.1 6.12" by default; see scripts/vmtest.sh.
+vmtest: deps
+	./scripts/vmtest.sh
 
 unit:
 	$(CARGO) test --locked --lib --bins

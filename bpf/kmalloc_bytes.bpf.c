@@ -67,7 +67,11 @@ SEC("tracepoint/kmem/kmalloc")
 int tracepoint__kmem__kmalloc(void *ctx)
 {
 	struct kmalloc_totals *t, zeroes = {};
-	struct comm_key key;
+	/*
+	 * Zeroed: before 6.x bpf_get_current_comm() leaves the bytes after the NUL as they
+	 * were, and stack garbage there would split one name into many hash keys.
+	 */
+	struct comm_key key = {};
 	struct size_hist *h;
 	__u64 req, alloc;
 	__u32 zero = 0, slot;

@@ -115,7 +115,10 @@ fn kprobe_mode_is_refused_clearly_without_kprobes() {
         return;
     }
     if kernel_has_kprobes() {
-        eprintln!("SKIPPED unlinksnoop::kprobe_mode_is_refused_clearly_without_kprobes: this kernel has kprobes");
+        report_skip(
+            "unlinksnoop::kprobe_mode_is_refused_clearly_without_kprobes",
+            "this kernel has kprobes",
+        );
         return;
     }
     let output = run(UNLINKSNOOP, &["--mode", "kprobe", "-d", "1"]);

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs inside each vmtest guest: the privileged integration tests, built once on the
+# host (scripts/vmtest.sh lists them in .vmtest/test-binaries), on this guest's kernel.
+# The root filesystem is the host's, read-only: temporary files go to a tmpfs.
+set -u
+export TMPDIR=/dev/shm
+export EBPF_TRACERS_REQUIRE_ROOT=1
+# Debian kernels have kprobes: unlinksnoop must use them here, not fall back.
+export EBPF_TRACERS_EXPECT_KPROBES=1
+export RUST_BACKTRACE=1
+echo "guest kernel: $(uname -r)"
+status=0
+while read -r binary; do
+	[ -n "$binary" ] || continue
+	echo "== $(basename "$binary")"
+	"$binary" --test-threads=2 || status=1
+done <.vmtest/test-binaries
+echo "GUEST-DONE kernel=$(uname -r) status=$status"
+exit $status

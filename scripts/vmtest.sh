@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Runs the privileged integration tests inside VMs booted on real Debian kernels, so that
+# CO-RE (one build, several kernels) and the kprobe tools are proven beyond the build
+# machine's kernel. Installs what it needs; prints a per-kernel summary; fails naming
+# the kernel that failed.
+#
+#   scripts/vmtest.sh                 # every kernel in $VMTEST_KERNELS (default: 6.1 6.12)
+#   VMTEST_KERNELS=6.1 scripts/vmtest.sh
+#
+# How (see vmtest.toml): vmtest boots each kernel with the host's root filesystem shared
+# read-only over 9p; a busybox initramfs built here loads the 9p/virtio modules Debian
+# builds as modules; scripts/vmtest-qemu adapts QEMU to the host (software emulation
+# when KVM cannot run ordinary kernels); scripts/vmtest-guest.sh runs the tests inside.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache="$root/.vmtest"
+kernels="${VMTEST_KERNELS:-6.1 6.12}"
+guest_timeout="${VMTEST_TIMEOUT:-900}"
+vmtest_version=0.18.0
+# Integration tests that load programs; the others need no kernel and run on the host.
+guest_tests="opensnoop kmalloc_bytes unlinksnoop stopping"
+
+log() { echo "vmtest: $*" >&2; }
+die() { echo "vmtest: FAILED: $*" >&2; exit 1; }
+skip_all() {
+	echo "vmtest: SKIPPED (every kernel): $*" >&2
+	echo "vmtest: only the host suite ran; the kprobe tools are NOT proven on this machine" >&2
+	exit 0
+}
+
+install_host_tools() {
+	local need=()
+	command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+	command -v qemu-ga >/dev/null || need+=(qemu-guest-agent)
+	[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx switch_root || need+=(busybox-static)
+	command -v depmod >/dev/null || need+=(kmod)
+	command -v cpio >/dev/null || need+=(cpio)
+	command -v xz >/dev/null || need+=(xz-utils)
+	command -v zstd >/dev/null || need+=(zstd)
+	if [ ${#need[@]} -gt 0 ]; then
+		log "installing ${need[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
+			skip_all "could not install ${need[*]}"
+	fi
+	if ! command -v vmtest >/dev/null || [ "$(vmtest --version 2>/dev/null | awk '{print $2}')" != "$vmtest_version" ]; then
+		log "installing vmtest $vmtest_version from crates.io (about 2 minutes)"
+		cargo install --quiet --locked vmtest --version "$vmtest_version" ||
+			die "cargo install vmtest failed"
+	fi
+}
+
+# The apt source of the Debian release this host runs, for the backports suite. Read
+# from the host's own entries (deb822 or one-line format), never hard-coded.
+debian_mirror() {
+	local uri
+	uri=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '{print $2}' | grep -v -- '-security' | head -n 1 || true)
+	if [ -z "$uri" ]; then
+		uri=$(grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			awk '{print $2}' | grep -v -- '-security' | head -n 1 || true)
+	fi
+	[ -n "$uri" ] || die "cannot find the Debian mirror in /etc/apt sources"
+	echo "$uri"
+}
+
+# apt with a private source list and state under .vmtest/apt, so that the host's apt
+# configuration is never touched.
+backports_apt() {
+	local dir="$cache/apt" codename
+	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	if [ ! -f "$dir/sources.list" ]; then
+		mkdir -p "$dir/lists/partial"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) $codename-backports main" \
+			>"$dir/sources.list"
+	fi
+	"$@" -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$dir/lists" -o APT::Default-Release="$codename-backports"
+}
+
+# Name of the linux-image package that Debian's linux-image-amd64 points at.
+image_package() {
+	local series=$1
+	case "$series" in
+	6.1)
+		apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-6/ {print $2; exit}'
+		;;
+	6.12)
+		[ -d "$cache/apt/lists" ] && [ -n "$(ls "$cache/apt/lists" 2>/dev/null | grep -v partial)" ] ||
+			backports_apt apt-get update -qq >/dev/null
+		backports_apt apt-cache depends linux-image-amd64 2>/dev/null |
+			awk '/Depends: linux-image-6/ {print $2; exit}'
+		;;
+	*) die "unknown kernel series $series (known: 6.1 6.12)" ;;
+	esac
+}
+
+fetch_kernel() {
+	local series=$1 dir="$cache/kernels/$1" package deb
+	[ -f "$dir/vmlinuz" ] && [ -f "$dir/initramfs.cpio.gz" ] && return 0
+	package=$(image_package "$series")
+	[ -n "$package" ] || die "kernel $series: no linux-image package found"
+	log "kernel $series: downloading $package"
+	rm -rf "$dir" && mkdir -p "$dir/root"
+	if [ "$series" = 6.1 ]; then
+		(cd "$dir" && apt-get download -qq "$package" 2>/dev/null) || die "kernel $series: download of $package failed"
+	else
+		(cd "$dir" && backports_apt apt-get download -qq "$package" 2>/dev/null) || die "kernel $series: download of $package failed"
+	fi
+	deb=$(ls "$dir"/*.deb)
+	dpkg-deb -x "$deb" "$dir/root"
+	rm -f "$deb"
+	local version
+	version=$(ls "$dir/root/lib/modules" | head -n 1)
+	[ -n "$version" ] || die "kernel $series: $package has no modules"
+	depmod -b "$dir/root" "$version"
+	build_initramfs "$dir" "$version"
+	# Only the kernel and the initramfs are needed from here on (~450 MB less).
+	mv "$dir/root/boot/vmlinuz-$version" "$dir/vmlinuz"
+	rm -rf "$dir/root"
+}
+
+# Modules (and their dependencies, in load order) that must be in before the 9p root
+# can mount and vmtest's guest agent can talk: Debian builds them all as modules.
+initramfs_modules="virtio_pci virtio_console 9pnet_virtio 9p"
+
+module_path() {
+	local moddir=$1 name=$2
+	grep -E "(^|/)${name//_/[_-]}\.ko(\.xz|\.zst|\.gz)?:" "$moddir/modules.dep" | head -n 1 | cut -d: -f1
+}
+
+# Prints module files (relative to the modules dir) in dependency order.
+module_load_order() {
+	local moddir=$1 name seen=" " order=()
+	visit() {
+		local rel=$1 dep
+		case "$seen" in *" $rel "*) return ;; esac
+		seen="$seen$rel "
+		for dep in $(grep -E "^$rel:" "$moddir/modules.dep" | cut -d: -f2); do
+			visit "$dep"
+		done
+		order+=("$rel")
+	}
+	for name in $initramfs_modules; do
+		rel=$(module_path "$moddir" "$name")
+		if [ -z "$rel" ]; then
+			grep -qE "/${name//_/[_-]}\.ko" "$moddir/modules.builtin" 2>/dev/null ||
+				die "module $name is neither a module nor built in"
+			continue
+		fi
+		visit "$rel"
+	done
+	printf '%s\n' "${order[@]}"
+}
+
+build_initramfs() {
+	local dir=$1 version=$2 work moddir n=0 rel out
+	moddir="$dir/root/lib/modules/$version"
+	work=$(mktemp -d)
+	mkdir -p "$work"/{bin,dev,proc,sys,newroot,modules}
+	cp /bin/busybox "$work/bin/busybox"
+	for rel in $(module_load_order "$moddir"); do
+		n=$((n + 1))
+		out="$work/modules/$(printf '%02d' $n)-$(basename "${rel%%.ko*}").ko"
+		case "$rel" in
+		*.xz) xz -dc "$moddir/$rel" >"$out" ;;
+		*.zst) zstd -qdc "$moddir/$rel" >"$out" ;;
+		*.gz) gzip -dc "$moddir/$rel" >"$out" ;;
+		*) cp "$moddir/$rel" "$out" ;;
+		esac
+	done
+	cp "$root/scripts/vmtest-initramfs-init" "$work/init"
+	chmod +x "$work/init"
+	(cd "$work" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initramfs.cpio.gz"
+	rm -rf "$work"
+	log "kernel $version: initramfs with $n modules"
+}
+
+build_tests() {
+	log "building the tools and test binaries (the same artifacts run on every kernel)"
+	(cd "$root" && cargo build --locked --quiet --bins)
+	local list="$cache/test-binaries" name
+	: >"$list"
+	for name in $guest_tests; do
+		(cd "$root" && cargo test --locked --no-run --message-format=json --test "$name" 2>/dev/null) |
+			grep -F '"kind":["test"]' | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 >>"$list"
+	done
+	[ "$(wc -l <"$list")" -eq "$(echo $guest_tests | wc -w)" ] || die "could not list the test binaries"
+}
+
+run_kernel() {
+	local series=$1 logfile="$cache/guest-$1.log" target="debian-$1" status=0 before
+	before=$(ls /tmp/vmtest-init*.sh 2>/dev/null || true)
+	log "kernel $series: booting (timeout ${guest_timeout}s)"
+	local started=$SECONDS
+	(cd "$root" && timeout --kill-after=10 "$guest_timeout" \
+		vmtest -c "$root/vmtest.toml" -f "^$target\$") >"$logfile" 2>&1 || status=$?
+	# vmtest leaves its init script behind when it is cut off.
+	for f in /tmp/vmtest-init*.sh; do
+		[ -e "$f" ] || continue
+		echo "$before" | grep -qxF "$f" || rm -f "$f"
+	done
+	local took=$((SECONDS - started))
+	local passed failed skipped done_line
+	passed=$(grep -aoE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$logfile" | awk '{s+=$4} END {print s+0}' || true)
+	failed=$(grep -aoE '[0-9]+ failed;' "$logfile" | awk '{s+=$1} END {print s+0}' || true)
+	skipped=$(grep -ac '^SKIPPED' "$logfile" || true)
+	done_line=$(grep -aoE 'GUEST-DONE kernel=[^ ]+ status=[0-9]+' "$logfile" | tail -n 1 || true)
+	summary+=("$(printf '%-6s %-28s %4ss  passed %3s  failed %3s  skipped %3s' \
+		"$series" "$(echo "$done_line" | sed -n 's/.*kernel=\([^ ]*\).*/\1/p')" "$took" "$passed" "$failed" "$skipped")")
+	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+		failures+=("kernel $series: guest timed out after ${guest_timeout}s (log: $logfile)")
+	elif [ -z "$done_line" ]; then
+		failures+=("kernel $series: guest did not boot or the tests did not run (log: $logfile)")
+	elif [ "$status" -ne 0 ] || ! echo "$done_line" | grep -q 'status=0'; then
+		failures+=("kernel $series: $failed test(s) failed (log: $logfile)")
+	fi
+	grep -aE '^SKIPPED' "$logfile" | sed "s/^/  [$series] /" >&2 || true
+}
+
+main() {
+	[ "$(uname -m)" = x86_64 ] || skip_all "the VM targets are x86_64 kernels, this host is $(uname -m)"
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root (to install QEMU and run the privileged tests)"
+	mkdir -p "$cache"
+	install_host_tools
+	command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not available"
+	build_tests
+	local series
+	for series in $kernels; do
+		fetch_kernel "$series"
+	done
+	summary=()
+	failures=()
+	local started=$SECONDS
+	for series in $kernels; do
+		run_kernel "$series"
+	done
+	echo "vmtest summary ($((SECONDS - started))s):"
+	printf '  %s\n' "${summary[@]}"
+	if [ ${#failures[@]} -gt 0 ]; then
+		printf 'vmtest: FAILED: %s\n' "${failures[@]}" >&2
+		exit 1
+	fi
+	echo "vmtest: all kernels passed"
+}
+
+main "$@"
