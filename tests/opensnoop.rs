@@ -48,6 +48,25 @@ fn existing_and_missing(tag: &str) -> (String, String) {
     (existing, unique_path(&format!("{tag}m")))
 }
 
+/// Runs opensnoop with `args` while a workload named `comm` opens `paths`; returns the
+/// workload's pid and the table rows the tool printed.
+fn trace_opens(args: &[&str], comm: &str, paths: &[&str]) -> (u32, Vec<Row>) {
+    let (pid, finished) = trace_opens_raw(args, comm, paths);
+    (pid, rows(&finished.stdout))
+}
+
+fn trace_opens_raw(args: &[&str], comm: &str, paths: &[&str]) -> (u32, Finished) {
+    let tracer = Tracer::start(OPENSNOOP, args);
+    let mut workload_args = vec!["open"];
+    workload_args.extend_from_slice(paths);
+    let workload = PendingWorkload::spawn(comm, &workload_args);
+    let pid = workload.pid();
+    workload.go();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    (pid, finished)
+}
+
 #[test]
 fn shows_existing_path_with_fd_and_missing_path_with_enoent() {
     if !can_trace("opensnoop::shows_existing_path_with_fd_and_missing_path_with_enoent") {
@@ -55,13 +74,7 @@ fn shows_existing_path_with_fd_and_missing_path_with_enoent() {
     }
     let (existing, missing) = existing_and_missing("os");
     let comm = unique_name("os");
-    let tracer = Tracer::start(OPENSNOOP, &[]);
-    let workload = PendingWorkload::spawn(&comm, &["open", &existing, &missing]);
-    let pid = workload.pid();
-    workload.go();
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    let rows = rows(&finished.stdout);
+    let (pid, rows) = trace_opens(&[], &comm, &[&existing, &missing]);
 
     let opened = row_for(&rows, &existing).expect("existing path not traced");
     assert_eq!(
@@ -84,11 +97,7 @@ fn failed_flag_shows_only_the_failed_open() {
     }
     let (existing, missing) = existing_and_missing("ox");
     let comm = unique_name("ox");
-    let tracer = Tracer::start(OPENSNOOP, &["-x", "-c", &comm]);
-    run_workload(&comm, &["open", &existing, &missing]);
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    let rows = rows(&finished.stdout);
+    let (_, rows) = trace_opens(&["-x", "-c", &comm], &comm, &[&existing, &missing]);
 
     assert_eq!(
         row_for(&rows, &missing).map(|r| (r.fd, r.err)),
@@ -138,11 +147,8 @@ fn pid_filter_on_another_process_hides_both_opens() {
     let (existing, missing) = existing_and_missing("oq");
     let comm = unique_name("oq");
     // The test process itself opens neither path.
-    let tracer = Tracer::start(OPENSNOOP, &["-p", &std::process::id().to_string()]);
-    run_workload(&comm, &["open", &existing, &missing]);
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    let rows = rows(&finished.stdout);
+    let own_pid = std::process::id().to_string();
+    let (_, rows) = trace_opens(&["-p", &own_pid], &comm, &[&existing, &missing]);
 
     assert!(row_for(&rows, &existing).is_none() && row_for(&rows, &missing).is_none());
     std::fs::remove_file(existing).unwrap();
@@ -182,12 +188,11 @@ fn json_lines_parse_and_carry_the_table_fields() {
     }
     let (existing, missing) = existing_and_missing("oj");
     let comm = unique_name("oj");
-    let tracer = Tracer::start(OPENSNOOP, &["--json", "-T", "-c", &comm]);
-    let workload = PendingWorkload::spawn(&comm, &["open", &existing, &missing]);
-    let pid = workload.pid();
-    workload.go();
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
+    let (pid, finished) = trace_opens_raw(
+        &["--json", "-T", "-c", &comm],
+        &comm,
+        &[&existing, &missing],
+    );
 
     let events: Vec<serde_json::Value> = finished
         .stdout
@@ -222,13 +227,11 @@ fn perf_buffer_gives_the_same_events() {
     }
     let (existing, missing) = existing_and_missing("of");
     let comm = unique_name("of");
-    let tracer = Tracer::start(OPENSNOOP, &["--perf-buffer", "-c", &comm]);
-    let workload = PendingWorkload::spawn(&comm, &["open", &existing, &missing]);
-    let pid = workload.pid();
-    workload.go();
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    let rows = rows(&finished.stdout);
+    let (pid, rows) = trace_opens(
+        &["--perf-buffer", "-c", &comm],
+        &comm,
+        &[&existing, &missing],
+    );
 
     let opened = row_for(&rows, &existing).expect("existing path not traced");
     assert_eq!((opened.pid, opened.err), (pid, 0));
@@ -246,10 +249,7 @@ fn escape_sequences_in_paths_are_printed_escaped() {
     let comm = unique_name("oe");
     let base = unique_path("oe");
     let hostile = format!("{base}\x1b[31mred");
-    let tracer = Tracer::start(OPENSNOOP, &["-c", &comm]);
-    run_workload(&comm, &["open", &hostile]);
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
+    let (_, finished) = trace_opens_raw(&["-c", &comm], &comm, &[&hostile]);
 
     assert!(
         finished.stdout.contains(&format!("{base}\\x1b[31mred")),

@@ -4,14 +4,10 @@
 
 use std::mem::MaybeUninit;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use anyhow::Context;
 use anyhow::Result;
 use clap::Parser;
 use libbpf_rs::skel::OpenSkel;
-use libbpf_rs::skel::Skel;
-use libbpf_rs::skel::SkelBuilder;
 
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::cli::IntervalArgs;
@@ -25,9 +21,6 @@ use ebpf_tracers::output::log2_hist_lines;
 use ebpf_tracers::output::until_nul;
 use ebpf_tracers::output::JsonLine;
 use ebpf_tracers::output::Output;
-use ebpf_tracers::preflight;
-use ebpf_tracers::run;
-use ebpf_tracers::run::StopConditions;
 use ebpf_tracers::skel::kmalloc_bytes::KmallocBytesSkel;
 use ebpf_tracers::skel::kmalloc_bytes::KmallocBytesSkelBuilder;
 use ebpf_tracers::tool;
@@ -76,29 +69,21 @@ const ALL: &str = "[all]";
 
 fn main() -> ExitCode {
     match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => run::main_with("kmalloc_bytes", || trace(&args)),
+        Ok(args) => ebpf_tracers::run::main_with("kmalloc_bytes", || trace(&args)),
         Err(code) => code,
     }
 }
 
 fn trace(args: &Args) -> Result<()> {
-    run::init_libbpf_log(args.run.verbose);
-    preflight::prepare_tracing()?;
-
+    let tracefs = tool::prepare(args.run.verbose)?;
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = KmallocBytesSkelBuilder::default()
-        .open(&mut object)
-        .context("failed to open the BPF object")?;
-    let rodata = open_skel
-        .maps
-        .rodata_data
-        .as_deref_mut()
-        .context("BPF object has no rodata")?;
+    let mut open_skel = tool::open::<KmallocBytesSkelBuilder>(&mut object)?;
+    let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
     write_filter_rodata!(rodata, &args.filters);
     rodata.by_comm = args.by_comm;
     rodata.size_hist = args.hist;
-    let skel = open_skel.load().context("failed to load BPF programs")?;
-    let _links = tool::attach_all(skel.object())?;
+    tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
+    let (skel, _links) = tool::load_and_attach(open_skel)?;
 
     let output = Output::new();
     if !args.output.json {
@@ -106,15 +91,11 @@ fn trace(args: &Args) -> Result<()> {
         output.flush()?;
     }
     tool::announce_ready("kmalloc");
-
-    let stop = StopConditions::start(args.run.duration);
     let mut report = Report::default();
-    let mut next = Instant::now() + args.interval.interval;
-    while stop.sleep_until(next) {
-        next += args.interval.interval;
-        report.print(args, &output, &skel, Scope::Interval)?;
-    }
-    report.print(args, &output, &skel, Scope::Total)
+    tool::sample_every(args.interval.interval, args.run.duration, |last| {
+        let scope = if last { Scope::Total } else { Scope::Interval };
+        report.print(args, &output, &skel, scope)
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -5,32 +5,27 @@ use std::mem::offset_of;
 use std::mem::MaybeUninit;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use anyhow::Result;
 use clap::Parser;
 use libbpf_rs::skel::OpenSkel;
 use libbpf_rs::skel::Skel;
-use libbpf_rs::skel::SkelBuilder;
 
 use ebpf_tracers::cli::EventArgs;
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::cli::OutputArgs;
 use ebpf_tracers::cli::RunArgs;
 use ebpf_tracers::events::decode_prefix;
-use ebpf_tracers::events::size_event_maps;
 use ebpf_tracers::events::EventSource;
-use ebpf_tracers::events::EventStream;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::local_time_hms;
 use ebpf_tracers::output::JsonLine;
 use ebpf_tracers::output::Output;
-use ebpf_tracers::preflight;
 use ebpf_tracers::run;
-use ebpf_tracers::run::StopConditions;
 use ebpf_tracers::skel::opensnoop::types::event;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
+use ebpf_tracers::tool::StreamSpec;
 use ebpf_tracers::write_filter_rodata;
 
 const EXAMPLES: &str = "\
@@ -79,38 +74,27 @@ fn main() -> ExitCode {
 }
 
 fn trace(args: &Args) -> Result<()> {
-    run::init_libbpf_log(args.run.verbose);
-    let tracefs = preflight::prepare_tracing()?;
+    let tracefs = tool::prepare(args.run.verbose)?;
     let source = EventSource::from_args(&args.events);
-
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = OpensnoopSkelBuilder::default()
-        .open(&mut object)
-        .context("failed to open the BPF object")?;
-    let rodata = open_skel
-        .maps
-        .rodata_data
-        .as_deref_mut()
-        .context("BPF object has no rodata")?;
+    let mut open_skel = tool::open::<OpensnoopSkelBuilder>(&mut object)?;
+    let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
     write_filter_rodata!(rodata, &args.filters);
     rodata.targ_failed = args.failed;
     rodata.use_perf_buffer = source.is_perf_buffer();
-    size_event_maps(open_skel.open_object_mut(), source)?;
-    preflight::skip_missing_tracepoints(open_skel.open_object_mut(), &tracefs);
-    let skel = open_skel.load().context("failed to load BPF programs")?;
-    let _links = tool::attach_all(skel.object())?;
+    tool::configure(open_skel.open_object_mut(), Some(source), &tracefs)?;
+    let (skel, _links) = tool::load_and_attach(open_skel)?;
 
     let output = Output::new();
-    let stream = EventStream::new(skel.object(), source, |data| {
+    let spec = StreamSpec {
+        tool: "opensnoop",
+        what: "file opens",
+        header: (!args.output.json).then(|| header(args)),
+        duration: args.run.duration,
+    };
+    tool::stream_events(skel.object(), source, &output, spec, |data| {
         print_event(args, &output, data)
-    })?;
-    if !args.output.json {
-        output.line(&header(args))?;
-        output.flush()?;
-    }
-    tool::announce_ready("file opens");
-    let stop = StopConditions::start(args.run.duration);
-    tool::stream_until_stopped("opensnoop", &stream, &output, &stop)
+    })
 }
 
 fn header(args: &Args) -> String {
