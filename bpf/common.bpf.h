@@ -57,4 +57,23 @@ static __always_inline bool trace_allowed(void)
 	return comm_allowed();
 }
 
+/*
+ * Adds n to the u64 counter of `key` in a hash map shared by all CPUs, creating it at
+ * zero first. The add is atomic: several CPUs may count the same key at once.
+ */
+static __always_inline void count_key(void *map, const void *key, __u64 n)
+{
+	__u64 zero = 0;
+	__u64 *count;
+
+	count = bpf_map_lookup_elem(map, key);
+	if (!count) {
+		bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+		count = bpf_map_lookup_elem(map, key);
+		if (!count)
+			return;
+	}
+	__sync_fetch_and_add(count, n);
+}
+
 #endif /* __COMMON_BPF_H */

@@ -114,6 +114,15 @@ pub struct IntervalArgs {
     pub interval: Duration,
 }
 
+/// How many rows an aggregating tool prints per report.
+#[derive(Debug, Clone, Args)]
+pub struct TopArgs {
+    /// Show at most N rows per report, largest counts first
+    #[arg(long = "top", value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub top: u32,
+}
+
 /// Parses the command line; a usage error is one line on stderr and exit status 2
 /// (clap's own errors span several lines).
 pub fn parse<T: Parser>() -> Result<T, ExitCode> {

@@ -9,6 +9,7 @@ pub mod events;
 pub mod maps;
 pub mod output;
 pub mod preflight;
+pub mod report;
 pub mod run;
 pub mod skel;
 pub mod tool;

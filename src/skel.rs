@@ -25,3 +25,19 @@ pub mod unlinksnoop {
     // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
     unsafe impl plain::Plain for types::event {}
 }
+
+pub mod openat_count {
+    include!(concat!(env!("OUT_DIR"), "/openat_count.skel.rs"));
+}
+
+pub mod execve_count {
+    include!(concat!(env!("OUT_DIR"), "/execve_count.skel.rs"));
+}
+
+pub mod sendrecv_count {
+    include!(concat!(env!("OUT_DIR"), "/sendrecv_count.skel.rs"));
+}
+
+pub mod sendto_by_ip {
+    include!(concat!(env!("OUT_DIR"), "/sendto_by_ip.skel.rs"));
+}

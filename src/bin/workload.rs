@@ -3,6 +3,7 @@
 
 use std::ffi::CString;
 use std::io::BufRead;
+use std::net::UdpSocket;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -12,7 +13,7 @@ use clap::Subcommand;
 
 use ebpf_tracers::cli::parse_comm;
 
-/// Make traceable events: opens, unlinks, kmalloc-heavy pipe churn.
+/// Make traceable events: opens, unlinks, UDP traffic, kmalloc-heavy pipe churn.
 #[derive(Debug, Parser)]
 #[command(name = "workload", version)]
 struct Args {
@@ -32,6 +33,15 @@ enum Action {
     Open { paths: Vec<String> },
     /// unlink(2) each path; prints "PATH ok|errno" per path
     Unlink { paths: Vec<String> },
+    /// send COUNT UDP datagrams between two loopback sockets with sendto(2) and receive
+    /// them with recvfrom(2): exactly COUNT of each
+    Udp { count: u32 },
+    /// sendto(2) COUNT datagrams to ADDRESS (e.g. 127.0.0.2:9 or [::1]:9); nothing
+    /// needs to listen there
+    Sendto {
+        address: std::net::SocketAddr,
+        count: u32,
+    },
     /// create and close N pipes (each pipe kmallocs its buffer ring)
     Pipes { count: u32 },
 }
@@ -83,6 +93,32 @@ fn act(args: &Args) -> Result<()> {
                     Ok(()) => println!("{path} ok"),
                     Err(errno) => println!("{path} errno {}", errno as i32),
                 }
+            }
+        }
+        Action::Udp { count } => {
+            let receiver = UdpSocket::bind("127.0.0.1:0").context("bind failed")?;
+            let sender = UdpSocket::bind("127.0.0.1:0").context("bind failed")?;
+            let to = receiver.local_addr()?;
+            let mut buf = [0u8; 64];
+            for i in 0..*count {
+                // One datagram in flight at a time: the receive buffer can never overflow.
+                sender
+                    .send_to(&i.to_ne_bytes(), to)
+                    .context("sendto failed")?;
+                receiver.recv_from(&mut buf).context("recvfrom failed")?;
+            }
+        }
+        Action::Sendto { address, count } => {
+            let local = if address.is_ipv4() {
+                "0.0.0.0:0"
+            } else {
+                "[::]:0"
+            };
+            let socket = UdpSocket::bind(local).context("bind failed")?;
+            for i in 0..*count {
+                socket
+                    .send_to(&i.to_ne_bytes(), address)
+                    .context("sendto failed")?;
             }
         }
         Action::Pipes { count } => {

@@ -1,0 +1,102 @@
+//! sendrecv_count: sendto(2) and recvfrom(2) calls per interval and in total.
+//! The kernel side is bpf/sendrecv_count.bpf.c.
+
+use std::mem::MaybeUninit;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+use libbpf_rs::skel::OpenSkel;
+
+use ebpf_tracers::cli::FilterArgs;
+use ebpf_tracers::cli::IntervalArgs;
+use ebpf_tracers::cli::OutputArgs;
+use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::maps;
+use ebpf_tracers::maps::IntervalDeltas;
+use ebpf_tracers::output::Output;
+use ebpf_tracers::report;
+use ebpf_tracers::report::Columns;
+use ebpf_tracers::report::Row;
+use ebpf_tracers::report::Scope;
+use ebpf_tracers::skel::sendrecv_count::SendrecvCountSkelBuilder;
+use ebpf_tracers::tool;
+use ebpf_tracers::write_filter_rodata;
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    sendrecv_count            # sendto()/recvfrom() calls every second
+    sendrecv_count -c ping    # only processes named ping
+    sendrecv_count -p 181 -i 5 -d 60";
+
+const COLUMNS: Columns = Columns {
+    keys: &[],
+    counts: &["SENT", "RECV"],
+};
+
+/// Count sendto(2) and recvfrom(2) calls.
+#[derive(Debug, Parser)]
+#[command(name = "sendrecv_count", version, after_help = EXAMPLES)]
+struct Args {
+    #[command(flatten)]
+    filters: FilterArgs,
+    #[command(flatten)]
+    interval: IntervalArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+fn main() -> ExitCode {
+    match ebpf_tracers::cli::parse::<Args>() {
+        Ok(args) => ebpf_tracers::run::main_with("sendrecv_count", || trace(&args)),
+        Err(code) => code,
+    }
+}
+
+fn trace(args: &Args) -> Result<()> {
+    if args.filters.name.is_some() {
+        anyhow::bail!("-n is not supported by sendrecv_count (it keeps no names); use -c NAME");
+    }
+    let tracefs = tool::prepare(args.run.verbose)?;
+    let mut object = MaybeUninit::uninit();
+    let mut open_skel = tool::open::<SendrecvCountSkelBuilder>(&mut object)?;
+    write_filter_rodata!(
+        tool::rodata(&mut open_skel.maps.rodata_data)?,
+        &args.filters
+    );
+    tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
+    let (skel, _links) = tool::load_and_attach(open_skel)?;
+
+    let output = Output::new();
+    if !args.output.json {
+        output.line(&report::header(COLUMNS, &args.output))?;
+    }
+    tool::announce_ready("sendto() and recvfrom()");
+    let mut previous = IntervalDeltas::default();
+    tool::sample_every(args.interval.interval, args.run.duration, |last| {
+        let scope = Scope::from_last(last);
+        let mut totals = maps::percpu_sum_u64s(&skel.maps.counts, &0u32.to_ne_bytes())?;
+        totals.resize(2, 0);
+        let counts = match scope {
+            Scope::Total => totals,
+            // An idle interval is a row of zeros, not a missing row.
+            Scope::Interval => previous
+                .advance(vec![((), totals)])
+                .pop()
+                .map_or(vec![0, 0], |(_, delta)| delta),
+        };
+        let row = Row {
+            keys: Vec::new(),
+            counts,
+        };
+        Ok(report::print(
+            &output,
+            &args.output,
+            COLUMNS,
+            scope,
+            &[row],
+        )?)
+    })
+}
