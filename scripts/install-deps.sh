@@ -14,6 +14,7 @@ have pkg-config || need_apt+=(pkg-config)
 have make || need_apt+=(make)
 have bpftool || need_apt+=(bpftool)
 have ip || need_apt+=(iproute2)
+have ping || need_apt+=(iputils-ping)
 for pkg in libelf-dev zlib1g-dev; do
 	have_pkg "$pkg" || need_apt+=("$pkg")
 done

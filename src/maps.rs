@@ -11,11 +11,24 @@ use libbpf_rs::MapFlags;
 
 /// Sums a per-CPU value, counter by counter (the value is a struct of u64 counters).
 pub fn percpu_sum_u64s(map: &dyn MapCore, key: &[u8]) -> Result<Vec<u64>> {
+    let per_cpu = percpu_u64s(map, key)?;
+    let mut sums = Vec::new();
+    for counters in &per_cpu {
+        sums.resize(sums.len().max(counters.len()), 0);
+        for (sum, counter) in sums.iter_mut().zip(counters) {
+            *sum += counter;
+        }
+    }
+    Ok(sums)
+}
+
+/// A per-CPU value CPU by CPU (index = CPU number), each as its u64 counters.
+pub fn percpu_u64s(map: &dyn MapCore, key: &[u8]) -> Result<Vec<Vec<u64>>> {
     let per_cpu = map
         .lookup_percpu(key, MapFlags::ANY)
         .with_context(|| format!("cannot read map {}", map.name().to_string_lossy()))?
         .unwrap_or_default();
-    Ok(sum_counters(per_cpu.iter().map(Vec::as_slice)))
+    Ok(per_cpu.iter().map(|value| u64s(value)).collect())
 }
 
 /// Every (key, summed counters) of a per-CPU hash map.

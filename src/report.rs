@@ -34,11 +34,14 @@ impl Scope {
     }
 }
 
-/// The columns of a counter table: text keys first, then counters.
+/// The columns of a counter table: text keys first, then counters; with
+/// `path_last` the last key (a path, of any length) goes after the counters, as in
+/// bcc's tables.
 #[derive(Debug, Clone, Copy)]
 pub struct Columns<'a> {
     pub keys: &'a [&'a str],
     pub counts: &'a [&'a str],
+    pub path_last: bool,
 }
 
 /// One row: as many keys and counts as the columns say.
@@ -57,22 +60,35 @@ pub fn header(columns: Columns<'_>, output: &OutputArgs) -> String {
         line.push_str(&format!("{:<8} ", "TIME"));
     }
     line.push_str(&format!("{:<8}", "SCOPE"));
-    push_row(&mut line, columns.keys, columns.counts.iter().copied());
+    push_row(
+        &mut line,
+        columns,
+        columns.keys,
+        columns.counts.iter().copied(),
+    );
     line
 }
 
-/// Keys are left-aligned, counts right-aligned; the last key column (often a path)
-/// goes at the end of the line when it is the only wide one, as in bcc's tables.
+/// Keys are left-aligned, counts right-aligned.
 fn push_row<K: AsRef<str>, C: std::fmt::Display>(
     line: &mut String,
+    columns: Columns<'_>,
     keys: &[K],
     counts: impl Iterator<Item = C>,
 ) {
-    for key in keys {
+    let (front, last) = match keys.split_last() {
+        Some((last, front)) if columns.path_last => (front, Some(last)),
+        _ => (keys, None),
+    };
+    for key in front {
         line.push_str(&format!(" {:<KEY_WIDTH$}", key.as_ref()));
     }
     for count in counts {
         line.push_str(&format!(" {count:>COUNT_WIDTH$}"));
+    }
+    if let Some(last) = last {
+        line.push(' ');
+        line.push_str(last.as_ref());
     }
 }
 
@@ -104,7 +120,7 @@ pub fn print(
                 line.push_str(&format!("{time:<8} "));
             }
             line.push_str(&format!("{:<8}", scope.label()));
-            push_row(&mut line, &row.keys, row.counts.iter());
+            push_row(&mut line, columns, &row.keys, row.counts.iter());
             output.line(line.trim_end())?;
         }
     }
@@ -158,6 +174,7 @@ mod tests {
         let columns = Columns {
             keys: &["COMM"],
             counts: &["COUNT"],
+            path_last: false,
         };
         let options = OutputArgs::default();
         assert_eq!(
@@ -169,10 +186,25 @@ mod tests {
     }
 
     #[test]
+    fn a_path_column_goes_last() {
+        let columns = Columns {
+            keys: &["UID", "PATH"],
+            counts: &["COUNT"],
+            path_last: true,
+        };
+        let header = header(columns, &OutputArgs::default());
+        assert_eq!(
+            header.split_whitespace().collect::<Vec<_>>(),
+            ["SCOPE", "UID", "COUNT", "PATH"]
+        );
+    }
+
+    #[test]
     fn json_rows_use_lowercase_column_names() {
         let columns = Columns {
             keys: &["DEST"],
             counts: &["COUNT"],
+            path_last: false,
         };
         let row = Row {
             keys: vec!["127.0.0.2".into()],

@@ -41,3 +41,17 @@ pub mod sendrecv_count {
 pub mod sendto_by_ip {
     include!(concat!(env!("OUT_DIR"), "/sendto_by_ip.skel.rs"));
 }
+
+pub mod execs_by_user {
+    include!(concat!(env!("OUT_DIR"), "/execs_by_user.skel.rs"));
+}
+
+pub mod netpkt_count {
+    include!(concat!(env!("OUT_DIR"), "/netpkt_count.skel.rs"));
+}
+
+pub mod netdev_trace {
+    include!(concat!(env!("OUT_DIR"), "/netdev_trace.skel.rs"));
+    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
+    unsafe impl plain::Plain for types::event {}
+}

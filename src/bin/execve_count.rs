@@ -39,6 +39,7 @@ still calls the task at that point. Failed executions count too.";
 const COLUMNS: Columns = Columns {
     keys: &["NAME"],
     counts: &["COUNT"],
+    path_last: false,
 };
 
 /// Count execve(2) calls per executed binary name.

@@ -36,6 +36,7 @@ EXAMPLES:
 const COLUMNS: Columns = Columns {
     keys: &["COMM"],
     counts: &["COUNT"],
+    path_last: false,
 };
 
 /// Count openat(2) calls per process name.

@@ -32,6 +32,7 @@ EXAMPLES:
 const COLUMNS: Columns = Columns {
     keys: &[],
     counts: &["SENT", "RECV"],
+    path_last: false,
 };
 
 /// Count sendto(2) and recvfrom(2) calls.

@@ -40,6 +40,7 @@ destinations a host talks to, but its cost grows with the number of entries
 const COLUMNS: Columns = Columns {
     keys: &["DEST"],
     counts: &["COUNT"],
+    path_last: false,
 };
 
 const AF_INET: u16 = 2;

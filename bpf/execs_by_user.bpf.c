@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * execs_by_user: execve(2) calls counted per (user, path).
+ *
+ * The path is read at sys_enter_execve (the caller's memory is gone once a new
+ * program is in place) and counted at sys_exit_execve, where the result is known:
+ * -x counts only the calls that failed. Shell builtins (cd, pwd) never call execve
+ * and so are never counted.
+ */
+#include "common.bpf.h"
+#include "execs_by_user.h"
+
+/* -x: count only failed execs */
+const volatile bool targ_failed = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct exec_key);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+/* execs in flight, per thread, between enter and exit */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct exec_key);
+} start SEC(".maps");
+
+/* The key is built here: 260 bytes is too much for the 512-byte stack next to the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_key);
+} heap SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct exec_key *key;
+	__u32 zero = 0;
+
+	if (!trace_allowed())
+		return 0;
+	key = bpf_map_lookup_elem(&heap, &zero);
+	if (!key)
+		return 0;
+	/* Zero the whole key: bytes after the path's NUL are part of the hash key. */
+	__builtin_memset(key, 0, sizeof(*key));
+	key->uid = (__u32)bpf_get_current_uid_gid();
+	if (bpf_probe_read_user_str(key->path, sizeof(key->path), (const char *)ctx->args[0]) < 0)
+		return 0;
+	bpf_map_update_elem(&start, &tid, key, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct exec_key *key;
+
+	key = bpf_map_lookup_elem(&start, &tid);
+	if (!key)
+		return 0;
+	if (!targ_failed || ctx->ret < 0)
+		count_key(&counts, key, 1);
+	bpf_map_delete_elem(&start, &tid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

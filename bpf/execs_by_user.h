@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef __EXECS_BY_USER_H
+#define __EXECS_BY_USER_H
+
+#define PATH_LEN 256
+
+/* Who executed what: the counting key, built at sys_enter_execve. */
+struct exec_key {
+	__u32 uid;
+	char path[PATH_LEN];
+};
+
+#endif /* __EXECS_BY_USER_H */

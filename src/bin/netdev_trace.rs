@@ -1,0 +1,119 @@
+//! netdev_trace: packets queued for transmit (net/net_dev_queue) and received
+//! (net/netif_receive_skb), one line each. The kernel side, and why it tells the two
+//! tracepoints apart the way it does, is bpf/netdev_trace.bpf.c.
+
+use std::mem::MaybeUninit;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+use libbpf_rs::skel::OpenSkel;
+use libbpf_rs::skel::Skel;
+
+use ebpf_tracers::cli::parse_comm;
+use ebpf_tracers::cli::EventArgs;
+use ebpf_tracers::cli::FilterArgs;
+use ebpf_tracers::cli::OutputArgs;
+use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::events::decode_prefix;
+use ebpf_tracers::events::EventSource;
+use ebpf_tracers::output::c_bytes;
+use ebpf_tracers::output::escape;
+use ebpf_tracers::output::local_time_hms;
+use ebpf_tracers::output::JsonLine;
+use ebpf_tracers::output::Output;
+use ebpf_tracers::skel::netdev_trace::types::event;
+use ebpf_tracers::skel::netdev_trace::NetdevTraceSkelBuilder;
+use ebpf_tracers::tool;
+use ebpf_tracers::tool::StreamSpec;
+use ebpf_tracers::write_filter_rodata;
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    netdev_trace                # every packet queued or received, on every device
+    netdev_trace --dev eth0     # only eth0
+    netdev_trace --json
+
+DIR is TX for net/net_dev_queue and RX for net/netif_receive_skb. Each tracepoint
+has its own thin entry point into one shared body, which is how the direction is
+known on every kernel (a record's event id is hidden from BPF programs, and attach
+cookies need 5.15+). -p/-c/-u match the task on the CPU, which for receives is
+often not the receiver.";
+
+const DIR_TX: u32 = 0;
+
+/// Trace packets queued to and received from network devices.
+#[derive(Debug, Parser)]
+#[command(name = "netdev_trace", version, after_help = EXAMPLES)]
+struct Args {
+    #[command(flatten)]
+    filters: FilterArgs,
+    /// Only this network device (matched in the kernel; at most 15 bytes)
+    #[arg(short = 'D', long = "dev", value_name = "IFACE", value_parser = parse_comm)]
+    dev: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    events: EventArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+fn main() -> ExitCode {
+    match ebpf_tracers::cli::parse::<Args>() {
+        Ok(args) => ebpf_tracers::run::main_with("netdev_trace", || trace(&args)),
+        Err(code) => code,
+    }
+}
+
+fn trace(args: &Args) -> Result<()> {
+    if args.filters.name.is_some() {
+        anyhow::bail!("-n is not supported by netdev_trace (it keeps no names); use -c NAME");
+    }
+    let tracefs = tool::prepare(args.run.verbose)?;
+    let source = EventSource::from_args(&args.events);
+    let mut object = MaybeUninit::uninit();
+    let mut open_skel = tool::open::<NetdevTraceSkelBuilder>(&mut object)?;
+    let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
+    write_filter_rodata!(rodata, &args.filters);
+    rodata.use_perf_buffer = source.is_perf_buffer();
+    if let Some(dev) = &args.dev {
+        rodata.filter_dev = true;
+        for (slot, byte) in rodata.targ_dev.iter_mut().zip(dev.bytes()) {
+            *slot = byte as i8;
+        }
+    }
+    tool::configure(open_skel.open_object_mut(), Some(source), &tracefs)?;
+    let (skel, _links) = tool::load_and_attach(open_skel)?;
+
+    let output = Output::new();
+    let spec = StreamSpec {
+        tool: "netdev_trace",
+        what: "net_dev_queue (TX) and netif_receive_skb (RX)",
+        header: (!args.output.json)
+            .then(|| format!("{:<8} {:<3} {:<16} {:>6}", "TIME", "DIR", "DEV", "LEN")),
+        duration: args.run.duration,
+    };
+    tool::stream_events(skel.object(), source, &output, spec, |data| {
+        print_event(args, &output, data)
+    })
+}
+
+fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()> {
+    let Some(event) = decode_prefix::<event>(data, std::mem::size_of::<event>()) else {
+        return Ok(());
+    };
+    let dir = if event.dir == DIR_TX { "TX" } else { "RX" };
+    let dev = escape(c_bytes(&event.dev));
+    let time = local_time_hms();
+    if args.output.json {
+        let line = JsonLine::new()
+            .str("time", &time)
+            .str("dir", dir)
+            .str("dev", &dev)
+            .uint("len", event.len.into())
+            .finish();
+        return output.line(&line);
+    }
+    output.line(&format!("{time:<8} {dir:<3} {dev:<16} {:>6}", event.len))
+}
