@@ -8,7 +8,31 @@ use common::*;
 const OPENSNOOP: &str = env!("CARGO_BIN_EXE_opensnoop");
 const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
 const UNLINKSNOOP: &str = env!("CARGO_BIN_EXE_unlinksnoop");
-const TRACERS: [&str; 3] = [OPENSNOOP, KMALLOC_BYTES, UNLINKSNOOP];
+const NETDEV_TRACE: &str = env!("CARGO_BIN_EXE_netdev_trace");
+const ICMP_SENDER: &str = env!("CARGO_BIN_EXE_icmp_sender");
+/// Every tool that loads BPF programs.
+const TRACERS: [&str; 10] = [
+    OPENSNOOP,
+    KMALLOC_BYTES,
+    UNLINKSNOOP,
+    env!("CARGO_BIN_EXE_openat_count"),
+    env!("CARGO_BIN_EXE_execve_count"),
+    env!("CARGO_BIN_EXE_sendrecv_count"),
+    env!("CARGO_BIN_EXE_sendto_by_ip"),
+    env!("CARGO_BIN_EXE_execs_by_user"),
+    env!("CARGO_BIN_EXE_netpkt_count"),
+    NETDEV_TRACE,
+];
+/// The aggregating tools, which take -i.
+const COUNTERS: [&str; 7] = [
+    KMALLOC_BYTES,
+    env!("CARGO_BIN_EXE_openat_count"),
+    env!("CARGO_BIN_EXE_execve_count"),
+    env!("CARGO_BIN_EXE_sendrecv_count"),
+    env!("CARGO_BIN_EXE_sendto_by_ip"),
+    env!("CARGO_BIN_EXE_execs_by_user"),
+    env!("CARGO_BIN_EXE_netpkt_count"),
+];
 
 fn assert_usage_error(bin: &str, args: &[&str], expect: &str) {
     let output = run(bin, args);
@@ -57,10 +81,25 @@ fn durations_and_intervals_must_be_positive() {
         assert_usage_error(bin, &["-d", "-3"], "must be greater than 0");
         assert_usage_error(bin, &["-d", "soon"], "not a number of seconds");
     }
-    assert_usage_error(KMALLOC_BYTES, &["-i", "0"], "must be greater than 0");
+    for bin in COUNTERS {
+        assert_usage_error(bin, &["-i", "0"], "must be greater than 0");
+        assert_usage_error(bin, &["--interval=-2"], "must be greater than 0");
+    }
     assert_usage_error(KMALLOC_BYTES, &["--top", "0"], "--top");
     assert_usage_error(OPENSNOOP, &["--no-such-flag"], "--no-such-flag");
     assert_usage_error(UNLINKSNOOP, &["--mode", "uprobe"], "--mode");
+    assert_usage_error(
+        NETDEV_TRACE,
+        &["--dev", "a_device_name_17b"],
+        "kernel keeps only the first 15",
+    );
+    assert_usage_error(
+        ICMP_SENDER,
+        &["lo", "--dst-mac", "01:02"],
+        "not a MAC address",
+    );
+    assert_usage_error(ICMP_SENDER, &["lo", "--count", "0"], "--count");
+    assert_usage_error(ICMP_SENDER, &["lo", "--dst-ip", "300.1.1.1"], "--dst-ip");
 }
 
 #[test]

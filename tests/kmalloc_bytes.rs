@@ -11,16 +11,6 @@ const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
 const PIPES: u64 = 1000;
 const PIPE_RING_BYTES: u64 = 640;
 
-/// The final JSON report (scope "total").
-fn total_report(stdout: &str) -> Value {
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|line| line.contains(r#""scope":"total""#))
-        .unwrap_or_else(|| panic!("no total report in:\n{stdout}"));
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}"))
-}
-
 fn counters(v: &Value) -> (u64, u64, u64) {
     (
         v["calls"].as_u64().unwrap(),

@@ -8,10 +8,17 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 3] = [
+const TOOLS: [(&str, &str); 10] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
     ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
+    ("openat_count", env!("CARGO_BIN_EXE_openat_count")),
+    ("execve_count", env!("CARGO_BIN_EXE_execve_count")),
+    ("sendrecv_count", env!("CARGO_BIN_EXE_sendrecv_count")),
+    ("sendto_by_ip", env!("CARGO_BIN_EXE_sendto_by_ip")),
+    ("execs_by_user", env!("CARGO_BIN_EXE_execs_by_user")),
+    ("netpkt_count", env!("CARGO_BIN_EXE_netpkt_count")),
+    ("netdev_trace", env!("CARGO_BIN_EXE_netdev_trace")),
 ];
 
 fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {
@@ -52,7 +59,7 @@ fn sigterm_detaches_everything() {
 #[test]
 fn duration_detaches_everything() {
     each_tool("stopping::duration", |_, bin| {
-        let tracer = Tracer::start(bin, &["-d", "1"]);
+        let tracer = Tracer::start(bin, &["-d", "0.5"]);
         let ids = tracer.prog_ids();
         (ids, tracer.wait())
     });

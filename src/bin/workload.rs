@@ -13,7 +13,7 @@ use clap::Subcommand;
 
 use ebpf_tracers::cli::parse_comm;
 
-/// Make traceable events: opens, unlinks, UDP traffic, kmalloc-heavy pipe churn.
+/// Make traceable events: opens, unlinks, execs, UDP traffic, kmalloc-heavy pipe churn.
 #[derive(Debug, Parser)]
 #[command(name = "workload", version)]
 struct Args {
@@ -23,6 +23,9 @@ struct Args {
     /// Wait for a line on stdin before acting (so a tracer can be started with -p PID)
     #[arg(long = "wait-stdin")]
     wait_stdin: bool,
+    /// Become this user (and group) before acting; needs root
+    #[arg(long = "uid", value_name = "UID", value_parser = ebpf_tracers::cli::parse_uid)]
+    uid: Option<u32>,
     #[command(subcommand)]
     action: Action,
 }
@@ -42,6 +45,8 @@ enum Action {
         address: std::net::SocketAddr,
         count: u32,
     },
+    /// execute PATH COUNT times, one after the other (a missing PATH fails each time)
+    Exec { count: u32, path: String },
     /// create and close N pipes (each pipe kmallocs its buffer ring)
     Pipes { count: u32 },
 }
@@ -64,6 +69,10 @@ fn act(args: &Args) -> Result<()> {
     if let Some(comm) = &args.comm {
         nix::sys::prctl::set_name(&CString::new(comm.as_str()).context("NUL in --comm")?)
             .context("prctl(PR_SET_NAME) failed")?;
+    }
+    if let Some(uid) = args.uid {
+        nix::unistd::setgid(nix::unistd::Gid::from_raw(uid)).context("setgid failed")?;
+        nix::unistd::setuid(nix::unistd::Uid::from_raw(uid)).context("setuid failed")?;
     }
     if args.wait_stdin {
         let mut line = String::new();
@@ -119,6 +128,14 @@ fn act(args: &Args) -> Result<()> {
                 socket
                     .send_to(&i.to_ne_bytes(), address)
                     .context("sendto failed")?;
+            }
+        }
+        Action::Exec { count, path } => {
+            for _ in 0..*count {
+                match std::process::Command::new(path).status() {
+                    Ok(status) => println!("{path} {status}"),
+                    Err(err) => println!("{path} failed: {err}"),
+                }
             }
         }
         Action::Pipes { count } => {

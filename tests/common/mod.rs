@@ -319,6 +319,124 @@ impl PendingWorkload {
     }
 }
 
+/// Copies a binary to a unique path (its name becomes the comm of what runs it).
+pub fn unique_copy_of(binary: &str, name: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = unique_path("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{dir}/{name}");
+    std::fs::copy(binary, &path).unwrap_or_else(|e| panic!("cannot copy {binary}: {e}"));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The last JSON report of an aggregating tool (scope "total").
+pub fn total_report(stdout: &str) -> serde_json::Value {
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|line| line.contains(r#""scope":"total""#))
+        .unwrap_or_else(|| panic!("no total report in:\n{stdout}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}"))
+}
+
+/// The rows of a JSON report whose `key` field equals `value`.
+pub fn report_rows<'a>(
+    report: &'a serde_json::Value,
+    key: &str,
+    value: &str,
+) -> Vec<&'a serde_json::Value> {
+    report["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rows in {report}"))
+        .iter()
+        .filter(|row| row[key] == value)
+        .collect()
+}
+
+/// Two network namespaces joined by a veth pair, made for one test and removed when
+/// dropped. Addresses exist only inside the namespaces; traffic stays there.
+pub struct VethPair {
+    pub ns_a: String,
+    pub ns_b: String,
+    pub dev_a: String,
+    pub dev_b: String,
+    pub ip_a: &'static str,
+    pub ip_b: &'static str,
+}
+
+impl VethPair {
+    pub fn create(tag: &str) -> VethPair {
+        let base = unique_name(tag);
+        let pair = VethPair {
+            ns_a: format!("ebpf_tracers_{base}a"),
+            ns_b: format!("ebpf_tracers_{base}b"),
+            dev_a: format!("{base}a"),
+            dev_b: format!("{base}b"),
+            ip_a: "10.254.0.1",
+            ip_b: "10.254.0.2",
+        };
+        assert!(
+            pair.dev_a.len() <= 15,
+            "interface name {} too long",
+            pair.dev_a
+        );
+        let ip = |args: &[&str]| {
+            let output = Command::new("ip")
+                .args(args)
+                .output()
+                .expect("cannot run ip");
+            assert!(
+                output.status.success(),
+                "ip {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        ip(&["netns", "add", &pair.ns_a]);
+        ip(&["netns", "add", &pair.ns_b]);
+        ip(&[
+            "link",
+            "add",
+            &pair.dev_a,
+            "netns",
+            &pair.ns_a,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &pair.dev_b,
+            "netns",
+            &pair.ns_b,
+        ]);
+        for (ns, dev, addr) in [
+            (&pair.ns_a, &pair.dev_a, pair.ip_a),
+            (&pair.ns_b, &pair.dev_b, pair.ip_b),
+        ] {
+            ip(&["-n", ns, "addr", "add", &format!("{addr}/24"), "dev", dev]);
+            ip(&["-n", ns, "link", "set", dev, "up"]);
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        pair
+    }
+
+    /// A command that runs inside namespace A.
+    pub fn in_a(&self, program: &str) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.ns_a, program]);
+        command
+    }
+}
+
+impl Drop for VethPair {
+    fn drop(&mut self) {
+        // Deleting a namespace deletes its end of the pair, and with it the other end.
+        for ns in [&self.ns_a, &self.ns_b] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
 /// Runs a binary as an unprivileged user (nobody) and returns its output.
 pub fn run_as_nobody(bin: &str, args: &[&str]) -> std::process::Output {
     use std::os::unix::process::CommandExt;

@@ -1,0 +1,140 @@
+//! The network tools against traffic the test itself sends inside a veth pair joining
+//! two network namespaces it creates (catalogue rows: netpkt_count with icmp_sender,
+//! netdev_trace). Nothing leaves the namespaces.
+
+mod common;
+
+use common::*;
+
+const NETPKT_COUNT: &str = env!("CARGO_BIN_EXE_netpkt_count");
+const NETDEV_TRACE: &str = env!("CARGO_BIN_EXE_netdev_trace");
+const ICMP_SENDER: &str = env!("CARGO_BIN_EXE_icmp_sender");
+
+#[test]
+fn netpkt_count_sees_every_packet_icmp_sender_transmits() {
+    if !can_trace("network::netpkt_count_sees_every_packet_icmp_sender_transmits") {
+        return;
+    }
+    let pair = VethPair::create("np");
+    // Run icmp_sender under a unique name, so that -c matches this test's run only.
+    let comm = unique_name("np");
+    let sender = unique_copy_of(ICMP_SENDER, &comm);
+    let tracer = Tracer::start(NETPKT_COUNT, &["-c", &comm, "--json", "-i", "3600"]);
+    let output = pair
+        .in_a(&sender)
+        .args([pair.dev_a.as_str(), "--count", "12", "--dst-ip", pair.ip_b])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "icmp_sender: {output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("sent 12 ICMP echo requests"));
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+
+    let report = total_report(&finished.stdout);
+    let all = report_rows(&report, "cpu", "all");
+    assert_eq!(all.len(), 1, "{report}");
+    // At least the 12 requests: the replies that nsB sends in the same softirq, still
+    // on the sender's CPU and in its task, count too (plus an ARP exchange).
+    let tx = all[0]["tx"].as_u64().unwrap();
+    assert!(tx >= 12, "{report}");
+    // Per-CPU rows add up to the total.
+    let per_cpu_tx: u64 = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["cpu"] != "all")
+        .map(|row| row["tx"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_cpu_tx, tx, "{report}");
+}
+
+#[test]
+fn icmp_sender_explains_a_missing_interface() {
+    let output = run(ICMP_SENDER, &["no_such_if0"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no interface named no_such_if0"),
+        "{stderr}"
+    );
+}
+
+/// DIR DEV LEN of each table row.
+fn packets(stdout: &str) -> Vec<(String, String, u32)> {
+    stdout
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            Some((
+                f.get(1)?.to_string(),
+                f.get(2)?.to_string(),
+                f.get(3)?.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+fn ping_across(pair: &VethPair, count: &str) {
+    let output = pair
+        .in_a("ping")
+        .args(["-c", count, "-i", "0.2", "-W", "5", pair.ip_b])
+        .output()
+        .expect("cannot run ping (install iputils-ping)");
+    assert!(output.status.success(), "ping failed: {output:?}");
+}
+
+#[test]
+fn netdev_trace_shows_tx_on_one_end_and_rx_on_the_other() {
+    if !can_trace("network::netdev_trace_shows_tx_on_one_end_and_rx_on_the_other") {
+        return;
+    }
+    let pair = VethPair::create("nd");
+    let tracer = Tracer::start(NETDEV_TRACE, &[]);
+    ping_across(&pair, "3");
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let packets = packets(&finished.stdout);
+
+    // 98 bytes: an echo request with its Ethernet header, as queued on the sender;
+    // 84: the same packet received, the Ethernet header already pulled.
+    let sent = packets
+        .iter()
+        .filter(|(dir, dev, len)| dir == "TX" && *dev == pair.dev_a && *len == 98);
+    let received = packets
+        .iter()
+        .filter(|(dir, dev, len)| dir == "RX" && *dev == pair.dev_b && *len == 84);
+    assert!(sent.count() >= 3, "TX on {}: {packets:?}", pair.dev_a);
+    assert!(received.count() >= 3, "RX on {}: {packets:?}", pair.dev_b);
+}
+
+#[test]
+fn netdev_trace_dev_filter_and_json() {
+    if !can_trace("network::netdev_trace_dev_filter_and_json") {
+        return;
+    }
+    let pair = VethPair::create("nj");
+    let tracer = Tracer::start(NETDEV_TRACE, &["--dev", &pair.dev_b, "--json"]);
+    ping_across(&pair, "2");
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+
+    let events: Vec<serde_json::Value> = finished
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}")))
+        .collect();
+    assert!(
+        events.iter().all(|e| e["dev"] == pair.dev_b.as_str()),
+        "--dev let others through: {events:?}"
+    );
+    let requests_in = events
+        .iter()
+        .filter(|e| e["dir"] == "RX" && e["len"] == 84)
+        .count();
+    let replies_out = events
+        .iter()
+        .filter(|e| e["dir"] == "TX" && e["len"] == 98)
+        .count();
+    assert!(requests_in >= 2 && replies_out >= 2, "{events:?}");
+}
