@@ -8,6 +8,8 @@ export EBPF_TRACERS_REQUIRE_ROOT=1
 # Debian kernels have kprobes: unlinksnoop must use them here, not fall back.
 export EBPF_TRACERS_EXPECT_KPROBES=1
 export RUST_BACKTRACE=1
+# Nothing brings loopback up in a vmtest guest; the UDP and sendto tests need it.
+ip link set lo up
 echo "guest kernel: $(uname -r)"
 status=0
 while read -r binary; do

@@ -97,9 +97,18 @@ image_package() {
 	esac
 }
 
+# What the initramfs is built from: a change to either rebuilds it.
+initramfs_recipe() {
+	echo "$initramfs_modules"
+	cksum <"$root/scripts/vmtest-initramfs-init"
+}
+
 fetch_kernel() {
 	local series=$1 dir="$cache/kernels/$1" package deb
-	[ -f "$dir/vmlinuz" ] && [ -f "$dir/initramfs.cpio.gz" ] && return 0
+	if [ -f "$dir/vmlinuz" ] && [ -f "$dir/initramfs.cpio.gz" ] &&
+		[ "$(cat "$dir/recipe" 2>/dev/null)" = "$(initramfs_recipe)" ]; then
+		return 0
+	fi
 	package=$(image_package "$series")
 	[ -n "$package" ] || die "kernel $series: no linux-image package found"
 	log "kernel $series: downloading $package"
@@ -120,11 +129,13 @@ fetch_kernel() {
 	# Only the kernel and the initramfs are needed from here on (~450 MB less).
 	mv "$dir/root/boot/vmlinuz-$version" "$dir/vmlinuz"
 	rm -rf "$dir/root"
+	initramfs_recipe >"$dir/recipe"
 }
 
-# Modules (and their dependencies, in load order) that must be in before the 9p root
-# can mount and vmtest's guest agent can talk: Debian builds them all as modules.
-initramfs_modules="virtio_pci virtio_console 9pnet_virtio 9p"
+# Modules (and their dependencies, in load order) that Debian builds as modules and
+# the guest needs: the 9p root and vmtest's guest agent channel, and veth for the
+# network tests (the host's /lib/modules has nothing for a guest kernel).
+initramfs_modules="virtio_pci virtio_console 9pnet_virtio 9p veth"
 
 module_path() {
 	local moddir=$1 name=$2
