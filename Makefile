@@ -6,7 +6,7 @@ TOOL ?= opensnoop
 ARGS ?=
 ARCH ?= x86
 
-.PHONY: all deps build run test host-test vmtest lint unit vmlinux clean
+.PHONY: all deps build run test host-test vmtest bench lint unit vmlinux clean
 
 all: build
 
@@ -39,6 +39,12 @@ vmtest: deps
 
 unit:
 	$(CARGO) test --locked --lib --bins
+
+# Ours against bcc's libbpf-tools and bpftrace (installed here when missing); prints
+# a table and writes bench/results/<date>.json. BENCH_RUNS, BENCH_N, BENCH_PIPES tune it.
+bench:
+	./scripts/install-deps.sh --bench
+	$(CARGO) bench --locked --bench compare
 
 # Regenerate the committed kernel types from this machine's BTF.
 vmlinux:

@@ -14,6 +14,13 @@
 #include "common.bpf.h"
 
 const volatile bool use_perf_buffer = false;
+/*
+ * Wake the reader only once this much data waits in the ring buffer. A wakeup per
+ * event (flags 0) costs the traced task an irq_work and the reader a context switch
+ * per event; batching them is most of the difference under a burst. User space polls
+ * with a timeout, so a trickle of events still shows up within that timeout.
+ */
+const volatile __u64 wakeup_data_size = 0;
 
 /* Sized by user space before load (--ringbuf-pages); this is only the default. */
 struct {
@@ -50,7 +57,9 @@ static __always_inline void submit_event(void *ctx, void *data, __u64 size)
 	if (use_perf_buffer)
 		err = bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, data, size);
 	else
-		err = bpf_ringbuf_output(&events_rb, data, size, 0);
+		err = bpf_ringbuf_output(&events_rb, data, size,
+					 bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA) >= wakeup_data_size ?
+					 BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	if (!err)
 		return;
 	dropped = bpf_map_lookup_elem(&dropped_events, &zero);

@@ -14,7 +14,7 @@
 const volatile bool targ_failed = false;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, struct exec_key);
 	__type(value, __u64);
@@ -63,6 +63,8 @@ int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_key *key;
 
+	if (!pid_allowed())
+		return 0;
 	key = bpf_map_lookup_elem(&start, &tid);
 	if (!key)
 		return 0;

@@ -21,7 +21,7 @@ const volatile char targ_name[NAME_LEN] = {};
 const volatile bool filter_name = false;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, struct name_key);
 	__type(value, __u64);

@@ -80,14 +80,16 @@ int tracepoint__kmem__kmalloc(void *ctx)
 		return 0;
 
 	/*
-	 * Read through BPF_CORE_READ rather than ctx->field: with two layouts clang merges
-	 * the branches into arithmetic on the ctx pointer, which the verifier refuses.
+	 * The current layout is read directly from the context (no helper call); the old
+	 * one through BPF_CORE_READ. Were both direct loads, clang would merge the branches
+	 * into arithmetic on the ctx pointer, which the verifier refuses. The verifier
+	 * drops whichever branch this kernel does not take.
 	 */
 	if (bpf_core_type_exists(struct trace_event_raw_kmalloc)) {
 		struct trace_event_raw_kmalloc *tp = ctx;
 
-		req = BPF_CORE_READ(tp, bytes_req);
-		alloc = BPF_CORE_READ(tp, bytes_alloc);
+		req = tp->bytes_req;
+		alloc = tp->bytes_alloc;
 	} else {
 		struct trace_event_raw_kmem_alloc___old *tp = ctx;
 

@@ -12,7 +12,7 @@ struct comm_key {
 
 /* One counter per process name; 10240 names is far more than a machine runs at once. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, struct comm_key);
 	__type(value, __u64);

@@ -54,6 +54,8 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx)
 	long ret = ctx->ret;
 	long len;
 
+	if (!pid_allowed())
+		return 0;
 	args = bpf_map_lookup_elem(&start, &tid);
 	if (!args)
 		return 0;

@@ -13,7 +13,7 @@
 #define SOCKADDR_IN6_LEN 28
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, struct dest_key);
 	__type(value, __u64);

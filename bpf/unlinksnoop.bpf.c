@@ -62,6 +62,8 @@ static __always_inline void finish(void *ctx, long ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct event *event;
 
+	if (!pid_allowed())
+		return;
 	event = bpf_map_lookup_elem(&start, &tid);
 	if (!event)
 		return;

@@ -15,6 +15,11 @@ have make || need_apt+=(make)
 have bpftool || need_apt+=(bpftool)
 have ip || need_apt+=(iproute2)
 have ping || need_apt+=(iputils-ping)
+# --bench: the reference tools the benchmark compares against.
+if [ "${1:-}" = "--bench" ]; then
+	[ -x /usr/sbin/opensnoop ] || need_apt+=(libbpf-tools)
+	have bpftrace || need_apt+=(bpftrace)
+fi
 for pkg in libelf-dev zlib1g-dev; do
 	have_pkg "$pkg" || need_apt+=("$pkg")
 done

@@ -43,17 +43,6 @@ pub fn percpu_hash_sums(map: &dyn MapCore) -> Result<Vec<(Vec<u8>, Vec<u64>)>> {
     Ok(entries)
 }
 
-/// Every (key, counters) of a hash map shared by all CPUs.
-pub fn hash_counters(map: &dyn MapCore) -> Result<Vec<(Vec<u8>, Vec<u64>)>> {
-    let mut entries = Vec::new();
-    for key in map.keys() {
-        if let Some(value) = map.lookup(&key, MapFlags::ANY).ok().flatten() {
-            entries.push((key, u64s(&value)));
-        }
-    }
-    Ok(entries)
-}
-
 /// The counters of one array element.
 pub fn array_u64s(map: &dyn MapCore, index: u32) -> Result<Vec<u64>> {
     let value = map

@@ -105,7 +105,7 @@ fn trace(args: &Args) -> Result<()> {
     tool::sample_every(args.interval.interval, args.run.duration, |last| {
         let scope = Scope::from_last(last);
         let rows: Vec<Row> = tally
-            .select(maps::hash_counters(&skel.maps.counts)?, scope)
+            .select(maps::percpu_hash_sums(&skel.maps.counts)?, scope)
             .into_iter()
             .map(|(name, counts)| Row {
                 keys: vec![escape(until_nul(&name))],

@@ -26,6 +26,7 @@ use ebpf_tracers::skel::netdev_trace::types::event;
 use ebpf_tracers::skel::netdev_trace::NetdevTraceSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::StreamSpec;
+use ebpf_tracers::write_event_rodata;
 use ebpf_tracers::write_filter_rodata;
 
 const EXAMPLES: &str = "\
@@ -76,7 +77,7 @@ fn trace(args: &Args) -> Result<()> {
     let mut open_skel = tool::open::<NetdevTraceSkelBuilder>(&mut object)?;
     let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
     write_filter_rodata!(rodata, &args.filters);
-    rodata.use_perf_buffer = source.is_perf_buffer();
+    write_event_rodata!(rodata, source);
     if let Some(dev) = &args.dev {
         rodata.filter_dev = true;
         for (slot, byte) in rodata.targ_dev.iter_mut().zip(dev.bytes()) {

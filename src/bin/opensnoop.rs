@@ -26,6 +26,7 @@ use ebpf_tracers::skel::opensnoop::types::event;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::StreamSpec;
+use ebpf_tracers::write_event_rodata;
 use ebpf_tracers::write_filter_rodata;
 
 const EXAMPLES: &str = "\
@@ -81,7 +82,7 @@ fn trace(args: &Args) -> Result<()> {
     let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
     write_filter_rodata!(rodata, &args.filters);
     rodata.targ_failed = args.failed;
-    rodata.use_perf_buffer = source.is_perf_buffer();
+    write_event_rodata!(rodata, source);
     tool::configure(open_skel.open_object_mut(), Some(source), &tracefs)?;
     let (skel, _links) = tool::load_and_attach(open_skel)?;
 

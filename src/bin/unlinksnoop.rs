@@ -29,6 +29,7 @@ use ebpf_tracers::skel::unlinksnoop::types::event;
 use ebpf_tracers::skel::unlinksnoop::UnlinksnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::StreamSpec;
+use ebpf_tracers::write_event_rodata;
 use ebpf_tracers::write_filter_rodata;
 
 const KPROBE_FUNCTION: &str = "do_unlinkat";
@@ -78,7 +79,7 @@ fn trace(args: &Args) -> Result<()> {
     let mut open_skel = tool::open::<UnlinksnoopSkelBuilder>(&mut object)?;
     let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
     write_filter_rodata!(rodata, &args.filters);
-    rodata.use_perf_buffer = source.is_perf_buffer();
+    write_event_rodata!(rodata, source);
     preflight::keep_programs_of(open_skel.open_object_mut(), mode);
     tool::configure(open_skel.open_object_mut(), Some(source), &tracefs)?;
     let (skel, _links) = tool::load_and_attach(open_skel)?;

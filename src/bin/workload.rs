@@ -5,6 +5,7 @@ use std::ffi::CString;
 use std::io::BufRead;
 use std::net::UdpSocket;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Context;
 use anyhow::Result;
@@ -47,6 +48,12 @@ enum Action {
     },
     /// execute PATH COUNT times, one after the other (a missing PATH fails each time)
     Exec { count: u32, path: String },
+    /// open(2)+close(2) PATH COUNT times as fast as possible and print
+    /// "iterations COUNT ns_per_iter X" (the benchmark workload)
+    OpenLoop { count: u32, path: String },
+    /// create and close COUNT pipes as fast as possible and print
+    /// "iterations COUNT ns_per_iter X" (the benchmark workload for kmalloc)
+    PipeLoop { count: u32 },
     /// create and close N pipes (each pipe kmallocs its buffer ring)
     Pipes { count: u32 },
 }
@@ -138,6 +145,28 @@ fn act(args: &Args) -> Result<()> {
                 }
             }
         }
+        Action::OpenLoop { count, path } => {
+            let c_path = CString::new(path.as_str()).context("NUL in path")?;
+            let started = Instant::now();
+            for _ in 0..*count {
+                // SAFETY: a valid C string; the fd is closed right away.
+                let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error())
+                        .with_context(|| format!("open {path}"));
+                }
+                // SAFETY: fd was just returned by open.
+                unsafe { libc::close(fd) };
+            }
+            print_rate(*count, started);
+        }
+        Action::PipeLoop { count } => {
+            let started = Instant::now();
+            for _ in 0..*count {
+                drop(nix::unistd::pipe().context("pipe failed")?);
+            }
+            print_rate(*count, started);
+        }
         Action::Pipes { count } => {
             for _ in 0..*count {
                 let (read, write) = nix::unistd::pipe().context("pipe failed")?;
@@ -147,4 +176,9 @@ fn act(args: &Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_rate(count: u32, started: Instant) {
+    let ns = started.elapsed().as_nanos() as f64 / f64::from(count.max(1));
+    println!("iterations {count} ns_per_iter {ns:.1}");
 }
