@@ -166,7 +166,10 @@ impl<'a> EventStream<'a> {
     /// Waits up to `timeout` for events and delivers all that are ready.
     pub fn poll(&self, timeout: Duration) -> Result<()> {
         let result = match &self.buffer {
-            Buffer::Ring(ring) => ring.poll(timeout),
+            // The kernel wakes us only once a batch is pending (wakeup_data_size), and
+            // ring_buffer__poll consumes nothing when epoll times out: consume anyway,
+            // so that a trickle of events shows within one timeout.
+            Buffer::Ring(ring) => ring.poll(timeout).and_then(|()| ring.consume()),
             Buffer::Perf(perf) => perf.poll(timeout),
         };
         self.check(result)

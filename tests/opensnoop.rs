@@ -258,3 +258,24 @@ fn escape_sequences_in_paths_are_printed_escaped() {
     );
     assert!(!finished.stdout.contains('\x1b'), "raw ESC reached stdout");
 }
+
+#[test]
+fn events_show_while_the_tool_runs_not_only_at_exit() {
+    if !can_trace("opensnoop::events_show_while_the_tool_runs_not_only_at_exit") {
+        return;
+    }
+    // One event is far below the ring buffer's wakeup batch: it must still come out
+    // within a poll timeout, not wait for the batch or the exit.
+    let comm = unique_name("ol");
+    let missing = unique_path("olm");
+    let mut tracer = Tracer::start(OPENSNOOP, &["-c", &comm]);
+    run_workload(&comm, &["open", &missing]);
+    let line = tracer.wait_for_line(std::time::Duration::from_secs(10), |line| {
+        line.contains(&missing)
+    });
+    assert!(
+        line.is_some(),
+        "the open of {missing} did not show within 10 s while tracing"
+    );
+    tracer.interrupt().assert_clean_exit();
+}

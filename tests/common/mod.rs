@@ -6,7 +6,6 @@
 
 use std::io::BufRead;
 use std::io::BufReader;
-use std::io::Read;
 use std::io::Write;
 use std::process::Child;
 use std::process::ChildStdin;
@@ -71,6 +70,7 @@ pub struct Tracer {
     child: Child,
     stdout: Option<ChildStdout>,
     stdout_reader: Option<thread::JoinHandle<String>>,
+    stdout_lines: Option<mpsc::Receiver<String>>,
     stderr_reader: thread::JoinHandle<String>,
 }
 
@@ -129,6 +129,7 @@ impl Tracer {
             stdout: child.stdout.take(),
             child,
             stdout_reader: None,
+            stdout_lines: None,
             stderr_reader,
         };
         if ready_rx.recv_timeout(READY_TIMEOUT).is_err() {
@@ -145,15 +146,43 @@ impl Tracer {
         self.child.id()
     }
 
-    /// Collects stdout in the background from now on (for tools that stream).
+    /// Collects stdout in the background from now on (for tools that stream); each
+    /// line is also passed on, for `wait_for_line`.
     pub fn collect_stdout(&mut self) {
-        if let Some(mut stdout) = self.stdout.take() {
+        if let Some(stdout) = self.stdout.take() {
+            let (tx, rx) = mpsc::channel();
+            self.stdout_lines = Some(rx);
             self.stdout_reader = Some(thread::spawn(move || {
                 let mut text = String::new();
-                let _ = stdout.read_to_string(&mut text);
+                let mut reader = BufReader::new(stdout);
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                    let _ = tx.send(line.clone());
+                    text.push_str(&line);
+                    line.clear();
+                }
                 text
             }));
         }
+    }
+
+    /// Waits, while the tracer runs, for a stdout line that `wanted` accepts.
+    pub fn wait_for_line(
+        &mut self,
+        timeout: Duration,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        self.collect_stdout();
+        let lines = self.stdout_lines.as_ref()?;
+        let deadline = Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match lines.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return Some(line),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     /// Takes stdout for a test that reads it itself (e.g. to close it early).
