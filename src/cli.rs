@@ -12,7 +12,7 @@ use clap::Parser;
 /// The kernel keeps 15 bytes of a process name plus a NUL (TASK_COMM_LEN = 16).
 pub const COMM_MAX_BYTES: usize = 15;
 
-/// Who to trace. Everything but --name is applied in the kernel, through rodata.
+/// Who to trace, applied in the kernel through rodata.
 #[derive(Debug, Clone, Default, Args)]
 pub struct FilterArgs {
     /// Trace only this process (thread group id)
@@ -30,9 +30,26 @@ pub struct FilterArgs {
     /// Trace only processes named exactly NAME (at most 15 bytes, matched in the kernel)
     #[arg(short = 'c', long = "comm", value_name = "NAME", value_parser = parse_comm)]
     pub comm: Option<String>,
+}
+
+/// bcc's -n: a substring of the process name, matched in user space on what the
+/// kernel reports. Only tools whose output names processes offer it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct NameArgs {
     /// Show only processes whose name contains SUBSTR (matched in user space, like bcc)
     #[arg(short = 'n', long = "name", value_name = "SUBSTR")]
     pub name: Option<String>,
+}
+
+impl NameArgs {
+    pub fn matches(&self, comm: &[u8]) -> bool {
+        match &self.name {
+            None => true,
+            Some(name) => comm
+                .windows(name.len().max(1))
+                .any(|window| window == name.as_bytes()),
+        }
+    }
 }
 
 impl FilterArgs {
@@ -45,16 +62,6 @@ impl FilterArgs {
             }
         }
         out
-    }
-
-    /// The user-space half of the filters: bcc's -n substring match on the comm.
-    pub fn name_matches(&self, comm: &[u8]) -> bool {
-        match &self.name {
-            None => true,
-            Some(name) => comm
-                .windows(name.len().max(1))
-                .any(|window| window == name.as_bytes()),
-        }
     }
 }
 
@@ -112,6 +119,17 @@ pub struct IntervalArgs {
           value_parser = parse_seconds,
           allow_negative_numbers = true)]
     pub interval: Duration,
+}
+
+/// What every aggregating tool takes: when to print, how, and when to stop.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub interval: IntervalArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// How many rows an aggregating tool prints per report.
@@ -261,13 +279,12 @@ mod tests {
 
     #[test]
     fn name_is_a_substring_match() {
-        let filters = FilterArgs {
+        let filter = NameArgs {
             name: Some("snoop".into()),
-            ..Default::default()
         };
-        assert!(filters.name_matches(b"opensnoop"));
-        assert!(!filters.name_matches(b"bash"));
-        assert!(FilterArgs::default().name_matches(b"anything"));
+        assert!(filter.matches(b"opensnoop"));
+        assert!(!filter.matches(b"bash"));
+        assert!(NameArgs::default().matches(b"anything"));
     }
 
     #[test]

@@ -2,13 +2,18 @@
 //! `[TIME] SCOPE KEY... COUNT...`, or with --json one object per report.
 
 use std::io;
+use std::time::Duration;
+
+use anyhow::Result;
 
 use crate::cli::OutputArgs;
+use crate::cli::ReportArgs;
 use crate::maps::top_n;
 use crate::maps::IntervalDeltas;
 use crate::output::local_time_hms;
 use crate::output::JsonLine;
 use crate::output::Output;
+use crate::tool;
 
 /// Whether a report covers the last interval or the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +141,47 @@ fn json_row(columns: Columns<'_>, row: &Row) -> String {
         json = json.uint(&name.to_ascii_lowercase(), *count);
     }
     json.finish()
+}
+
+/// What an aggregating tool reports, and how often.
+pub struct Reporting<'a> {
+    pub columns: Columns<'a>,
+    pub output: &'a OutputArgs,
+    pub interval: Duration,
+    pub duration: Option<Duration>,
+    /// For the readiness line: "Tracing {what}... Hit Ctrl-C to end."
+    pub what: &'a str,
+}
+
+impl<'a> Reporting<'a> {
+    pub fn new(columns: Columns<'a>, args: &'a ReportArgs, what: &'a str) -> Self {
+        Self {
+            columns,
+            output: &args.output,
+            interval: args.interval.interval,
+            duration: args.run.duration,
+            what,
+        }
+    }
+}
+
+/// The life of an aggregating tool once attached: the header, the readiness line,
+/// then `rows(Scope::Interval)` printed every interval and `rows(Scope::Total)` once
+/// at the stop.
+pub fn run_reports(
+    spec: Reporting<'_>,
+    mut rows: impl FnMut(Scope) -> Result<Vec<Row>>,
+) -> Result<()> {
+    let output = Output::new();
+    if !spec.output.json {
+        output.line(&header(spec.columns, spec.output))?;
+    }
+    tool::announce_ready(spec.what);
+    tool::sample_every(spec.interval, spec.duration, |last| {
+        let scope = Scope::from_last(last);
+        let rows = rows(scope)?;
+        Ok(print(&output, spec.output, spec.columns, scope, &rows)?)
+    })
 }
 
 /// Turns successive readings of cumulative kernel counters into the rows of each

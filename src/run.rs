@@ -22,6 +22,14 @@ pub const POLL_SLICE: Duration = Duration::from_millis(100);
 
 /// Runs a tool's body and turns its outcome into the exit status of DESIGN.md: 0 on a
 /// normal stop (including a closed stdout), 1 with one line on stderr otherwise.
+/// A tool's whole `main`: parse the command line (usage errors exit 2), then run.
+pub fn tool_main<A: clap::Parser>(tool: &str, body: impl FnOnce(&A) -> Result<()>) -> ExitCode {
+    match crate::cli::parse::<A>() {
+        Ok(args) => main_with(tool, || body(&args)),
+        Err(code) => code,
+    }
+}
+
 /// Ctrl-C/SIGTERM handling is installed first, so a stop during load is orderly too.
 pub fn main_with(tool: &str, body: impl FnOnce() -> Result<()>) -> ExitCode {
     match install_stop_handler().and_then(|()| body()) {

@@ -88,6 +88,8 @@ fn durations_and_intervals_must_be_positive() {
     assert_usage_error(KMALLOC_BYTES, &["--top", "0"], "--top");
     assert_usage_error(OPENSNOOP, &["--no-such-flag"], "--no-such-flag");
     assert_usage_error(UNLINKSNOOP, &["--mode", "uprobe"], "--mode");
+    // -n needs process names in the output; tools without them do not offer it.
+    assert_usage_error(env!("CARGO_BIN_EXE_sendto_by_ip"), &["-n", "x"], "'-n'");
     assert_usage_error(
         NETDEV_TRACE,
         &["--dev", "a_device_name_17b"],

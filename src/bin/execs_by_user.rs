@@ -12,18 +12,15 @@ use nix::unistd::Uid;
 use nix::unistd::User;
 
 use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::IntervalArgs;
-use ebpf_tracers::cli::OutputArgs;
-use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::cli::ReportArgs;
 use ebpf_tracers::cli::TopArgs;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
-use ebpf_tracers::output::Output;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
+use ebpf_tracers::report::Reporting;
 use ebpf_tracers::report::Row;
-use ebpf_tracers::report::Scope;
 use ebpf_tracers::report::Tally;
 use ebpf_tracers::skel::execs_by_user::ExecsByUserSkelBuilder;
 use ebpf_tracers::tool;
@@ -56,25 +53,15 @@ struct Args {
     #[command(flatten)]
     top: TopArgs,
     #[command(flatten)]
-    interval: IntervalArgs,
-    #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    report: ReportArgs,
 }
 
 fn main() -> ExitCode {
-    match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => ebpf_tracers::run::main_with("execs_by_user", || trace(&args)),
-        Err(code) => code,
-    }
+    ebpf_tracers::run::tool_main("execs_by_user", trace)
 }
 
 fn trace(args: &Args) -> Result<()> {
-    if args.filters.name.is_some() {
-        anyhow::bail!("-n is not supported by execs_by_user (it keeps no names); use -c NAME");
-    }
-    let tracefs = tool::prepare(args.run.verbose)?;
+    let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
     let mut open_skel = tool::open::<ExecsByUserSkelBuilder>(&mut object)?;
     let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
@@ -83,17 +70,12 @@ fn trace(args: &Args) -> Result<()> {
     tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
     let (skel, _links) = tool::load_and_attach(open_skel)?;
 
-    let output = Output::new();
-    if !args.output.json {
-        output.line(&report::header(COLUMNS, &args.output))?;
-    }
-    tool::announce_ready("execve() per user");
+    let spec = Reporting::new(COLUMNS, &args.report, "execve() per user");
     let mut tally = Tally::new(args.top.top as usize);
     let mut users = UserNames::default();
-    tool::sample_every(args.interval.interval, args.run.duration, |last| {
-        let scope = Scope::from_last(last);
-        let rows: Vec<Row> = tally
-            .select(maps::percpu_hash_sums(&skel.maps.counts)?, scope)
+    report::run_reports(spec, |scope| {
+        let counts = tally.select(maps::percpu_hash_sums(&skel.maps.counts)?, scope);
+        Ok(counts
             .into_iter()
             .filter_map(|(key, counts)| {
                 // struct exec_key: u32 uid, then the path.
@@ -107,8 +89,7 @@ fn trace(args: &Args) -> Result<()> {
                     counts,
                 })
             })
-            .collect();
-        Ok(report::print(&output, &args.output, COLUMNS, scope, &rows)?)
+            .collect())
     })
 }
 

@@ -9,18 +9,15 @@ use clap::Parser;
 use libbpf_rs::skel::OpenSkel;
 
 use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::IntervalArgs;
-use ebpf_tracers::cli::OutputArgs;
-use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::cli::ReportArgs;
 use ebpf_tracers::cli::TopArgs;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
-use ebpf_tracers::output::Output;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
+use ebpf_tracers::report::Reporting;
 use ebpf_tracers::report::Row;
-use ebpf_tracers::report::Scope;
 use ebpf_tracers::report::Tally;
 use ebpf_tracers::skel::execve_count::ExecveCountSkelBuilder;
 use ebpf_tracers::tool;
@@ -33,8 +30,8 @@ EXAMPLES:
     execve_count -p 181       # only executions started by process 181
 
 NAME is the last component of the path passed to execve(), read when the call
-starts: the caller's own name (bash, say) is what -n matches and what the kernel
-still calls the task at that point. Failed executions count too.";
+starts (the kernel still calls the task by the caller's name, bash say, at that
+point). Failed executions count too.";
 
 const COLUMNS: Columns = Columns {
     keys: &["NAME"],
@@ -48,37 +45,21 @@ const COLUMNS: Columns = Columns {
 #[command(mut_arg("comm", |arg| arg.help(
     "Count only executions of a binary named exactly NAME (at most 15 bytes, in the kernel)"
 )))]
-#[command(mut_arg("name", |arg| arg.help(
-    "Count only calls made by processes whose name contains SUBSTR (in the kernel's \
-     comm of the caller)"
-)))]
 struct Args {
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]
     top: TopArgs,
     #[command(flatten)]
-    interval: IntervalArgs,
-    #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    report: ReportArgs,
 }
 
 fn main() -> ExitCode {
-    match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => ebpf_tracers::run::main_with("execve_count", || trace(&args)),
-        Err(code) => code,
-    }
+    ebpf_tracers::run::tool_main("execve_count", trace)
 }
 
 fn trace(args: &Args) -> Result<()> {
-    if args.filters.name.is_some() {
-        anyhow::bail!(
-            "-n is not supported by execve_count: the count is per executed name; use -c NAME"
-        );
-    }
-    let tracefs = tool::prepare(args.run.verbose)?;
+    let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
     let mut open_skel = tool::open::<ExecveCountSkelBuilder>(&mut object)?;
     let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
@@ -96,22 +77,16 @@ fn trace(args: &Args) -> Result<()> {
     tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
     let (skel, _links) = tool::load_and_attach(open_skel)?;
 
-    let output = Output::new();
-    if !args.output.json {
-        output.line(&report::header(COLUMNS, &args.output))?;
-    }
-    tool::announce_ready("execve() per executed name");
+    let spec = Reporting::new(COLUMNS, &args.report, "execve() per executed name");
     let mut tally = Tally::new(args.top.top as usize);
-    tool::sample_every(args.interval.interval, args.run.duration, |last| {
-        let scope = Scope::from_last(last);
-        let rows: Vec<Row> = tally
-            .select(maps::percpu_hash_sums(&skel.maps.counts)?, scope)
+    report::run_reports(spec, |scope| {
+        let counts = tally.select(maps::percpu_hash_sums(&skel.maps.counts)?, scope);
+        Ok(counts
             .into_iter()
             .map(|(name, counts)| Row {
                 keys: vec![escape(until_nul(&name))],
                 counts,
             })
-            .collect();
-        Ok(report::print(&output, &args.output, COLUMNS, scope, &rows)?)
+            .collect())
     })
 }

@@ -47,11 +47,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    ebpf_tracers::run::main_with("icmp_sender", || send(&args))
+    ebpf_tracers::run::tool_main("icmp_sender", send)
 }
 
 fn send(args: &Args) -> Result<()> {

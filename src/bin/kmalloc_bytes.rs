@@ -10,9 +10,7 @@ use clap::Parser;
 use libbpf_rs::skel::OpenSkel;
 
 use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::IntervalArgs;
-use ebpf_tracers::cli::OutputArgs;
-use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::cli::ReportArgs;
 use ebpf_tracers::maps;
 use ebpf_tracers::maps::IntervalDeltas;
 use ebpf_tracers::output::escape;
@@ -55,11 +53,7 @@ struct Args {
     #[arg(long = "hist")]
     hist: bool,
     #[command(flatten)]
-    interval: IntervalArgs,
-    #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    report: ReportArgs,
 }
 
 /// calls, bytes_req, bytes_alloc: the u64 counters of struct kmalloc_totals.
@@ -68,14 +62,11 @@ type Totals = [u64; 3];
 const ALL: &str = "[all]";
 
 fn main() -> ExitCode {
-    match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => ebpf_tracers::run::main_with("kmalloc_bytes", || trace(&args)),
-        Err(code) => code,
-    }
+    ebpf_tracers::run::tool_main("kmalloc_bytes", trace)
 }
 
 fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.run.verbose)?;
+    let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
     let mut open_skel = tool::open::<KmallocBytesSkelBuilder>(&mut object)?;
     let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
@@ -86,16 +77,20 @@ fn trace(args: &Args) -> Result<()> {
     let (skel, _links) = tool::load_and_attach(open_skel)?;
 
     let output = Output::new();
-    if !args.output.json {
+    if !args.report.output.json {
         output.line(&header(args))?;
         output.flush()?;
     }
     tool::announce_ready("kmalloc");
     let mut report = Report::default();
-    tool::sample_every(args.interval.interval, args.run.duration, |last| {
-        let scope = if last { Scope::Total } else { Scope::Interval };
-        report.print(args, &output, &skel, scope)
-    })
+    tool::sample_every(
+        args.report.interval.interval,
+        args.report.run.duration,
+        |last| {
+            let scope = if last { Scope::Total } else { Scope::Interval };
+            report.print(args, &output, &skel, scope)
+        },
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -163,8 +158,8 @@ impl Report {
         )];
         rows.extend(comm_rows);
 
-        let time = args.output.timestamp.then(local_time_hms);
-        if args.output.json {
+        let time = args.report.output.timestamp.then(local_time_hms);
+        if args.report.output.json {
             output.line(&json_report(
                 time.as_deref(),
                 scope,
@@ -213,7 +208,7 @@ fn totals(counters: Vec<u64>) -> Totals {
 
 fn header(args: &Args) -> String {
     let mut line = String::new();
-    if args.output.timestamp {
+    if args.report.output.timestamp {
         line.push_str(&format!("{:<8} ", "TIME"));
     }
     line.push_str(&format!("{:<8} ", "SCOPE"));

@@ -61,16 +61,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => ebpf_tracers::run::main_with("netdev_trace", || trace(&args)),
-        Err(code) => code,
-    }
+    ebpf_tracers::run::tool_main("netdev_trace", trace)
 }
 
 fn trace(args: &Args) -> Result<()> {
-    if args.filters.name.is_some() {
-        anyhow::bail!("-n is not supported by netdev_trace (it keeps no names); use -c NAME");
-    }
     let tracefs = tool::prepare(args.run.verbose)?;
     let source = EventSource::from_args(&args.events);
     let mut object = MaybeUninit::uninit();

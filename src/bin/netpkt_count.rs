@@ -9,14 +9,12 @@ use clap::Parser;
 use libbpf_rs::skel::OpenSkel;
 
 use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::IntervalArgs;
-use ebpf_tracers::cli::OutputArgs;
-use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::cli::ReportArgs;
 use ebpf_tracers::maps;
 use ebpf_tracers::maps::IntervalDeltas;
-use ebpf_tracers::output::Output;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
+use ebpf_tracers::report::Reporting;
 use ebpf_tracers::report::Row;
 use ebpf_tracers::report::Scope;
 use ebpf_tracers::skel::netpkt_count::NetpktCountSkelBuilder;
@@ -47,25 +45,15 @@ struct Args {
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]
-    interval: IntervalArgs,
-    #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    report: ReportArgs,
 }
 
 fn main() -> ExitCode {
-    match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => ebpf_tracers::run::main_with("netpkt_count", || trace(&args)),
-        Err(code) => code,
-    }
+    ebpf_tracers::run::tool_main("netpkt_count", trace)
 }
 
 fn trace(args: &Args) -> Result<()> {
-    if args.filters.name.is_some() {
-        anyhow::bail!("-n is not supported by netpkt_count (it keeps no names); use -c NAME");
-    }
-    let tracefs = tool::prepare(args.run.verbose)?;
+    let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
     let mut open_skel = tool::open::<NetpktCountSkelBuilder>(&mut object)?;
     write_filter_rodata!(
@@ -75,14 +63,13 @@ fn trace(args: &Args) -> Result<()> {
     tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
     let (skel, _links) = tool::load_and_attach(open_skel)?;
 
-    let output = Output::new();
-    if !args.output.json {
-        output.line(&report::header(COLUMNS, &args.output))?;
-    }
-    tool::announce_ready("packets per CPU (net_dev_xmit, netif_rx)");
+    let spec = Reporting::new(
+        COLUMNS,
+        &args.report,
+        "packets per CPU (net_dev_xmit, netif_rx)",
+    );
     let mut previous = IntervalDeltas::default();
-    tool::sample_every(args.interval.interval, args.run.duration, |last| {
-        let scope = Scope::from_last(last);
+    report::run_reports(spec, |scope| {
         let per_cpu = maps::percpu_u64s(&skel.maps.counts, &0u32.to_ne_bytes())?;
         let current: Vec<(String, Vec<u64>)> = per_cpu
             .into_iter()
@@ -96,13 +83,7 @@ fn trace(args: &Args) -> Result<()> {
             Scope::Total => current,
             Scope::Interval => previous.advance(current),
         };
-        Ok(report::print(
-            &output,
-            &args.output,
-            COLUMNS,
-            scope,
-            &rows_with_total(shown),
-        )?)
+        Ok(rows_with_total(shown))
     })
 }
 

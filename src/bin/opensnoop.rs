@@ -12,6 +12,7 @@ use libbpf_rs::skel::Skel;
 
 use ebpf_tracers::cli::EventArgs;
 use ebpf_tracers::cli::FilterArgs;
+use ebpf_tracers::cli::NameArgs;
 use ebpf_tracers::cli::OutputArgs;
 use ebpf_tracers::cli::RunArgs;
 use ebpf_tracers::events::decode_prefix;
@@ -21,7 +22,6 @@ use ebpf_tracers::output::escape;
 use ebpf_tracers::output::local_time_hms;
 use ebpf_tracers::output::JsonLine;
 use ebpf_tracers::output::Output;
-use ebpf_tracers::run;
 use ebpf_tracers::skel::opensnoop::types::event;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
@@ -50,6 +50,8 @@ EXAMPLES:
 struct Args {
     #[command(flatten)]
     filters: FilterArgs,
+    #[command(flatten)]
+    name: NameArgs,
     /// Show only failed opens
     #[arg(short = 'x', long = "failed")]
     failed: bool,
@@ -68,10 +70,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => run::main_with("opensnoop", || trace(&args)),
-        Err(code) => code,
-    }
+    ebpf_tracers::run::tool_main("opensnoop", trace)
 }
 
 fn trace(args: &Args) -> Result<()> {
@@ -132,7 +131,7 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()>
         return Ok(());
     };
     let comm = c_bytes(&event.comm);
-    if !args.filters.name_matches(comm) {
+    if !args.name.matches(comm) {
         return Ok(());
     }
     let comm = escape(comm);

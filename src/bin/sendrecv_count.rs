@@ -9,14 +9,12 @@ use clap::Parser;
 use libbpf_rs::skel::OpenSkel;
 
 use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::IntervalArgs;
-use ebpf_tracers::cli::OutputArgs;
-use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::cli::ReportArgs;
 use ebpf_tracers::maps;
 use ebpf_tracers::maps::IntervalDeltas;
-use ebpf_tracers::output::Output;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
+use ebpf_tracers::report::Reporting;
 use ebpf_tracers::report::Row;
 use ebpf_tracers::report::Scope;
 use ebpf_tracers::skel::sendrecv_count::SendrecvCountSkelBuilder;
@@ -42,25 +40,15 @@ struct Args {
     #[command(flatten)]
     filters: FilterArgs,
     #[command(flatten)]
-    interval: IntervalArgs,
-    #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    report: ReportArgs,
 }
 
 fn main() -> ExitCode {
-    match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => ebpf_tracers::run::main_with("sendrecv_count", || trace(&args)),
-        Err(code) => code,
-    }
+    ebpf_tracers::run::tool_main("sendrecv_count", trace)
 }
 
 fn trace(args: &Args) -> Result<()> {
-    if args.filters.name.is_some() {
-        anyhow::bail!("-n is not supported by sendrecv_count (it keeps no names); use -c NAME");
-    }
-    let tracefs = tool::prepare(args.run.verbose)?;
+    let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
     let mut open_skel = tool::open::<SendrecvCountSkelBuilder>(&mut object)?;
     write_filter_rodata!(
@@ -70,14 +58,9 @@ fn trace(args: &Args) -> Result<()> {
     tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
     let (skel, _links) = tool::load_and_attach(open_skel)?;
 
-    let output = Output::new();
-    if !args.output.json {
-        output.line(&report::header(COLUMNS, &args.output))?;
-    }
-    tool::announce_ready("sendto() and recvfrom()");
+    let spec = Reporting::new(COLUMNS, &args.report, "sendto() and recvfrom()");
     let mut previous = IntervalDeltas::default();
-    tool::sample_every(args.interval.interval, args.run.duration, |last| {
-        let scope = Scope::from_last(last);
+    report::run_reports(spec, |scope| {
         let mut totals = maps::percpu_sum_u64s(&skel.maps.counts, &0u32.to_ne_bytes())?;
         totals.resize(2, 0);
         let counts = match scope {
@@ -88,16 +71,9 @@ fn trace(args: &Args) -> Result<()> {
                 .pop()
                 .map_or(vec![0, 0], |(_, delta)| delta),
         };
-        let row = Row {
+        Ok(vec![Row {
             keys: Vec::new(),
             counts,
-        };
-        Ok(report::print(
-            &output,
-            &args.output,
-            COLUMNS,
-            scope,
-            &[row],
-        )?)
+        }])
     })
 }

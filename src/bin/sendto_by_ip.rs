@@ -11,16 +11,13 @@ use clap::Parser;
 use libbpf_rs::skel::OpenSkel;
 
 use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::IntervalArgs;
-use ebpf_tracers::cli::OutputArgs;
-use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::cli::ReportArgs;
 use ebpf_tracers::cli::TopArgs;
 use ebpf_tracers::maps;
-use ebpf_tracers::output::Output;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
+use ebpf_tracers::report::Reporting;
 use ebpf_tracers::report::Row;
-use ebpf_tracers::report::Scope;
 use ebpf_tracers::report::Tally;
 use ebpf_tracers::skel::sendto_by_ip::SendtoByIpSkelBuilder;
 use ebpf_tracers::tool;
@@ -55,25 +52,15 @@ struct Args {
     #[command(flatten)]
     top: TopArgs,
     #[command(flatten)]
-    interval: IntervalArgs,
-    #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    report: ReportArgs,
 }
 
 fn main() -> ExitCode {
-    match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => ebpf_tracers::run::main_with("sendto_by_ip", || trace(&args)),
-        Err(code) => code,
-    }
+    ebpf_tracers::run::tool_main("sendto_by_ip", trace)
 }
 
 fn trace(args: &Args) -> Result<()> {
-    if args.filters.name.is_some() {
-        anyhow::bail!("-n is not supported by sendto_by_ip (it keeps no names); use -c NAME");
-    }
-    let tracefs = tool::prepare(args.run.verbose)?;
+    let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
     let mut open_skel = tool::open::<SendtoByIpSkelBuilder>(&mut object)?;
     write_filter_rodata!(
@@ -83,23 +70,17 @@ fn trace(args: &Args) -> Result<()> {
     tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
     let (skel, _links) = tool::load_and_attach(open_skel)?;
 
-    let output = Output::new();
-    if !args.output.json {
-        output.line(&report::header(COLUMNS, &args.output))?;
-    }
-    tool::announce_ready("sendto() per destination");
+    let spec = Reporting::new(COLUMNS, &args.report, "sendto() per destination");
     let mut tally = Tally::new(args.top.top as usize);
-    tool::sample_every(args.interval.interval, args.run.duration, |last| {
-        let scope = Scope::from_last(last);
-        let rows: Vec<Row> = tally
-            .select(maps::percpu_hash_sums(&skel.maps.counts)?, scope)
+    report::run_reports(spec, |scope| {
+        let counts = tally.select(maps::percpu_hash_sums(&skel.maps.counts)?, scope);
+        Ok(counts
             .into_iter()
             .map(|(key, counts)| Row {
                 keys: vec![destination(&key)],
                 counts,
             })
-            .collect();
-        Ok(report::print(&output, &args.output, COLUMNS, scope, &rows)?)
+            .collect())
     })
 }
 

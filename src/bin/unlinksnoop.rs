@@ -13,6 +13,7 @@ use libbpf_rs::skel::Skel;
 
 use ebpf_tracers::cli::EventArgs;
 use ebpf_tracers::cli::FilterArgs;
+use ebpf_tracers::cli::NameArgs;
 use ebpf_tracers::cli::OutputArgs;
 use ebpf_tracers::cli::RunArgs;
 use ebpf_tracers::events::decode_prefix;
@@ -48,6 +49,8 @@ EXAMPLES:
 struct Args {
     #[command(flatten)]
     filters: FilterArgs,
+    #[command(flatten)]
+    name: NameArgs,
     /// Where to hook: kprobe on do_unlinkat, or the syscall tracepoints
     #[arg(long = "mode", value_enum, default_value_t = ProbeMode::Auto)]
     mode: ProbeMode,
@@ -60,10 +63,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => ebpf_tracers::run::main_with("unlinksnoop", || trace(&args)),
-        Err(code) => code,
-    }
+    ebpf_tracers::run::tool_main("unlinksnoop", trace)
 }
 
 fn trace(args: &Args) -> Result<()> {
@@ -113,7 +113,7 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()>
         return Ok(());
     };
     let comm = c_bytes(&event.comm);
-    if !args.filters.name_matches(comm) {
+    if !args.name.matches(comm) {
         return Ok(());
     }
     let comm = escape(comm);

@@ -59,17 +59,7 @@ enum Action {
 }
 
 fn main() -> ExitCode {
-    let args = match ebpf_tracers::cli::parse::<Args>() {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    match act(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("workload: {err:#}");
-            ExitCode::from(1)
-        }
-    }
+    ebpf_tracers::run::tool_main("workload", act)
 }
 
 fn act(args: &Args) -> Result<()> {
