@@ -223,6 +223,8 @@ run_kernel() {
 		"$series" "$(echo "$done_line" | sed -n 's/.*kernel=\([^ ]*\).*/\1/p')" "$took" "$passed" "$failed" "$skipped")")
 	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 		failures+=("kernel $series: guest timed out after ${guest_timeout}s (log: $logfile)")
+	elif [ -z "$done_line" ] && grep -aq 'Kernel panic' "$logfile"; then
+		failures+=("kernel $series: the guest kernel panicked: $(grep -aoE 'Oops: [^[]*|BUG: .*' "$logfile" | head -n 1) (log: $logfile)")
 	elif [ -z "$done_line" ]; then
 		failures+=("kernel $series: guest did not boot or the tests did not run (log: $logfile)")
 	elif [ "$status" -ne 0 ] || ! echo "$done_line" | grep -q 'status=0'; then
