@@ -45,8 +45,13 @@ pub enum EventSource {
 }
 
 impl EventSource {
+    /// The ring buffer unless --perf-buffer was given or the kernel has none (before
+    /// 5.8), in which case the tool says so and uses the perf buffer.
     pub fn from_args(args: &EventArgs) -> Self {
         if args.perf_buffer {
+            Self::PerfBuffer
+        } else if !crate::preflight::ring_buffer_supported() {
+            eprintln!("note: this kernel has no BPF ring buffer (before 5.8); using a perf buffer");
             Self::PerfBuffer
         } else {
             Self::RingBuffer

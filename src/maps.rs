@@ -43,14 +43,6 @@ pub fn percpu_hash_sums(map: &dyn MapCore) -> Result<Vec<(Vec<u8>, Vec<u64>)>> {
     Ok(entries)
 }
 
-/// The counters of one array element.
-pub fn array_u64s(map: &dyn MapCore, index: u32) -> Result<Vec<u64>> {
-    let value = map
-        .lookup(&index.to_ne_bytes(), MapFlags::ANY)
-        .with_context(|| format!("cannot read map {}", map.name().to_string_lossy()))?
-        .unwrap_or_default();
-    Ok(u64s(&value))
-}
 
 /// Counter-wise sum of several values laid out as u64 arrays.
 pub fn sum_counters<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Vec<u64> {

@@ -215,10 +215,6 @@ fn slot_range(slot: usize) -> (u64, u64) {
     }
 }
 
-/// The log2 slot of a value, matching the BPF side's log2l() + 1 bucketing.
-pub fn log2_slot(value: u64) -> usize {
-    (64 - value.leading_zeros()) as usize
-}
 
 #[cfg(test)]
 mod tests {
@@ -254,6 +250,12 @@ mod tests {
             line,
             r#"{"pid":42,"path":"a\"b\\c\u0001","bytes":18446744073709551615}"#
         );
+    }
+
+    /// The BPF side's bucketing (log2_slot() in bpf/kmalloc_bytes.bpf.c), to check
+    /// that the printed ranges hold what the kernel put in each slot.
+    fn log2_slot(value: u64) -> usize {
+        (64 - value.leading_zeros()) as usize
     }
 
     #[test]

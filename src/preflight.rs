@@ -175,6 +175,8 @@ pub struct KernelFeatures {
     pub kprobes: bool,
     pub uprobes: bool,
     pub tracepoints: bool,
+    /// BPF ring buffer maps (5.8+); without them events go through perf buffers.
+    pub ring_buffer: bool,
 }
 
 impl KernelFeatures {
@@ -188,8 +190,15 @@ impl KernelFeatures {
             kprobes: pmu("kprobe") || tracefs.join("kprobe_events").exists(),
             uprobes: pmu("uprobe") || tracefs.join("uprobe_events").exists(),
             tracepoints: tracefs.join("events").is_dir(),
+            ring_buffer: ring_buffer_supported(),
         }
     }
+}
+
+/// Whether the kernel can create a BPF ring buffer map (5.8+). If the probe itself
+/// fails, assume yes and let load say what is wrong.
+pub fn ring_buffer_supported() -> bool {
+    libbpf_rs::MapType::RingBuf.is_supported().unwrap_or(true)
 }
 
 /// Whether a kernel function can take a kprobe: kprobes are built in and the function
@@ -266,9 +275,3 @@ pub fn keep_programs_of(object: &mut OpenObject, mode: ProbeMode) {
     }
 }
 
-/// Kernel release, for messages.
-pub fn kernel_release() -> String {
-    fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
-}
