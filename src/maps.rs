@@ -43,7 +43,6 @@ pub fn percpu_hash_sums(map: &dyn MapCore) -> Result<Vec<(Vec<u8>, Vec<u64>)>> {
     Ok(entries)
 }
 
-
 /// Counter-wise sum of several values laid out as u64 arrays.
 pub fn sum_counters<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Vec<u64> {
     let mut sums: Vec<u64> = Vec::new();

@@ -215,7 +215,6 @@ fn slot_range(slot: usize) -> (u64, u64) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -274,4 +274,3 @@ pub fn keep_programs_of(object: &mut OpenObject, mode: ProbeMode) {
         }
     }
 }
-
