@@ -55,14 +55,17 @@ impl NameArgs {
 impl FilterArgs {
     /// `targ_comm` for rodata: the name NUL-padded to TASK_COMM_LEN.
     pub fn comm_c(&self) -> [i8; COMM_MAX_BYTES + 1] {
-        let mut out = [0i8; COMM_MAX_BYTES + 1];
-        if let Some(comm) = &self.comm {
-            for (slot, byte) in out.iter_mut().zip(comm.bytes().take(COMM_MAX_BYTES)) {
-                *slot = byte as i8;
-            }
-        }
-        out
+        c_chars(self.comm.as_deref().unwrap_or(""))
     }
+}
+
+/// A string as a NUL-padded C char array for rodata (cut to N - 1 bytes).
+pub fn c_chars<const N: usize>(text: &str) -> [i8; N] {
+    let mut out = [0i8; N];
+    for (slot, byte) in out.iter_mut().zip(text.bytes().take(N.saturating_sub(1))) {
+        *slot = byte as i8;
+    }
+    out
 }
 
 /// Writes the filters of bpf/common.bpf.h into a skeleton's rodata before load.
@@ -119,6 +122,17 @@ pub struct IntervalArgs {
           value_parser = parse_seconds,
           allow_negative_numbers = true)]
     pub interval: Duration,
+}
+
+/// What every streaming tool takes: how to print, how events travel, when to stop.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StreamArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub events: EventArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// What every aggregating tool takes: when to print, how, and when to stop.

@@ -17,6 +17,7 @@ use libbpf_rs::Link;
 use libbpf_rs::Object;
 use libbpf_rs::OpenObject;
 
+use crate::cli::StreamArgs;
 use crate::events::size_event_maps;
 use crate::events::EventSource;
 use crate::events::EventStream;
@@ -32,13 +33,31 @@ pub fn prepare(verbose: bool) -> Result<PathBuf> {
 }
 
 /// Opens a tool's skeleton; its rodata is writable until load.
-pub fn open<'obj, B>(object: &'obj mut MaybeUninit<OpenObject>) -> Result<B::Output>
+fn open<'obj, B>(object: &'obj mut MaybeUninit<OpenObject>) -> Result<B::Output>
 where
     B: SkelBuilder<'obj> + Default,
 {
     B::default()
         .open(object)
         .context("failed to open the BPF object")
+}
+
+/// Opens a tool's skeleton, lets `setup` write its rodata (and switch programs off),
+/// sizes the event buffers and skips tracepoints this kernel lacks, then loads and
+/// attaches. The links come back with the skeleton: dropping them detaches.
+pub fn load<'obj, B>(
+    object: &'obj mut MaybeUninit<OpenObject>,
+    tracefs: &Path,
+    events: Option<EventSource>,
+    setup: impl FnOnce(&mut B::Output) -> Result<()>,
+) -> Result<(<B::Output as OpenSkel<'obj>>::Output, Vec<Link>)>
+where
+    B: SkelBuilder<'obj> + Default,
+{
+    let mut open_skel = open::<B>(object)?;
+    setup(&mut open_skel)?;
+    configure(open_skel.open_object_mut(), events, tracefs)?;
+    load_and_attach(open_skel)
 }
 
 /// The generated `rodata_data` of an open skeleton.
@@ -48,11 +67,7 @@ pub fn rodata<'a, T>(data: &'a mut Option<&mut T>) -> Result<&'a mut T> {
 
 /// Before load: sizes the event buffers (streaming tools) and switches off programs
 /// whose tracepoint this kernel lacks.
-pub fn configure(
-    object: &mut OpenObject,
-    events: Option<EventSource>,
-    tracefs: &Path,
-) -> Result<()> {
+fn configure(object: &mut OpenObject, events: Option<EventSource>, tracefs: &Path) -> Result<()> {
     if let Some(source) = events {
         size_event_maps(object, source)?;
     }
@@ -62,7 +77,7 @@ pub fn configure(
 
 /// Loads the programs and attaches every one that is switched on. The links come back
 /// with the skeleton: dropping them (on any return from main) detaches.
-pub fn load_and_attach<'obj, S>(open: S) -> Result<(S::Output, Vec<Link>)>
+fn load_and_attach<'obj, S>(open: S) -> Result<(S::Output, Vec<Link>)>
 where
     S: OpenSkel<'obj>,
 {
@@ -107,6 +122,17 @@ pub struct StreamSpec<'a> {
     /// The table header, printed before readiness (None with --json).
     pub header: Option<String>,
     pub duration: Option<Duration>,
+}
+
+impl<'a> StreamSpec<'a> {
+    pub fn new(tool: &'a str, what: &'a str, header: String, args: &StreamArgs) -> Self {
+        Self {
+            tool,
+            what,
+            header: (!args.output.json).then_some(header),
+            duration: args.run.duration,
+        }
+    }
 }
 
 /// Everything a streaming tool does once attached: header, readiness line, events

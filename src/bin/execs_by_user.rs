@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use libbpf_rs::skel::OpenSkel;
 use nix::unistd::Uid;
 use nix::unistd::User;
 
@@ -63,12 +62,13 @@ fn main() -> ExitCode {
 fn trace(args: &Args) -> Result<()> {
     let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = tool::open::<ExecsByUserSkelBuilder>(&mut object)?;
-    let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
-    write_filter_rodata!(rodata, &args.filters);
-    rodata.targ_failed = args.failed;
-    tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
-    let (skel, _links) = tool::load_and_attach(open_skel)?;
+    let (skel, _links) =
+        tool::load::<ExecsByUserSkelBuilder>(&mut object, &tracefs, None, |skel| {
+            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
+            write_filter_rodata!(rodata, &args.filters);
+            rodata.targ_failed = args.failed;
+            Ok(())
+        })?;
 
     let spec = Reporting::new(COLUMNS, &args.report, "execve() per user");
     let mut tally = Tally::new(args.top.top as usize);

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use libbpf_rs::skel::OpenSkel;
 
+use ebpf_tracers::cli::c_chars;
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::cli::ReportArgs;
 use ebpf_tracers::cli::TopArgs;
@@ -61,21 +61,16 @@ fn main() -> ExitCode {
 fn trace(args: &Args) -> Result<()> {
     let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = tool::open::<ExecveCountSkelBuilder>(&mut object)?;
-    let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
-    write_filter_rodata!(rodata, &args.filters);
-    // -c names the binary executed, not the caller: it goes to targ_name instead.
-    rodata.filter_comm = false;
-    rodata.filter_name = args.filters.comm.is_some();
-    for (slot, byte) in rodata
-        .targ_name
-        .iter_mut()
-        .zip(args.filters.comm.iter().flat_map(|c| c.bytes()))
-    {
-        *slot = byte as i8;
-    }
-    tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
-    let (skel, _links) = tool::load_and_attach(open_skel)?;
+    let (skel, _links) =
+        tool::load::<ExecveCountSkelBuilder>(&mut object, &tracefs, None, |skel| {
+            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
+            write_filter_rodata!(rodata, &args.filters);
+            // -c names the binary executed, not the caller: it goes to targ_name instead.
+            rodata.filter_comm = false;
+            rodata.filter_name = args.filters.comm.is_some();
+            rodata.targ_name = c_chars(args.filters.comm.as_deref().unwrap_or(""));
+            Ok(())
+        })?;
 
     let spec = Reporting::new(COLUMNS, &args.report, "execve() per executed name");
     let mut tally = Tally::new(args.top.top as usize);

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use libbpf_rs::skel::OpenSkel;
 
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::cli::ReportArgs;
@@ -68,13 +67,14 @@ fn main() -> ExitCode {
 fn trace(args: &Args) -> Result<()> {
     let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = tool::open::<KmallocBytesSkelBuilder>(&mut object)?;
-    let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
-    write_filter_rodata!(rodata, &args.filters);
-    rodata.by_comm = args.by_comm;
-    rodata.size_hist = args.hist;
-    tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
-    let (skel, _links) = tool::load_and_attach(open_skel)?;
+    let (skel, _links) =
+        tool::load::<KmallocBytesSkelBuilder>(&mut object, &tracefs, None, |skel| {
+            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
+            write_filter_rodata!(rodata, &args.filters);
+            rodata.by_comm = args.by_comm;
+            rodata.size_hist = args.hist;
+            Ok(())
+        })?;
 
     let output = Output::new();
     if !args.report.output.json {

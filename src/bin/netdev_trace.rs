@@ -7,14 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use libbpf_rs::skel::OpenSkel;
 use libbpf_rs::skel::Skel;
 
+use ebpf_tracers::cli::c_chars;
 use ebpf_tracers::cli::parse_comm;
-use ebpf_tracers::cli::EventArgs;
 use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::OutputArgs;
-use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::events::decode_prefix;
 use ebpf_tracers::events::EventSource;
 use ebpf_tracers::output::c_bytes;
@@ -53,11 +51,7 @@ struct Args {
     #[arg(short = 'D', long = "dev", value_name = "IFACE", value_parser = parse_comm)]
     dev: Option<String>,
     #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    events: EventArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    stream: StreamArgs,
 }
 
 fn main() -> ExitCode {
@@ -65,30 +59,26 @@ fn main() -> ExitCode {
 }
 
 fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.run.verbose)?;
-    let source = EventSource::from_args(&args.events);
+    let tracefs = tool::prepare(args.stream.run.verbose)?;
+    let source = EventSource::from_args(&args.stream.events);
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = tool::open::<NetdevTraceSkelBuilder>(&mut object)?;
-    let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
-    write_filter_rodata!(rodata, &args.filters);
-    write_event_rodata!(rodata, source);
-    if let Some(dev) = &args.dev {
-        rodata.filter_dev = true;
-        for (slot, byte) in rodata.targ_dev.iter_mut().zip(dev.bytes()) {
-            *slot = byte as i8;
-        }
-    }
-    tool::configure(open_skel.open_object_mut(), Some(source), &tracefs)?;
-    let (skel, _links) = tool::load_and_attach(open_skel)?;
+    let (skel, _links) =
+        tool::load::<NetdevTraceSkelBuilder>(&mut object, &tracefs, Some(source), |skel| {
+            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
+            write_filter_rodata!(rodata, &args.filters);
+            write_event_rodata!(rodata, source);
+            rodata.filter_dev = args.dev.is_some();
+            rodata.targ_dev = c_chars(args.dev.as_deref().unwrap_or(""));
+            Ok(())
+        })?;
 
     let output = Output::new();
-    let spec = StreamSpec {
-        tool: "netdev_trace",
-        what: "net_dev_queue (TX) and netif_receive_skb (RX)",
-        header: (!args.output.json)
-            .then(|| format!("{:<8} {:<3} {:<16} {:>6}", "TIME", "DIR", "DEV", "LEN")),
-        duration: args.run.duration,
-    };
+    let spec = StreamSpec::new(
+        "netdev_trace",
+        "net_dev_queue (TX) and netif_receive_skb (RX)",
+        format!("{:<8} {:<3} {:<16} {:>6}", "TIME", "DIR", "DEV", "LEN"),
+        &args.stream,
+    );
     tool::stream_events(skel.object(), source, &output, spec, |data| {
         print_event(args, &output, data)
     })
@@ -101,7 +91,7 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()>
     let dir = if event.dir == DIR_TX { "TX" } else { "RX" };
     let dev = escape(c_bytes(&event.dev));
     let time = local_time_hms();
-    if args.output.json {
+    if args.stream.output.json {
         let line = JsonLine::new()
             .str("time", &time)
             .str("dir", dir)

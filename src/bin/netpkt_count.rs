@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use libbpf_rs::skel::OpenSkel;
 
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::cli::ReportArgs;
@@ -55,13 +54,11 @@ fn main() -> ExitCode {
 fn trace(args: &Args) -> Result<()> {
     let tracefs = tool::prepare(args.report.run.verbose)?;
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = tool::open::<NetpktCountSkelBuilder>(&mut object)?;
-    write_filter_rodata!(
-        tool::rodata(&mut open_skel.maps.rodata_data)?,
-        &args.filters
-    );
-    tool::configure(open_skel.open_object_mut(), None, &tracefs)?;
-    let (skel, _links) = tool::load_and_attach(open_skel)?;
+    let (skel, _links) =
+        tool::load::<NetpktCountSkelBuilder>(&mut object, &tracefs, None, |skel| {
+            write_filter_rodata!(tool::rodata(&mut skel.maps.rodata_data)?, &args.filters);
+            Ok(())
+        })?;
 
     let spec = Reporting::new(
         COLUMNS,

@@ -7,14 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use libbpf_rs::skel::OpenSkel;
 use libbpf_rs::skel::Skel;
 
-use ebpf_tracers::cli::EventArgs;
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::cli::NameArgs;
-use ebpf_tracers::cli::OutputArgs;
-use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::events::decode_prefix;
 use ebpf_tracers::events::EventSource;
 use ebpf_tracers::output::c_bytes;
@@ -62,11 +59,7 @@ struct Args {
     #[arg(short = 'e', long = "extended-fields")]
     extended: bool,
     #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    events: EventArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    stream: StreamArgs,
 }
 
 fn main() -> ExitCode {
@@ -74,24 +67,20 @@ fn main() -> ExitCode {
 }
 
 fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.run.verbose)?;
-    let source = EventSource::from_args(&args.events);
+    let tracefs = tool::prepare(args.stream.run.verbose)?;
+    let source = EventSource::from_args(&args.stream.events);
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = tool::open::<OpensnoopSkelBuilder>(&mut object)?;
-    let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
-    write_filter_rodata!(rodata, &args.filters);
-    rodata.targ_failed = args.failed;
-    write_event_rodata!(rodata, source);
-    tool::configure(open_skel.open_object_mut(), Some(source), &tracefs)?;
-    let (skel, _links) = tool::load_and_attach(open_skel)?;
+    let (skel, _links) =
+        tool::load::<OpensnoopSkelBuilder>(&mut object, &tracefs, Some(source), |skel| {
+            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
+            write_filter_rodata!(rodata, &args.filters);
+            rodata.targ_failed = args.failed;
+            write_event_rodata!(rodata, source);
+            Ok(())
+        })?;
 
     let output = Output::new();
-    let spec = StreamSpec {
-        tool: "opensnoop",
-        what: "file opens",
-        header: (!args.output.json).then(|| header(args)),
-        duration: args.run.duration,
-    };
+    let spec = StreamSpec::new("opensnoop", "file opens", header(args), &args.stream);
     tool::stream_events(skel.object(), source, &output, spec, |data| {
         print_event(args, &output, data)
     })
@@ -99,7 +88,7 @@ fn trace(args: &Args) -> Result<()> {
 
 fn header(args: &Args) -> String {
     let mut line = String::new();
-    if args.output.timestamp {
+    if args.stream.output.timestamp {
         line.push_str(&format!("{:<8} ", "TIME"));
     }
     if args.print_uid {
@@ -138,9 +127,9 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()>
     let path = escape(c_bytes(&event.fname));
     let (fd, err) = fd_and_err(event.ret);
 
-    if args.output.json {
+    if args.stream.output.json {
         let mut json = JsonLine::new();
-        if args.output.timestamp {
+        if args.stream.output.timestamp {
             json = json.str("time", &local_time_hms());
         }
         let line = json
@@ -158,7 +147,7 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()>
     }
 
     let mut line = String::with_capacity(64 + path.len());
-    if args.output.timestamp {
+    if args.stream.output.timestamp {
         line.push_str(&format!("{:<8} ", local_time_hms()));
     }
     if args.print_uid {

@@ -11,11 +11,9 @@ use clap::Parser;
 use libbpf_rs::skel::OpenSkel;
 use libbpf_rs::skel::Skel;
 
-use ebpf_tracers::cli::EventArgs;
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::cli::NameArgs;
-use ebpf_tracers::cli::OutputArgs;
-use ebpf_tracers::cli::RunArgs;
+use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::events::decode_prefix;
 use ebpf_tracers::events::EventSource;
 use ebpf_tracers::output::c_bytes;
@@ -55,11 +53,7 @@ struct Args {
     #[arg(long = "mode", value_enum, default_value_t = ProbeMode::Auto)]
     mode: ProbeMode,
     #[command(flatten)]
-    output: OutputArgs,
-    #[command(flatten)]
-    events: EventArgs,
-    #[command(flatten)]
-    run: RunArgs,
+    stream: StreamArgs,
 }
 
 fn main() -> ExitCode {
@@ -67,8 +61,8 @@ fn main() -> ExitCode {
 }
 
 fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.run.verbose)?;
-    let source = EventSource::from_args(&args.events);
+    let tracefs = tool::prepare(args.stream.run.verbose)?;
+    let source = EventSource::from_args(&args.stream.events);
     let features = KernelFeatures::probe(&tracefs);
     let (mode, fallback) = preflight::choose_probe_mode(args.mode, features, KPROBE_FUNCTION)?;
     if let Some(why) = fallback {
@@ -76,31 +70,32 @@ fn trace(args: &Args) -> Result<()> {
     }
 
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = tool::open::<UnlinksnoopSkelBuilder>(&mut object)?;
-    let rodata = tool::rodata(&mut open_skel.maps.rodata_data)?;
-    write_filter_rodata!(rodata, &args.filters);
-    write_event_rodata!(rodata, source);
-    preflight::keep_programs_of(open_skel.open_object_mut(), mode);
-    tool::configure(open_skel.open_object_mut(), Some(source), &tracefs)?;
-    let (skel, _links) = tool::load_and_attach(open_skel)?;
+    let (skel, _links) =
+        tool::load::<UnlinksnoopSkelBuilder>(&mut object, &tracefs, Some(source), |skel| {
+            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
+            write_filter_rodata!(rodata, &args.filters);
+            write_event_rodata!(rodata, source);
+            preflight::keep_programs_of(skel.open_object_mut(), mode);
+            Ok(())
+        })?;
 
     let output = Output::new();
-    let spec = StreamSpec {
-        tool: "unlinksnoop",
-        what: match mode {
+    let spec = StreamSpec::new(
+        "unlinksnoop",
+        match mode {
             ProbeMode::Kprobe => "unlinks via kprobe do_unlinkat",
             _ => "unlinks via tracepoints sys_enter/exit_unlink(at)",
         },
-        header: (!args.output.json).then(|| header(args)),
-        duration: args.run.duration,
-    };
+        header(args),
+        &args.stream,
+    );
     tool::stream_events(skel.object(), source, &output, spec, |data| {
         print_event(args, &output, data)
     })
 }
 
 fn header(args: &Args) -> String {
-    let time = if args.output.timestamp {
+    let time = if args.stream.output.timestamp {
         "TIME     "
     } else {
         ""
@@ -118,8 +113,8 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()>
     }
     let comm = escape(comm);
     let path = escape(c_bytes(&event.path));
-    let time = args.output.timestamp.then(local_time_hms);
-    if args.output.json {
+    let time = args.stream.output.timestamp.then(local_time_hms);
+    if args.stream.output.json {
         let mut json = JsonLine::new();
         if let Some(time) = &time {
             json = json.str("time", time);
