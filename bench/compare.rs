@@ -147,6 +147,30 @@ fn run() -> Result<(), String> {
         }
     }
 
+    // In-kernel cost, free of the VM's run-to-run noise: the BPF programs' own run
+    // time (kernel.bpf_stats_enabled) per workload iteration, one run each.
+    let mut bpf_time: Vec<(&str, f64)> = Vec::new();
+    for (name, tracer) in open_configs.iter().filter(|(_, t)| t.is_some()) {
+        eprintln!("bench: bpf_stats: {name}");
+        let ns = bpf_ns_per_iteration(
+            tracer.as_ref().unwrap(),
+            &["open-loop", &n.to_string(), &target],
+            &work,
+        )?;
+        bpf_time.push((name, ns));
+    }
+    for (name, tracer, workload) in agg_configs.iter().filter(|(_, t, _)| t.is_some()) {
+        eprintln!("bench: bpf_stats: {name}");
+        let pipes_text = pipes.to_string();
+        let n_text = n.to_string();
+        let args: Vec<&str> = match *workload {
+            "pipes" => vec!["pipe-loop", &pipes_text],
+            _ => vec!["open-loop", &n_text, &target],
+        };
+        let ns = bpf_ns_per_iteration(tracer.as_ref().unwrap(), &args, &work)?;
+        bpf_time.push((name, ns));
+    }
+
     let mut startups: Vec<(&str, Vec<Duration>, Vec<u64>)> = Vec::new();
     for tracer in startup_tracers() {
         let mut times = Vec::new();
@@ -170,6 +194,7 @@ fn run() -> Result<(), String> {
         agg_order: agg_configs.iter().map(|(name, _, _)| *name).collect(),
         agg: agg_results,
         startups,
+        bpf_time,
         took: started.elapsed(),
     };
     print!("{}", report.table());
@@ -362,6 +387,48 @@ fn measure(
         tracer_cpu: Some(stopped.cpu),
         peak_rss_kib: Some(stopped.peak_rss_kib),
     })
+}
+
+/// Runs the workload once under `tracer` with kernel.bpf_stats_enabled on, and
+/// returns the summed run time of the tracer's programs per workload iteration.
+fn bpf_ns_per_iteration(
+    tracer: &Tracer,
+    workload_args: &[&str],
+    work: &Path,
+) -> Result<f64, String> {
+    let running = start(tracer, work)?;
+    set_bpf_stats(true)?;
+    let output = Command::new(WORKLOAD)
+        .args(["--comm", WORKLOAD_COMM])
+        .args(workload_args)
+        .output()
+        .map_err(|e| format!("workload: {e}"));
+    let run_time_ns: u64 = fdinfos(running.child.id())
+        .iter()
+        .filter(|i| field_value(i, "prog_type:").is_some())
+        .filter_map(|i| field_value(i, "run_time_ns:")?.parse::<u64>().ok())
+        .sum();
+    set_bpf_stats(false)?;
+    let stopped = stop(running)?;
+    if let Some(out) = stopped.out_path {
+        let _ = fs::remove_file(out);
+    }
+    let output = output?;
+    let iterations: f64 = String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .skip_while(|w| *w != "iterations")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .ok_or("workload printed no iterations")?;
+    Ok(run_time_ns as f64 / iterations)
+}
+
+fn set_bpf_stats(on: bool) -> Result<(), String> {
+    fs::write(
+        "/proc/sys/kernel/bpf_stats_enabled",
+        if on { "1" } else { "0" },
+    )
+    .map_err(|e| format!("kernel.bpf_stats_enabled: {e}"))
 }
 
 /// Lines of opensnoop output (ours or C: PID COMM FD ERR PATH) for the workload's path.
@@ -587,6 +654,7 @@ struct Report<'a> {
     agg_order: Vec<&'a str>,
     agg: HashMap<&'a str, Vec<Sample>>,
     startups: Vec<(&'a str, Vec<Duration>, Vec<u64>)>,
+    bpf_time: Vec<(&'a str, f64)>,
     took: Duration,
 }
 
@@ -601,13 +669,23 @@ struct Row {
 }
 
 impl Report<'_> {
+    /// Overheads are paired: each run's figure minus the baseline of the same run, then
+    /// the median. A VM whose speed drifts (noisy neighbours) slows a whole round alike,
+    /// and the pairing cancels it.
     fn rows(order: &[&str], results: &HashMap<&str, Vec<Sample>>, baseline: &str) -> Vec<Row> {
-        let base = median(results[baseline].iter().map(|s| s.ns_per_iter).collect());
+        let base = &results[baseline];
         order
             .iter()
             .map(|name| {
                 let samples = &results[name];
                 let ns = median(samples.iter().map(|s| s.ns_per_iter).collect());
+                let overhead = median(
+                    samples
+                        .iter()
+                        .zip(base)
+                        .map(|(s, b)| s.ns_per_iter - b.ns_per_iter)
+                        .collect(),
+                );
                 let delivered = samples[0].delivered.map(|_| {
                     (
                         samples.iter().filter_map(|s| s.delivered).sum::<u64>(),
@@ -618,7 +696,7 @@ impl Report<'_> {
                 Row {
                     name: name.to_string(),
                     ns,
-                    overhead: ns - base,
+                    overhead,
                     delivered,
                     lost: samples[0]
                         .tracer_cpu
@@ -670,20 +748,19 @@ impl Report<'_> {
             self.pipes, self.n
         );
         write_rows(&mut out, &agg_rows[..3]);
-        let open_base = open_rows[0].ns;
-        let opens: Vec<Row> = agg_rows[3..]
-            .iter()
-            .map(|r| Row {
-                overhead: r.ns - open_base,
-                name: r.name.clone(),
-                ns: r.ns,
-                delivered: None,
-                lost: None,
-                cpu_ms_per_million: r.cpu_ms_per_million,
-                rss_mib: r.rss_mib,
-            })
-            .collect();
+        // The open counters pair with the open workload's own no-tracer runs.
+        let mut with_open_base = self.agg.clone();
+        with_open_base.insert("no tracer", self.open["no tracer"].clone());
+        let opens = Self::rows(&self.agg_order[3..], &with_open_base, "no tracer");
         write_rows(&mut out, &opens);
+
+        let _ = writeln!(
+            out,
+            "\nBPF program time per workload iteration (kernel.bpf_stats_enabled, 1 run each):"
+        );
+        for (name, ns) in &self.bpf_time {
+            let _ = writeln!(out, "  {name:<44} {ns:>7.1} ns");
+        }
 
         let _ = writeln!(
             out,
@@ -699,7 +776,10 @@ impl Report<'_> {
         let ratio = |a: &Row, b: &Row| a.overhead / b.overhead;
         let by = |rows: &[Row], name: &str| rows.iter().position(|r| r.name == name).unwrap();
         let o = &open_rows;
-        let _ = writeln!(out, "\nratios (workload overhead over no tracer):");
+        let _ = writeln!(
+            out,
+            "\nratios (workload overhead over no tracer, paired per run):"
+        );
         let pairs = [
             (
                 "ours ring buffer / C, streaming",
@@ -778,6 +858,10 @@ impl Report<'_> {
                 "name": name,
                 "ms": times.iter().map(|t| t.as_secs_f64() * 1e3).collect::<Vec<_>>(),
                 "peak_rss_kib": rss,
+            })).collect::<Vec<_>>(),
+            "bpf_ns_per_iteration": self.bpf_time.iter().map(|(name, ns)| serde_json::json!({
+                "name": name,
+                "ns": ns,
             })).collect::<Vec<_>>(),
             "table": self.table(),
         });
