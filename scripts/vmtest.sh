@@ -219,6 +219,9 @@ run_kernel() {
 	failed=$(grep -aoE '[0-9]+ failed;' "$logfile" | awk '{s+=$1} END {print s+0}' || true)
 	skipped=$(grep -ac '^SKIPPED' "$logfile" || true)
 	done_line=$(grep -aoE 'GUEST-DONE kernel=[^ ]+ status=[0-9]+' "$logfile" | tail -n 1 || true)
+	total_passed=$((total_passed + passed))
+	total_failed=$((total_failed + failed))
+	total_skipped=$((total_skipped + skipped))
 	summary+=("$(printf '%-6s %-28s %4ss  passed %3s  failed %3s  skipped %3s' \
 		"$series" "$(echo "$done_line" | sed -n 's/.*kernel=\([^ ]*\).*/\1/p')" "$took" "$passed" "$failed" "$skipped")")
 	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
@@ -246,6 +249,9 @@ main() {
 	done
 	summary=()
 	failures=()
+	total_passed=0
+	total_failed=0
+	total_skipped=0
 	local started=$SECONDS
 	for series in $kernels; do
 		run_kernel "$series"
@@ -254,9 +260,12 @@ main() {
 	printf '  %s\n' "${summary[@]}"
 	if [ ${#failures[@]} -gt 0 ]; then
 		printf 'vmtest: FAILED: %s\n' "${failures[@]}" >&2
+		echo "vmtest: $total_passed passed, $total_failed failed, $total_skipped skipped"
 		exit 1
 	fi
-	echo "vmtest: all kernels passed"
+	echo "vmtest: every kernel passed"
+	# The closing line CI reads: the guests' test counts together.
+	echo "vmtest: $total_passed passed, $total_failed failed, $total_skipped skipped"
 }
 
 main "$@"
