@@ -207,7 +207,8 @@ pub fn log2_hist_lines(slots: &[u64], unit: &str) -> Vec<String> {
     lines
 }
 
-fn slot_range(slot: usize) -> (u64, u64) {
+/// The values a log2 slot counts: slot 0 is 0, slot i is 2^(i-1) ..= 2^i - 1.
+pub fn slot_range(slot: usize) -> (u64, u64) {
     match slot {
         0 => (0, 0),
         s if s >= 64 => (1u64 << 63, u64::MAX),

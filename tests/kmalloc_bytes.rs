@@ -80,14 +80,17 @@ fn comm_filter_counts_that_comm_only_and_hist_sees_the_pipe_rings() {
     assert_eq!(counters(&report), counters(&comms[0]));
     let (calls, req, _) = counters(&report);
     assert!(calls >= PIPES && req >= PIPES * PIPE_RING_BYTES, "{report}");
-    // 640-byte rings fall in log2 slot 10 (512..1023).
-    let slot10 = report["size_hist"]
+    // 640-byte rings fall in the 512..=1023 bucket.
+    let ring_bucket = report["size_hist"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|bucket| bucket["slot"] == 10)
+        .find(|bucket| bucket["low"] == 512 && bucket["high"] == 1023)
         .map(|bucket| bucket["count"].as_u64().unwrap());
-    assert!(slot10 >= Some(PIPES), "slot 10 has {slot10:?}: {report}");
+    assert!(
+        ring_bucket >= Some(PIPES),
+        "512..=1023 has {ring_bucket:?}: {report}"
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@ use ebpf_tracers::maps::IntervalDeltas;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::local_time_hms;
 use ebpf_tracers::output::log2_hist_lines;
+use ebpf_tracers::output::slot_range;
 use ebpf_tracers::output::until_nul;
 use ebpf_tracers::output::JsonLine;
 use ebpf_tracers::output::Output;
@@ -272,8 +273,10 @@ fn json_report(
             .enumerate()
             .filter(|(_, &count)| count > 0)
             .map(|(slot, &count)| {
+                let (low, high) = slot_range(slot);
                 JsonLine::new()
-                    .uint("slot", slot as u64)
+                    .uint("low", low)
+                    .uint("high", high)
                     .uint("count", count)
                     .finish()
             })
@@ -309,7 +312,7 @@ mod tests {
         let line = json_report(None, Scope::Total, &rows, true, Some(vec![0, 0, 2]));
         assert_eq!(
             line,
-            r#"{"scope":"total","calls":3,"bytes_req":30,"bytes_alloc":32,"comms":[{"comm":"bash","calls":1,"bytes_req":10,"bytes_alloc":16}],"size_hist":[{"slot":2,"count":2}]}"#
+            r#"{"scope":"total","calls":3,"bytes_req":30,"bytes_alloc":32,"comms":[{"comm":"bash","calls":1,"bytes_req":10,"bytes_alloc":16}],"size_hist":[{"low":2,"high":3,"count":2}]}"#
         );
     }
 }
