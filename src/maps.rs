@@ -11,15 +11,7 @@ use libbpf_rs::MapFlags;
 
 /// Sums a per-CPU value, counter by counter (the value is a struct of u64 counters).
 pub fn percpu_sum_u64s(map: &dyn MapCore, key: &[u8]) -> Result<Vec<u64>> {
-    let per_cpu = percpu_u64s(map, key)?;
-    let mut sums = Vec::new();
-    for counters in &per_cpu {
-        sums.resize(sums.len().max(counters.len()), 0);
-        for (sum, counter) in sums.iter_mut().zip(counters) {
-            *sum += counter;
-        }
-    }
-    Ok(sums)
+    Ok(sum_counters(percpu_u64s(map, key)?))
 }
 
 /// A per-CPU value CPU by CPU (index = CPU number), each as its u64 counters.
@@ -37,17 +29,16 @@ pub fn percpu_hash_sums(map: &dyn MapCore) -> Result<Vec<(Vec<u8>, Vec<u64>)>> {
     for key in map.keys() {
         // An entry deleted between keys() and lookup is simply skipped.
         if let Some(per_cpu) = map.lookup_percpu(&key, MapFlags::ANY).ok().flatten() {
-            entries.push((key, sum_counters(per_cpu.iter().map(Vec::as_slice))));
+            entries.push((key, sum_counters(per_cpu.iter().map(|value| u64s(value)))));
         }
     }
     Ok(entries)
 }
 
-/// Counter-wise sum of several values laid out as u64 arrays.
-pub fn sum_counters<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Vec<u64> {
+/// Counter-wise sum of several values (one per CPU, say), each a list of counters.
+pub fn sum_counters(values: impl IntoIterator<Item = Vec<u64>>) -> Vec<u64> {
     let mut sums: Vec<u64> = Vec::new();
-    for value in values {
-        let counters = u64s(value);
+    for counters in values {
         if sums.len() < counters.len() {
             sums.resize(counters.len(), 0);
         }
@@ -125,12 +116,10 @@ mod tests {
 
     #[test]
     fn per_cpu_values_sum_counter_by_counter() {
-        let cpu0 = bytes(&[1, 10, 100]);
-        let cpu1 = bytes(&[2, 20, 200]);
-        assert_eq!(
-            sum_counters([cpu0.as_slice(), cpu1.as_slice()]),
-            vec![3, 30, 300]
-        );
+        // Values as the kernel hands them over: bytes, one per CPU.
+        let cpu0 = u64s(&bytes(&[1, 10, 100]));
+        let cpu1 = u64s(&bytes(&[2, 20, 200]));
+        assert_eq!(sum_counters([cpu0, cpu1]), vec![3, 30, 300]);
         assert!(sum_counters(std::iter::empty()).is_empty());
     }
 

@@ -197,8 +197,11 @@ impl KernelFeatures {
 
 /// Whether the kernel can create a BPF ring buffer map (5.8+). If the probe itself
 /// fails, assume yes and let load say what is wrong.
+/// Probed once per process (it creates a map): tools ask twice, via KernelFeatures
+/// and EventSource.
 pub fn ring_buffer_supported() -> bool {
-    libbpf_rs::MapType::RingBuf.is_supported().unwrap_or(true)
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SUPPORTED.get_or_init(|| libbpf_rs::MapType::RingBuf.is_supported().unwrap_or(true))
 }
 
 /// Whether a kernel function can take a kprobe: kprobes are built in and the function
