@@ -10,19 +10,6 @@ const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
 const UNLINKSNOOP: &str = env!("CARGO_BIN_EXE_unlinksnoop");
 const NETDEV_TRACE: &str = env!("CARGO_BIN_EXE_netdev_trace");
 const ICMP_SENDER: &str = env!("CARGO_BIN_EXE_icmp_sender");
-/// Every tool that loads BPF programs.
-const TRACERS: [&str; 10] = [
-    OPENSNOOP,
-    KMALLOC_BYTES,
-    UNLINKSNOOP,
-    env!("CARGO_BIN_EXE_openat_count"),
-    env!("CARGO_BIN_EXE_execve_count"),
-    env!("CARGO_BIN_EXE_sendrecv_count"),
-    env!("CARGO_BIN_EXE_sendto_by_ip"),
-    env!("CARGO_BIN_EXE_execs_by_user"),
-    env!("CARGO_BIN_EXE_netpkt_count"),
-    NETDEV_TRACE,
-];
 /// The aggregating tools, which take -i.
 const COUNTERS: [&str; 7] = [
     KMALLOC_BYTES,
@@ -33,6 +20,13 @@ const COUNTERS: [&str; 7] = [
     env!("CARGO_BIN_EXE_execs_by_user"),
     env!("CARGO_BIN_EXE_netpkt_count"),
 ];
+/// The streaming tools.
+const STREAMERS: [&str; 3] = [OPENSNOOP, UNLINKSNOOP, NETDEV_TRACE];
+
+/// Every tool that loads BPF programs.
+fn tracers() -> impl Iterator<Item = &'static str> {
+    STREAMERS.into_iter().chain(COUNTERS)
+}
 
 fn assert_usage_error(bin: &str, args: &[&str], expect: &str) {
     let output = run(bin, args);
@@ -53,7 +47,7 @@ fn assert_usage_error(bin: &str, args: &[&str], expect: &str) {
 
 #[test]
 fn bad_pids_are_usage_errors() {
-    for bin in TRACERS {
+    for bin in tracers() {
         assert_usage_error(bin, &["-p", "abc"], "not a process id");
         assert_usage_error(bin, &["-p", "-5"], "must be > 0");
         assert_usage_error(bin, &["--pid=-5"], "must be > 0");
@@ -65,7 +59,7 @@ fn bad_pids_are_usage_errors() {
 
 #[test]
 fn comm_longer_than_the_kernel_keeps_is_refused() {
-    for bin in TRACERS {
+    for bin in tracers() {
         assert_usage_error(
             bin,
             &["-c", "a_name_of_16_byt"],
@@ -76,7 +70,7 @@ fn comm_longer_than_the_kernel_keeps_is_refused() {
 
 #[test]
 fn durations_and_intervals_must_be_positive() {
-    for bin in TRACERS {
+    for bin in tracers() {
         assert_usage_error(bin, &["-d", "0"], "must be greater than 0");
         assert_usage_error(bin, &["-d", "-3"], "must be greater than 0");
         assert_usage_error(bin, &["-d", "soon"], "not a number of seconds");
@@ -106,7 +100,7 @@ fn durations_and_intervals_must_be_positive() {
 
 #[test]
 fn help_ends_with_examples() {
-    for bin in TRACERS {
+    for bin in tracers() {
         let output = run(bin, &["--help"]);
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout);
@@ -116,7 +110,7 @@ fn help_ends_with_examples() {
 
 #[test]
 fn unprivileged_run_says_which_privilege_is_missing() {
-    for bin in TRACERS {
+    for bin in tracers() {
         // As root, drop to nobody (which drops every capability); as a user, run as is.
         // SAFETY: geteuid has no preconditions.
         let output = if unsafe { libc::geteuid() } == 0 {

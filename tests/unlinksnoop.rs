@@ -43,6 +43,13 @@ fn rows(stdout: &str) -> Vec<(u32, String, i32, String)> {
         .collect()
 }
 
+/// The workload's unlink of `existing` shows RET 0, that of `missing` RET -2 (ENOENT).
+fn assert_unlinked(finished: &Finished, pid: u32, comm: String, existing: String, missing: String) {
+    let rows = rows(&finished.stdout);
+    assert!(rows.contains(&(pid, comm.clone(), 0, existing)), "{rows:?}");
+    assert!(rows.contains(&(pid, comm, -2, missing)), "{rows:?}");
+}
+
 fn unlink_existing_and_missing(
     mode_args: &[&str],
     tag: &str,
@@ -87,9 +94,7 @@ fn unlinks_show_path_and_result_using_kprobes_where_available() {
             finished.stderr
         );
     }
-    let rows = rows(&finished.stdout);
-    assert!(rows.contains(&(pid, comm.clone(), 0, existing)), "{rows:?}");
-    assert!(rows.contains(&(pid, comm, -2, missing)), "{rows:?}");
+    assert_unlinked(&finished, pid, comm, existing, missing);
 }
 
 #[test]
@@ -104,9 +109,7 @@ fn tracepoint_mode_works_on_every_kernel() {
         "{}",
         finished.stderr
     );
-    let rows = rows(&finished.stdout);
-    assert!(rows.contains(&(pid, comm.clone(), 0, existing)), "{rows:?}");
-    assert!(rows.contains(&(pid, comm, -2, missing)), "{rows:?}");
+    assert_unlinked(&finished, pid, comm, existing, missing);
 }
 
 #[test]
