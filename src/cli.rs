@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::Args;
+use clap::Command;
+use clap::FromArgMatches;
 use clap::Parser;
 
 /// The kernel keeps 15 bytes of a process name plus a NUL (TASK_COMM_LEN = 16).
@@ -68,21 +70,6 @@ pub fn c_chars<const N: usize>(text: &str) -> [i8; N] {
     out
 }
 
-/// Writes the filters of bpf/common.bpf.h into a skeleton's rodata before load.
-/// A macro because each skeleton has its own generated `types::rodata`.
-#[macro_export]
-macro_rules! write_filter_rodata {
-    ($rodata:expr, $filters:expr) => {{
-        let rodata = &mut *$rodata;
-        let filters: &$crate::cli::FilterArgs = $filters;
-        rodata.targ_tgid = filters.pid.unwrap_or(0) as i32;
-        rodata.targ_pid = filters.tid.unwrap_or(0) as i32;
-        rodata.targ_uid = filters.uid.unwrap_or(u32::MAX);
-        rodata.targ_comm = filters.comm_c();
-        rodata.filter_comm = filters.comm.is_some();
-    }};
-}
-
 /// When to stop, and how much to say.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RunArgs {
@@ -124,6 +111,13 @@ pub struct IntervalArgs {
     pub interval: Duration,
 }
 
+impl OutputArgs {
+    /// The -T column's value for a line printed now (None without -T).
+    pub fn time(&self) -> Option<String> {
+        self.timestamp.then(crate::output::local_time_hms)
+    }
+}
+
 /// What every streaming tool takes: how to print, how events travel, when to stop.
 #[derive(Debug, Clone, Default, Args)]
 pub struct StreamArgs {
@@ -155,6 +149,28 @@ pub struct TopArgs {
     pub top: u32,
 }
 
+/// What every per-key counting tool takes: who to count (in the kernel), how many rows
+/// to show, and when and how to report.
+#[derive(Debug, Clone, Args)]
+pub struct CountArgs {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub top: TopArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// What a tool with a fixed set of counters takes: who to count (in the kernel), and
+/// when and how to report.
+#[derive(Debug, Clone, Args)]
+pub struct TotalArgs {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
 /// Parses the command line; a usage error is one line on stderr and exit status 2
 /// (clap's own errors span several lines).
 pub fn parse<T: Parser>() -> Result<T, ExitCode> {
@@ -162,7 +178,32 @@ pub fn parse<T: Parser>() -> Result<T, ExitCode> {
 }
 
 pub fn parse_from<T: Parser, I: IntoIterator<Item = OsString>>(args: I) -> Result<T, ExitCode> {
-    match T::try_parse_from(args) {
+    usage_outcome(T::try_parse_from(args))
+}
+
+/// `parse` for a tool whose command line is exactly one shared group (`CountArgs`,
+/// `TotalArgs`): the tool's name, about line and EXAMPLES come from the caller.
+pub fn parse_group<A: Args + FromArgMatches, I: IntoIterator<Item = OsString>>(
+    name: &'static str,
+    about: &'static str,
+    examples: &'static str,
+    args: I,
+) -> Result<A, ExitCode> {
+    // The group's own doc comment would be the about line: the tool's comes after it.
+    let command = A::augment_args(Command::new(name))
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(about)
+        .after_help(examples);
+    usage_outcome(
+        command
+            .try_get_matches_from(args)
+            .and_then(|matches| A::from_arg_matches(&matches)),
+    )
+}
+
+/// --help and --version exit 0 after printing; any other error is one line and exit 2.
+fn usage_outcome<T>(parsed: Result<T, clap::Error>) -> Result<T, ExitCode> {
+    match parsed {
         Ok(parsed) => Ok(parsed),
         Err(err) => match err.kind() {
             ErrorKind::DisplayHelp
@@ -270,6 +311,17 @@ mod tests {
         // A multi-byte character straddling byte 15 is not split.
         let err = parse_comm("aaaaaaaaaaaaaa\u{e9}b").unwrap_err();
         assert!(err.contains("'aaaaaaaaaaaaaa'"), "{err}");
+    }
+
+    #[test]
+    fn a_group_parses_as_a_whole_command_line() {
+        let args = ["sendto_by_ip", "-p", "7", "--top", "3", "--json"].map(OsString::from);
+        let parsed: CountArgs = parse_group("sendto_by_ip", "About", "EXAMPLES:", args).unwrap();
+        assert_eq!(parsed.filters.pid, Some(7));
+        assert_eq!(parsed.top.top, 3);
+        assert!(parsed.report.output.json);
+        let bad = ["netpkt_count", "--top", "3"].map(OsString::from);
+        assert!(parse_group::<TotalArgs, _>("netpkt_count", "About", "", bad).is_err());
     }
 
     #[test]

@@ -21,7 +21,10 @@ use libbpf_rs::RingBuffer;
 use libbpf_rs::RingBufferBuilder;
 
 use crate::cli::EventArgs;
+use crate::cli::NameArgs;
 use crate::maps;
+use crate::output::c_bytes;
+use crate::output::escape;
 
 const RINGBUF_MAP: &str = "events_rb";
 const PERFBUF_MAP: &str = "events_pb";
@@ -62,18 +65,6 @@ impl EventSource {
     pub fn is_perf_buffer(self) -> bool {
         self == Self::PerfBuffer
     }
-}
-
-/// Writes the event-output switches of bpf/events.bpf.h into a streaming tool's
-/// rodata before load.
-#[macro_export]
-macro_rules! write_event_rodata {
-    ($rodata:expr, $source:expr) => {{
-        let rodata = &mut *$rodata;
-        let source: $crate::events::EventSource = $source;
-        rodata.use_perf_buffer = source.is_perf_buffer();
-        rodata.wakeup_data_size = $crate::events::RINGBUF_WAKEUP_BYTES;
-    }};
 }
 
 /// Before load: sizes the buffer that will be used and shrinks the other to its
@@ -230,6 +221,26 @@ pub fn decode_prefix<T: plain::Plain + Default>(data: &[u8], min_len: usize) -> 
     let len = data.len().min(bytes.len());
     bytes[..len].copy_from_slice(&data[..len]);
     Some(value)
+}
+
+/// A record that names the task which caused it (`comm`); skel.rs implements it for
+/// the events of the tools that offer -n.
+pub trait TaskEvent: plain::Plain + Default {
+    fn comm(&self) -> &[i8];
+}
+
+/// `decode_prefix` for a tool with -n: the record and its task's name (escaped), or
+/// None when the record is short or the name does not contain -n's SUBSTR.
+pub fn decode_shown<T: TaskEvent>(
+    data: &[u8],
+    min_len: usize,
+    name: &NameArgs,
+) -> Option<(T, String)> {
+    let event: T = decode_prefix(data, min_len)?;
+    let comm = c_bytes(event.comm());
+    name.matches(comm)
+        .then(|| escape(comm))
+        .map(|comm| (event, comm))
 }
 
 #[cfg(test)]

@@ -87,7 +87,14 @@ impl<K> Default for IntervalDeltas<K> {
 impl<K: Eq + Hash + Clone> IntervalDeltas<K> {
     /// The increase of each key since the last call; keys that did not move are left out.
     pub fn advance(&mut self, current: Vec<(K, Vec<u64>)>) -> Vec<(K, Vec<u64>)> {
-        let mut moved = Vec::new();
+        let mut moved = self.advance_all(current);
+        moved.retain(|(_, delta)| delta.iter().any(|&d| d != 0));
+        moved
+    }
+
+    /// The increase of every key since the last call, zeros included.
+    pub fn advance_all(&mut self, current: Vec<(K, Vec<u64>)>) -> Vec<(K, Vec<u64>)> {
+        let mut deltas = Vec::with_capacity(current.len());
         for (key, counters) in current {
             let before = self.previous.get(&key);
             let delta: Vec<u64> = counters
@@ -97,12 +104,10 @@ impl<K: Eq + Hash + Clone> IntervalDeltas<K> {
                     now.wrapping_sub(before.and_then(|b| b.get(i)).copied().unwrap_or(0))
                 })
                 .collect();
-            if delta.iter().any(|&d| d != 0) {
-                moved.push((key.clone(), delta));
-            }
+            deltas.push((key.clone(), delta));
             self.previous.insert(key, counters);
         }
-        moved
+        deltas
     }
 }
 
@@ -134,6 +139,20 @@ mod tests {
             ("c", vec![1, 1]),
         ]);
         assert_eq!(second, vec![("a", vec![2, 0]), ("c", vec![1, 1])]);
+    }
+
+    #[test]
+    fn advance_all_keeps_keys_that_did_not_move() {
+        let mut deltas = IntervalDeltas::default();
+        deltas.advance_all(vec![("a", vec![4, 4])]);
+        assert_eq!(
+            deltas.advance_all(vec![("a", vec![4, 6])]),
+            vec![("a", vec![0, 2])]
+        );
+        assert_eq!(
+            deltas.advance_all(vec![("a", vec![4, 6])]),
+            vec![("a", vec![0, 0])]
+        );
     }
 
     #[test]

@@ -106,6 +106,19 @@ impl JsonLine {
         }
     }
 
+    /// A streaming tool's line, begun with the task that caused the event: the time
+    /// (with -T), uid, pid (the tgid), tid and comm, in that order in every tool.
+    pub fn task(time: Option<&str>, uid: u32, tgid: u32, tid: u32, comm: &str) -> Self {
+        let mut json = Self::new();
+        if let Some(time) = time {
+            json = json.str("time", time);
+        }
+        json.uint("uid", uid.into())
+            .uint("pid", tgid.into())
+            .uint("tid", tid.into())
+            .str("comm", comm)
+    }
+
     fn key(&mut self, key: &str) {
         if self.text.len() > 1 {
             self.text.push(',');

@@ -1,13 +1,16 @@
 //! The output of the aggregating tools: a table of counters per interval and at exit,
 //! `[TIME] SCOPE KEY... COUNT...`, or with --json one object per report.
 
+use std::collections::BTreeMap;
 use std::io;
-use std::time::Duration;
 
 use anyhow::Result;
+use libbpf_rs::MapCore;
 
+use crate::cli::CountArgs;
 use crate::cli::OutputArgs;
 use crate::cli::ReportArgs;
+use crate::maps;
 use crate::maps::top_n;
 use crate::maps::IntervalDeltas;
 use crate::output::local_time_hms;
@@ -47,6 +50,24 @@ pub struct Columns<'a> {
     pub keys: &'a [&'a str],
     pub counts: &'a [&'a str],
     pub path_last: bool,
+}
+
+impl<'a> Columns<'a> {
+    pub const fn new(keys: &'a [&'a str], counts: &'a [&'a str]) -> Self {
+        Self {
+            keys,
+            counts,
+            path_last: false,
+        }
+    }
+
+    /// The last key is a path: printed after the counts, however long it is.
+    pub const fn path_last(self) -> Self {
+        Self {
+            path_last: true,
+            ..self
+        }
+    }
 }
 
 /// One row: as many keys and counts as the columns say.
@@ -129,7 +150,7 @@ pub fn print(
             output.line(line.trim_end())?;
         }
     }
-    output.flush()
+    Ok(())
 }
 
 fn json_row(columns: Columns<'_>, row: &Row) -> String {
@@ -143,44 +164,98 @@ fn json_row(columns: Columns<'_>, row: &Row) -> String {
     json.finish()
 }
 
-/// What an aggregating tool reports, and how often.
-pub struct Reporting<'a> {
-    pub columns: Columns<'a>,
-    pub output: &'a OutputArgs,
-    pub interval: Duration,
-    pub duration: Option<Duration>,
-    /// For the readiness line: "Tracing {what}... Hit Ctrl-C to end."
-    pub what: &'a str,
-}
-
-impl<'a> Reporting<'a> {
-    pub fn new(columns: Columns<'a>, args: &'a ReportArgs, what: &'a str) -> Self {
-        Self {
-            columns,
-            output: &args.output,
-            interval: args.interval.interval,
-            duration: args.run.duration,
-            what,
-        }
-    }
-}
-
-/// The life of an aggregating tool once attached: the header, the readiness line,
-/// then `rows(Scope::Interval)` printed every interval and `rows(Scope::Total)` once
-/// at the stop.
-pub fn run_reports(
-    spec: Reporting<'_>,
-    mut rows: impl FnMut(Scope) -> Result<Vec<Row>>,
+/// The life of an aggregating tool once attached: the header (not with --json), the
+/// readiness line, then `print(Scope::Interval)` every interval and
+/// `print(Scope::Total)` once at the stop (Ctrl-C, SIGTERM, --duration, closed stdout).
+pub fn every_interval(
+    args: &ReportArgs,
+    header: &str,
+    what: &str,
+    mut print: impl FnMut(&Output, Scope) -> Result<()>,
 ) -> Result<()> {
     let output = Output::new();
-    if !spec.output.json {
-        output.line(&header(spec.columns, spec.output))?;
+    if !args.output.json {
+        output.line(header)?;
+        output.flush()?;
     }
-    tool::announce_ready(spec.what);
-    tool::sample_every(spec.interval, spec.duration, |last| {
-        let scope = Scope::from_last(last);
+    tool::announce_ready(what);
+    tool::sample_every(args.interval.interval, args.run.duration, |last| {
+        print(&output, Scope::from_last(last))?;
+        Ok(output.flush()?)
+    })
+}
+
+/// `every_interval` for a table of `columns`: each report prints the rows `rows` makes.
+pub fn run_reports(
+    args: &ReportArgs,
+    columns: Columns<'_>,
+    what: &str,
+    mut rows: impl FnMut(Scope) -> Result<Vec<Row>>,
+) -> Result<()> {
+    let header = header(columns, &args.output);
+    every_interval(args, &header, what, |output, scope| {
         let rows = rows(scope)?;
-        Ok(print(&output, spec.output, spec.columns, scope, &rows)?)
+        Ok(print(output, &args.output, columns, scope, &rows)?)
+    })
+}
+
+/// The life of a per-key counting tool once attached: every report reads `map` (a
+/// per-CPU hash of u64 counters, summed over CPUs), turns each map key into the row's
+/// keys with `render` (None: an entry not to show, e.g. not matching -n), and prints the
+/// largest rows (--top).
+pub fn count_per_key(
+    map: &dyn MapCore,
+    args: &CountArgs,
+    columns: Columns<'_>,
+    what: &str,
+    mut render: impl FnMut(&[u8]) -> Option<Vec<String>>,
+) -> Result<()> {
+    let mut tally = Tally::new(args.top.top as usize);
+    run_reports(&args.report, columns, what, |scope| {
+        // Rendered before the cut, so that --top counts only rows that are shown.
+        let rendered = render_keys(maps::percpu_hash_sums(map)?, &mut render);
+        Ok(tally
+            .select(rendered, scope)
+            .into_iter()
+            .map(|(keys, counts)| Row { keys, counts })
+            .collect())
+    })
+}
+
+/// Map entries as rows of text keys, without those `render` leaves out; entries that
+/// render alike are summed.
+fn render_keys(
+    entries: Vec<(Vec<u8>, Vec<u64>)>,
+    render: &mut impl FnMut(&[u8]) -> Option<Vec<String>>,
+) -> Vec<(Vec<String>, Vec<u64>)> {
+    let mut rendered: BTreeMap<Vec<String>, Vec<u64>> = BTreeMap::new();
+    for (key, counts) in entries {
+        if let Some(keys) = render(&key) {
+            let sums = rendered.entry(keys).or_default();
+            *sums = maps::sum_counters([std::mem::take(sums), counts]);
+        }
+    }
+    rendered.into_iter().collect()
+}
+
+/// The life of a tool with a fixed set of counters (one row, or one per CPU, not keys to
+/// rank): every report reads the cumulative counters with `read`, takes them as they are
+/// (total) or their increase since the previous report, zeros included (interval), and
+/// lays them out as rows with `rows`.
+pub fn count_fixed<K: Eq + std::hash::Hash + Clone>(
+    args: &ReportArgs,
+    columns: Columns<'_>,
+    what: &str,
+    mut read: impl FnMut() -> Result<Vec<(K, Vec<u64>)>>,
+    mut rows: impl FnMut(Vec<(K, Vec<u64>)>) -> Vec<Row>,
+) -> Result<()> {
+    let mut deltas = IntervalDeltas::default();
+    run_reports(args, columns, what, |scope| {
+        let current = read()?;
+        Ok(rows(match scope {
+            Scope::Total => current,
+            Scope::Interval => deltas.advance_all(current),
+        }))
     })
 }
 
@@ -217,11 +292,7 @@ mod tests {
 
     #[test]
     fn header_and_rows_have_the_same_columns() {
-        let columns = Columns {
-            keys: &["COMM"],
-            counts: &["COUNT"],
-            path_last: false,
-        };
+        let columns = Columns::new(&["COMM"], &["COUNT"]);
         let options = OutputArgs::default();
         assert_eq!(
             header(columns, &options)
@@ -233,11 +304,7 @@ mod tests {
 
     #[test]
     fn a_path_column_goes_last() {
-        let columns = Columns {
-            keys: &["UID", "PATH"],
-            counts: &["COUNT"],
-            path_last: true,
-        };
+        let columns = Columns::new(&["UID", "PATH"], &["COUNT"]).path_last();
         let header = header(columns, &OutputArgs::default());
         assert_eq!(
             header.split_whitespace().collect::<Vec<_>>(),
@@ -247,16 +314,29 @@ mod tests {
 
     #[test]
     fn json_rows_use_lowercase_column_names() {
-        let columns = Columns {
-            keys: &["DEST"],
-            counts: &["COUNT"],
-            path_last: false,
-        };
+        let columns = Columns::new(&["DEST"], &["COUNT"]);
         let row = Row {
             keys: vec!["127.0.0.2".into()],
             counts: vec![5],
         };
         assert_eq!(json_row(columns, &row), r#"{"dest":"127.0.0.2","count":5}"#);
+    }
+
+    #[test]
+    fn rendered_keys_skip_what_is_not_shown_and_sum_what_renders_alike() {
+        let entries = vec![
+            (b"cat\0\0".to_vec(), vec![2]),
+            (b"cat\0x".to_vec(), vec![3]),
+            (b"ls\0\0\0".to_vec(), vec![7]),
+        ];
+        let mut render = |key: &[u8]| {
+            let name = String::from_utf8_lossy(crate::output::until_nul(key)).into_owned();
+            (name != "ls").then(|| vec![name])
+        };
+        assert_eq!(
+            render_keys(entries, &mut render),
+            vec![(vec!["cat".to_string()], vec![5])]
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 use std::time::Instant;
@@ -14,6 +15,7 @@ use std::time::Instant;
 use anyhow::Result;
 use libbpf_rs::PrintLevel;
 
+static TOOL_NAME: OnceLock<&'static str> = OnceLock::new();
 static STOP: AtomicBool = AtomicBool::new(false);
 static LAST_LIBBPF_WARNING: Mutex<Option<String>> = Mutex::new(None);
 
@@ -23,11 +25,35 @@ pub const POLL_SLICE: Duration = Duration::from_millis(100);
 /// Runs a tool's body and turns its outcome into the exit status of DESIGN.md: 0 on a
 /// normal stop (including a closed stdout), 1 with one line on stderr otherwise.
 /// A tool's whole `main`: parse the command line (usage errors exit 2), then run.
-pub fn tool_main<A: clap::Parser>(tool: &str, body: impl FnOnce(&A) -> Result<()>) -> ExitCode {
+pub fn tool_main<A: clap::Parser>(
+    tool: &'static str,
+    body: impl FnOnce(&A) -> Result<()>,
+) -> ExitCode {
+    let _ = TOOL_NAME.set(tool);
     match crate::cli::parse::<A>() {
         Ok(args) => main_with(tool, || body(&args)),
         Err(code) => code,
     }
+}
+
+/// `tool_main` for a tool whose command line is exactly one shared group (`CountArgs`,
+/// `TotalArgs`), so it has no Args struct of its own: its help text comes from here.
+pub fn group_tool_main<A: clap::Args + clap::FromArgMatches>(
+    tool: &'static str,
+    about: &'static str,
+    examples: &'static str,
+    body: impl FnOnce(&A) -> Result<()>,
+) -> ExitCode {
+    let _ = TOOL_NAME.set(tool);
+    match crate::cli::parse_group::<A, _>(tool, about, examples, std::env::args_os()) {
+        Ok(args) => main_with(tool, || body(&args)),
+        Err(code) => code,
+    }
+}
+
+/// The running tool's name, for messages on stderr.
+pub fn tool_name() -> &'static str {
+    TOOL_NAME.get().copied().unwrap_or("ebpf-tracers")
 }
 
 /// Ctrl-C/SIGTERM handling is installed first, so a stop during load is orderly too.

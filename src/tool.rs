@@ -4,8 +4,10 @@
 
 use std::io;
 use std::mem::MaybeUninit;
+use std::ops::Deref;
 use std::path::Path;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -17,52 +19,161 @@ use libbpf_rs::Link;
 use libbpf_rs::Object;
 use libbpf_rs::OpenObject;
 
+use crate::cli::CountArgs;
+use crate::cli::EventArgs;
+use crate::cli::FilterArgs;
+use crate::cli::ReportArgs;
+use crate::cli::RunArgs;
 use crate::cli::StreamArgs;
+use crate::cli::TotalArgs;
 use crate::events::size_event_maps;
 use crate::events::EventSource;
 use crate::events::EventStream;
 use crate::output::Output;
 use crate::preflight;
+use crate::preflight::ProbeMode;
 use crate::run;
 use crate::run::StopConditions;
 
-/// Routes libbpf's log (-v) and runs the preflight checks. Returns the tracefs root.
+/// Routes libbpf's log (-v) and runs the preflight checks, once per process (a tool
+/// that needs tracefs before `load`, to choose its probes, calls it first). Returns the
+/// tracefs root.
 pub fn prepare(verbose: bool) -> Result<PathBuf> {
+    static TRACEFS: OnceLock<PathBuf> = OnceLock::new();
+    if let Some(tracefs) = TRACEFS.get() {
+        return Ok(tracefs.clone());
+    }
     run::init_libbpf_log(verbose);
-    preflight::prepare_tracing()
+    let tracefs = preflight::prepare_tracing()?;
+    Ok(TRACEFS.get_or_init(|| tracefs).clone())
 }
 
-/// Opens a tool's skeleton; its rodata is writable until load.
-fn open<'obj, B>(object: &'obj mut MaybeUninit<OpenObject>) -> Result<B::Output>
+/// The rodata every tool's BPF object carries: the filters of bpf/common.bpf.h and, in
+/// streaming tools, the event switches of bpf/events.bpf.h. skel.rs implements it for
+/// each generated `types::rodata`.
+pub trait ToolRodata {
+    fn write_filters(&mut self, filters: &FilterArgs);
+    /// False for an object without events.bpf.h (an aggregating tool).
+    fn write_event_source(&mut self, source: EventSource) -> bool;
+}
+
+/// A tool's open skeleton as the runtime sees it (implemented in skel.rs).
+pub trait ToolSkel<'obj>: OpenSkel<'obj> {
+    type Rodata: ToolRodata;
+    fn rodata(&mut self) -> Option<&mut Self::Rodata>;
+}
+
+/// The generated rodata of the tool built by `B`.
+pub type RodataOf<B> = <<B as SkelBuilder<'static>>::Output as ToolSkel<'static>>::Rodata;
+/// The loaded skeleton of the tool built by `B`.
+pub type SkelOf<B> = <<B as SkelBuilder<'static>>::Output as OpenSkel<'static>>::Output;
+
+/// What `load` takes from a tool's command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Loading<'a> {
+    filters: &'a FilterArgs,
+    run: &'a RunArgs,
+    events: Option<&'a EventArgs>,
+    probes: Option<ProbeMode>,
+}
+
+impl<'a> Loading<'a> {
+    /// A streaming tool: filters, and events through the ring (or perf) buffer.
+    pub fn stream(filters: &'a FilterArgs, stream: &'a StreamArgs) -> Self {
+        Self {
+            filters,
+            run: &stream.run,
+            events: Some(&stream.events),
+            probes: None,
+        }
+    }
+
+    /// An aggregating tool: filters only; its maps are read by the report loop.
+    pub fn report(filters: &'a FilterArgs, report: &'a ReportArgs) -> Self {
+        Self {
+            filters,
+            run: &report.run,
+            events: None,
+            probes: None,
+        }
+    }
+
+    /// A per-key counting tool (`CountArgs`).
+    pub fn counting(args: &'a CountArgs) -> Self {
+        Self::report(&args.filters, &args.report)
+    }
+
+    /// A tool with a fixed set of counters (`TotalArgs`).
+    pub fn totals(args: &'a TotalArgs) -> Self {
+        Self::report(&args.filters, &args.report)
+    }
+
+    /// Loads only the programs of `mode` (kprobes or tracepoints); the others stay off.
+    pub fn probes(self, mode: ProbeMode) -> Self {
+        Self {
+            probes: Some(mode),
+            ..self
+        }
+    }
+}
+
+/// A loaded and attached tool. Dropping it (on any return from main) detaches every
+/// program and closes the object.
+pub struct Tracing<S> {
+    // Declared first, so dropped first: programs detach before their object closes.
+    _links: Vec<Link>,
+    skel: S,
+    source: Option<EventSource>,
+}
+
+impl<S> Deref for Tracing<S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.skel
+    }
+}
+
+/// Everything between the command line and a running tool: preflight, open the
+/// skeleton, write the filters (and event switches) into rodata, let `setup` write the
+/// tool's own rodata, size the event buffers, switch off programs whose hook this kernel
+/// lacks, load, attach.
+pub fn load<B>(
+    loading: Loading<'_>,
+    setup: impl FnOnce(&mut RodataOf<B>) -> Result<()>,
+) -> Result<Tracing<SkelOf<B>>>
 where
-    B: SkelBuilder<'obj> + Default,
+    B: SkelBuilder<'static> + Default,
+    B::Output: ToolSkel<'static>,
 {
-    B::default()
-        .open(object)
-        .context("failed to open the BPF object")
-}
-
-/// Opens a tool's skeleton, lets `setup` write its rodata (and switch programs off),
-/// sizes the event buffers and skips tracepoints this kernel lacks, then loads and
-/// attaches. The links come back with the skeleton: dropping them detaches.
-pub fn load<'obj, B>(
-    object: &'obj mut MaybeUninit<OpenObject>,
-    tracefs: &Path,
-    events: Option<EventSource>,
-    setup: impl FnOnce(&mut B::Output) -> Result<()>,
-) -> Result<(<B::Output as OpenSkel<'obj>>::Output, Vec<Link>)>
-where
-    B: SkelBuilder<'obj> + Default,
-{
-    let mut open_skel = open::<B>(object)?;
-    setup(&mut open_skel)?;
-    configure(open_skel.open_object_mut(), events, tracefs)?;
-    load_and_attach(open_skel)
-}
-
-/// The generated `rodata_data` of an open skeleton.
-pub fn rodata<'a, T>(data: &'a mut Option<&mut T>) -> Result<&'a mut T> {
-    data.as_deref_mut().context("BPF object has no rodata")
+    let tracefs = prepare(loading.run.verbose)?;
+    let source = loading.events.map(EventSource::from_args);
+    // A tool loads one object and keeps it until it exits, so its storage is simply
+    // never freed; the skeleton still closes the object (and its programs) on drop.
+    let storage = Box::leak(Box::new(MaybeUninit::<OpenObject>::uninit()));
+    let mut open_skel = B::default()
+        .open(storage)
+        .context("failed to open the BPF object")?;
+    let rodata = open_skel.rodata().context("BPF object has no rodata")?;
+    rodata.write_filters(loading.filters);
+    if let Some(source) = source {
+        anyhow::ensure!(
+            rodata.write_event_source(source),
+            "BPF object has no event output (events.bpf.h)"
+        );
+    }
+    setup(rodata)?;
+    let object = open_skel.open_object_mut();
+    if let Some(mode) = loading.probes {
+        preflight::keep_programs_of(object, mode);
+    }
+    configure(object, source, &tracefs)?;
+    let (skel, links) = load_and_attach(open_skel)?;
+    Ok(Tracing {
+        _links: links,
+        skel,
+        source,
+    })
 }
 
 /// Before load: sizes the event buffers (streaming tools) and switches off programs
@@ -115,8 +226,6 @@ pub fn announce_ready(what: &str) {
 
 /// What a streaming tool prints around its events.
 pub struct StreamSpec<'a> {
-    /// Name for messages on stderr.
-    pub tool: &'a str,
     /// For the readiness line: "Tracing {what}... Hit Ctrl-C to end."
     pub what: &'a str,
     /// The table header, printed before readiness (None with --json).
@@ -125,9 +234,8 @@ pub struct StreamSpec<'a> {
 }
 
 impl<'a> StreamSpec<'a> {
-    pub fn new(tool: &'a str, what: &'a str, header: String, args: &StreamArgs) -> Self {
+    pub fn new(what: &'a str, header: String, args: &StreamArgs) -> Self {
         Self {
-            tool,
             what,
             header: (!args.output.json).then_some(header),
             duration: args.run.duration,
@@ -135,40 +243,41 @@ impl<'a> StreamSpec<'a> {
     }
 }
 
-/// Everything a streaming tool does once attached: header, readiness line, events
-/// until a stop condition, then a drain of what the kernel already produced (so that
-/// nothing caused before the stop is missing) and a report of lost events.
-pub fn stream_events<'a, F>(
-    object: &'a Object,
-    source: EventSource,
-    output: &Output,
-    spec: StreamSpec<'_>,
-    handler: F,
-) -> Result<()>
-where
-    F: FnMut(&[u8]) -> io::Result<()> + 'a,
-{
-    let stream = EventStream::new(object, source, handler)?;
-    if let Some(header) = &spec.header {
-        output.line(header)?;
+impl<'obj, S: Skel<'obj>> Tracing<S> {
+    /// Everything a streaming tool does once attached: header, readiness line, events
+    /// (each handed to `handler` with the buffered stdout) until a stop condition, then
+    /// a drain of what the kernel already produced (so that nothing caused before the
+    /// stop is missing) and a report of lost events.
+    pub fn stream<F>(&self, spec: StreamSpec<'_>, mut handler: F) -> Result<()>
+    where
+        F: FnMut(&Output, &[u8]) -> io::Result<()>,
+    {
+        let source = self
+            .source
+            .context("this tool was loaded without event output")?;
+        let output = Output::new();
+        let stream = EventStream::new(self.skel.object(), source, |data| handler(&output, data))?;
+        if let Some(header) = &spec.header {
+            output.line(header)?;
+            output.flush()?;
+        }
+        announce_ready(spec.what);
+        let stop = StopConditions::start(spec.duration);
+        while !stop.reached() {
+            stream.poll(stop.next_wait())?;
+            output.flush()?;
+        }
+        stream.drain()?;
         output.flush()?;
+        let lost = stream.lost()?;
+        if lost > 0 {
+            eprintln!(
+                "{}: {lost} events lost: the buffer was full (user space fell behind)",
+                run::tool_name()
+            );
+        }
+        Ok(())
     }
-    announce_ready(spec.what);
-    let stop = StopConditions::start(spec.duration);
-    while !stop.reached() {
-        stream.poll(stop.next_wait())?;
-        output.flush()?;
-    }
-    stream.drain()?;
-    output.flush()?;
-    let lost = stream.lost()?;
-    if lost > 0 {
-        eprintln!(
-            "{}: {lost} events lost: the buffer was full (user space fell behind)",
-            spec.tool
-        );
-    }
-    Ok(())
 }
 
 /// The loop of an aggregating tool: `report(false)` every interval, then

@@ -2,28 +2,31 @@
 //! The kernel side is bpf/execs_by_user.bpf.c.
 
 use std::collections::HashMap;
-use std::mem::MaybeUninit;
 use std::process::ExitCode;
 
-use anyhow::Result;
 use clap::Parser;
-use nix::unistd::Uid;
-use nix::unistd::User;
 
-use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::ReportArgs;
-use ebpf_tracers::cli::TopArgs;
-use ebpf_tracers::maps;
+use ebpf_tracers::cli::CountArgs;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
-use ebpf_tracers::report::Reporting;
-use ebpf_tracers::report::Row;
-use ebpf_tracers::report::Tally;
 use ebpf_tracers::skel::execs_by_user::ExecsByUserSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::write_filter_rodata;
+use ebpf_tracers::tool::Loading;
+use nix::unistd::Uid;
+use nix::unistd::User;
+
+/// Count execve(2) calls per user and executed path.
+#[derive(Debug, Parser)]
+#[command(name = "execs_by_user", version, after_help = EXAMPLES)]
+struct Args {
+    /// Count only failed executions
+    #[arg(short = 'x', long = "failed")]
+    failed: bool,
+    #[command(flatten)]
+    counting: CountArgs,
+}
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -34,62 +37,31 @@ EXAMPLES:
 Shell builtins such as cd and pwd run inside the shell and never call execve(),
 so they are never counted. PATH is the path as passed to execve().";
 
-const COLUMNS: Columns = Columns {
-    keys: &["UID", "USER", "PATH"],
-    counts: &["COUNT"],
-    path_last: true,
-};
-
-/// Count execve(2) calls per user and executed path.
-#[derive(Debug, Parser)]
-#[command(name = "execs_by_user", version, after_help = EXAMPLES)]
-struct Args {
-    #[command(flatten)]
-    filters: FilterArgs,
-    /// Count only failed executions
-    #[arg(short = 'x', long = "failed")]
-    failed: bool,
-    #[command(flatten)]
-    top: TopArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-}
+const COLUMNS: Columns = Columns::new(&["UID", "USER", "PATH"], &["COUNT"]).path_last();
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("execs_by_user", trace)
-}
-
-fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.report.run.verbose)?;
-    let mut object = MaybeUninit::uninit();
-    let (skel, _links) =
-        tool::load::<ExecsByUserSkelBuilder>(&mut object, &tracefs, None, |skel| {
-            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
-            write_filter_rodata!(rodata, &args.filters);
-            rodata.targ_failed = args.failed;
-            Ok(())
-        })?;
-
-    let spec = Reporting::new(COLUMNS, &args.report, "execve() per user");
-    let mut tally = Tally::new(args.top.top as usize);
-    let mut users = UserNames::default();
-    report::run_reports(spec, |scope| {
-        let counts = tally.select(maps::percpu_hash_sums(&skel.maps.counts)?, scope);
-        Ok(counts
-            .into_iter()
-            .filter_map(|(key, counts)| {
+    ebpf_tracers::run::tool_main("execs_by_user", |args: &Args| {
+        let tracing =
+            tool::load::<ExecsByUserSkelBuilder>(Loading::counting(&args.counting), |rodata| {
+                rodata.targ_failed = args.failed;
+                Ok(())
+            })?;
+        let mut users = UserNames::default();
+        report::count_per_key(
+            &tracing.maps.counts,
+            &args.counting,
+            COLUMNS,
+            "execve() per user",
+            |key| {
                 // struct exec_key: u32 uid, then the path.
                 let uid = u32::from_ne_bytes(key.get(..4)?.try_into().ok()?);
-                Some(Row {
-                    keys: vec![
-                        uid.to_string(),
-                        users.name(uid),
-                        escape(until_nul(&key[4..])),
-                    ],
-                    counts,
-                })
-            })
-            .collect())
+                Some(vec![
+                    uid.to_string(),
+                    users.name(uid),
+                    escape(until_nul(&key[4..])),
+                ])
+            },
+        )
     })
 }
 

@@ -2,7 +2,6 @@
 //! optionally per process name and as a histogram of request sizes.
 //! The kernel side is bpf/kmalloc_bytes.bpf.c.
 
-use std::mem::MaybeUninit;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -13,28 +12,17 @@ use ebpf_tracers::cli::ReportArgs;
 use ebpf_tracers::maps;
 use ebpf_tracers::maps::IntervalDeltas;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::output::local_time_hms;
 use ebpf_tracers::output::log2_hist_lines;
 use ebpf_tracers::output::slot_range;
 use ebpf_tracers::output::until_nul;
 use ebpf_tracers::output::JsonLine;
 use ebpf_tracers::output::Output;
+use ebpf_tracers::report;
+use ebpf_tracers::report::Scope;
 use ebpf_tracers::skel::kmalloc_bytes::KmallocBytesSkel;
 use ebpf_tracers::skel::kmalloc_bytes::KmallocBytesSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::write_filter_rodata;
-
-const EXAMPLES: &str = "\
-EXAMPLES:
-    kmalloc_bytes               # calls and bytes every second, total at Ctrl-C
-    kmalloc_bytes -i 5 -d 60    # every 5 seconds, for a minute
-    kmalloc_bytes --by-comm     # also the top 10 process names each interval
-    kmalloc_bytes --hist        # histogram of request sizes at exit
-    kmalloc_bytes -c nginx      # only allocations made while nginx runs
-    kmalloc_bytes --json        # one JSON object per interval
-
-Allocations are charged to the task running when kmalloc is called; those made in
-interrupt context land on whichever task was interrupted.";
+use ebpf_tracers::tool::Loading;
 
 /// Count kmalloc calls and bytes (requested and actually allocated).
 #[derive(Debug, Parser)]
@@ -56,57 +44,36 @@ struct Args {
     report: ReportArgs,
 }
 
+const EXAMPLES: &str = "\
+EXAMPLES:
+    kmalloc_bytes               # calls and bytes every second, total at Ctrl-C
+    kmalloc_bytes -i 5 -d 60    # every 5 seconds, for a minute
+    kmalloc_bytes --by-comm     # also the top 10 process names each interval
+    kmalloc_bytes --hist        # histogram of request sizes at exit
+    kmalloc_bytes -c nginx      # only allocations made while nginx runs
+    kmalloc_bytes --json        # one JSON object per interval
+
+Allocations are charged to the task running when kmalloc is called; those made in
+interrupt context land on whichever task was interrupted.";
+
 /// calls, bytes_req, bytes_alloc: the u64 counters of struct kmalloc_totals.
 type Totals = [u64; 3];
 /// The row label for all processes together.
 const ALL: &str = "[all]";
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("kmalloc_bytes", trace)
-}
-
-fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.report.run.verbose)?;
-    let mut object = MaybeUninit::uninit();
-    let (skel, _links) =
-        tool::load::<KmallocBytesSkelBuilder>(&mut object, &tracefs, None, |skel| {
-            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
-            write_filter_rodata!(rodata, &args.filters);
+    ebpf_tracers::run::tool_main("kmalloc_bytes", |args: &Args| {
+        let loading = Loading::report(&args.filters, &args.report);
+        let tracing = tool::load::<KmallocBytesSkelBuilder>(loading, |rodata| {
             rodata.by_comm = args.by_comm;
             rodata.size_hist = args.hist;
             Ok(())
         })?;
-
-    let output = Output::new();
-    if !args.report.output.json {
-        output.line(&header(args))?;
-        output.flush()?;
-    }
-    tool::announce_ready("kmalloc");
-    let mut report = Report::default();
-    tool::sample_every(
-        args.report.interval.interval,
-        args.report.run.duration,
-        |last| {
-            let scope = if last { Scope::Total } else { Scope::Interval };
-            report.print(args, &output, &skel, scope)
-        },
-    )
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Scope {
-    Interval,
-    Total,
-}
-
-impl Scope {
-    fn label(self) -> &'static str {
-        match self {
-            Scope::Interval => "interval",
-            Scope::Total => "total",
-        }
-    }
+        let mut report = Report::default();
+        report::every_interval(&args.report, &header(args), "kmalloc", |output, scope| {
+            report.print(args, output, &tracing, scope)
+        })
+    })
 }
 
 /// What was printed last, so intervals show increases.
@@ -159,7 +126,7 @@ impl Report {
         )];
         rows.extend(comm_rows);
 
-        let time = args.report.output.timestamp.then(local_time_hms);
+        let time = args.report.output.time();
         if args.report.output.json {
             output.line(&json_report(
                 time.as_deref(),
@@ -183,7 +150,6 @@ impl Report {
                 }
             }
         }
-        output.flush()?;
         Ok(())
     }
 

@@ -2,19 +2,16 @@
 //! (net/netif_receive_skb), one line each. The kernel side, and why it tells the two
 //! tracepoints apart the way it does, is bpf/netdev_trace.bpf.c.
 
-use std::mem::MaybeUninit;
+use std::io;
 use std::process::ExitCode;
 
-use anyhow::Result;
 use clap::Parser;
-use libbpf_rs::skel::Skel;
 
 use ebpf_tracers::cli::c_chars;
 use ebpf_tracers::cli::parse_comm;
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::events::decode_prefix;
-use ebpf_tracers::events::EventSource;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::local_time_hms;
@@ -23,9 +20,21 @@ use ebpf_tracers::output::Output;
 use ebpf_tracers::skel::netdev_trace::types::event;
 use ebpf_tracers::skel::netdev_trace::NetdevTraceSkelBuilder;
 use ebpf_tracers::tool;
+use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
-use ebpf_tracers::write_event_rodata;
-use ebpf_tracers::write_filter_rodata;
+
+/// Trace packets queued to and received from network devices.
+#[derive(Debug, Parser)]
+#[command(name = "netdev_trace", version, after_help = EXAMPLES)]
+struct Args {
+    #[command(flatten)]
+    filters: FilterArgs,
+    /// Only this network device (matched in the kernel; at most 15 bytes)
+    #[arg(short = 'D', long = "dev", value_name = "IFACE", value_parser = parse_comm)]
+    dev: Option<String>,
+    #[command(flatten)]
+    stream: StreamArgs,
+}
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -41,50 +50,25 @@ often not the receiver.";
 
 const DIR_TX: u32 = 0;
 
-/// Trace packets queued to and received from network devices.
-#[derive(Debug, Parser)]
-#[command(name = "netdev_trace", version, after_help = EXAMPLES)]
-struct Args {
-    #[command(flatten)]
-    filters: FilterArgs,
-    /// Only this network device (matched in the kernel; at most 15 bytes)
-    #[arg(short = 'D', long = "dev", value_name = "IFACE", value_parser = parse_comm)]
-    dev: Option<String>,
-    #[command(flatten)]
-    stream: StreamArgs,
-}
-
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("netdev_trace", trace)
-}
-
-fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.stream.run.verbose)?;
-    let source = EventSource::from_args(&args.stream.events);
-    let mut object = MaybeUninit::uninit();
-    let (skel, _links) =
-        tool::load::<NetdevTraceSkelBuilder>(&mut object, &tracefs, Some(source), |skel| {
-            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
-            write_filter_rodata!(rodata, &args.filters);
-            write_event_rodata!(rodata, source);
+    ebpf_tracers::run::tool_main("netdev_trace", |args: &Args| {
+        let loading = Loading::stream(&args.filters, &args.stream);
+        let tracing = tool::load::<NetdevTraceSkelBuilder>(loading, |rodata| {
             rodata.filter_dev = args.dev.is_some();
             rodata.targ_dev = c_chars(args.dev.as_deref().unwrap_or(""));
             Ok(())
         })?;
-
-    let output = Output::new();
-    let spec = StreamSpec::new(
-        "netdev_trace",
-        "net_dev_queue (TX) and netif_receive_skb (RX)",
-        format!("{:<8} {:<3} {:<16} {:>6}", "TIME", "DIR", "DEV", "LEN"),
-        &args.stream,
-    );
-    tool::stream_events(skel.object(), source, &output, spec, |data| {
-        print_event(args, &output, data)
+        let header = format!("{:<8} {:<3} {:<16} {:>6}", "TIME", "DIR", "DEV", "LEN");
+        let spec = StreamSpec::new(
+            "net_dev_queue (TX) and netif_receive_skb (RX)",
+            header,
+            &args.stream,
+        );
+        tracing.stream(spec, |output, data| print_event(args, output, data))
     })
 }
 
-fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()> {
+fn print_event(args: &Args, output: &Output, data: &[u8]) -> io::Result<()> {
     let Some(event) = decode_prefix::<event>(data, std::mem::size_of::<event>()) else {
         return Ok(());
     };

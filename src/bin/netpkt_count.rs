@@ -1,24 +1,18 @@
 //! netpkt_count: packets sent and received by a process, per CPU and in total.
 //! The kernel side is bpf/netpkt_count.bpf.c.
 
-use std::mem::MaybeUninit;
 use std::process::ExitCode;
 
-use anyhow::Result;
-use clap::Parser;
-
-use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::ReportArgs;
+use ebpf_tracers::cli::TotalArgs;
 use ebpf_tracers::maps;
-use ebpf_tracers::maps::IntervalDeltas;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
-use ebpf_tracers::report::Reporting;
 use ebpf_tracers::report::Row;
-use ebpf_tracers::report::Scope;
 use ebpf_tracers::skel::netpkt_count::NetpktCountSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::write_filter_rodata;
+use ebpf_tracers::tool::Loading;
+
+const ABOUT: &str = "Count the packets a process transmits and receives, per CPU";
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -31,56 +25,26 @@ A packet counts for the process running on the CPU when it passes net_dev_xmit
 (TX) or netif_rx (RX): its own transmits, and receives its sends drive directly
 (loopback, veth). Receives handled later in softirq context land elsewhere.";
 
-const COLUMNS: Columns = Columns {
-    keys: &["CPU"],
-    counts: &["TX", "RX"],
-    path_last: false,
-};
-
-/// Count the packets a process transmits and receives, per CPU.
-#[derive(Debug, Parser)]
-#[command(name = "netpkt_count", version, after_help = EXAMPLES)]
-struct Args {
-    #[command(flatten)]
-    filters: FilterArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-}
+const COLUMNS: Columns = Columns::new(&["CPU"], &["TX", "RX"]);
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("netpkt_count", trace)
-}
-
-fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.report.run.verbose)?;
-    let mut object = MaybeUninit::uninit();
-    let (skel, _links) =
-        tool::load::<NetpktCountSkelBuilder>(&mut object, &tracefs, None, |skel| {
-            write_filter_rodata!(tool::rodata(&mut skel.maps.rodata_data)?, &args.filters);
-            Ok(())
-        })?;
-
-    let spec = Reporting::new(
-        COLUMNS,
-        &args.report,
-        "packets per CPU (net_dev_xmit, netif_rx)",
-    );
-    let mut previous = IntervalDeltas::default();
-    report::run_reports(spec, |scope| {
-        let per_cpu = maps::percpu_u64s(&skel.maps.counts, &0u32.to_ne_bytes())?;
-        let current: Vec<(String, Vec<u64>)> = per_cpu
-            .into_iter()
-            .enumerate()
-            .map(|(cpu, mut counts)| {
-                counts.resize(2, 0);
-                (cpu.to_string(), counts)
-            })
-            .collect();
-        let shown = match scope {
-            Scope::Total => current,
-            Scope::Interval => previous.advance(current),
+    ebpf_tracers::run::group_tool_main::<TotalArgs>("netpkt_count", ABOUT, EXAMPLES, |args| {
+        let tracing = tool::load::<NetpktCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
+        let per_cpu = || {
+            let counters = maps::percpu_u64s(&tracing.maps.counts, &0u32.to_ne_bytes())?;
+            Ok(counters
+                .into_iter()
+                .enumerate()
+                .map(|(cpu, counts)| (cpu.to_string(), counts))
+                .collect())
         };
-        Ok(rows_with_total(shown))
+        report::count_fixed(
+            &args.report,
+            COLUMNS,
+            "packets per CPU (net_dev_xmit, netif_rx)",
+            per_cpu,
+            rows_with_total,
+        )
     })
 }
 

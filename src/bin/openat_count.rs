@@ -1,27 +1,29 @@
 //! openat_count: openat(2) calls per process name, counted in the kernel.
 //! The kernel side is bpf/openat_count.bpf.c.
 
-use std::mem::MaybeUninit;
 use std::process::ExitCode;
 
-use anyhow::Result;
 use clap::Parser;
 
-use ebpf_tracers::cli::FilterArgs;
+use ebpf_tracers::cli::CountArgs;
 use ebpf_tracers::cli::NameArgs;
-use ebpf_tracers::cli::ReportArgs;
-use ebpf_tracers::cli::TopArgs;
-use ebpf_tracers::maps;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
-use ebpf_tracers::report::Reporting;
-use ebpf_tracers::report::Row;
-use ebpf_tracers::report::Tally;
 use ebpf_tracers::skel::openat_count::OpenatCountSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::write_filter_rodata;
+use ebpf_tracers::tool::Loading;
+
+/// Count openat(2) calls per process name.
+#[derive(Debug, Parser)]
+#[command(name = "openat_count", version, after_help = EXAMPLES)]
+struct Args {
+    #[command(flatten)]
+    counting: CountArgs,
+    #[command(flatten)]
+    name: NameArgs,
+}
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -30,50 +32,21 @@ EXAMPLES:
     openat_count -p 181 -d 10 # one process, for ten seconds
     openat_count -i 5 --top 5 # the five busiest names every five seconds";
 
-const COLUMNS: Columns = Columns {
-    keys: &["COMM"],
-    counts: &["COUNT"],
-    path_last: false,
-};
-
-/// Count openat(2) calls per process name.
-#[derive(Debug, Parser)]
-#[command(name = "openat_count", version, after_help = EXAMPLES)]
-struct Args {
-    #[command(flatten)]
-    filters: FilterArgs,
-    #[command(flatten)]
-    name: NameArgs,
-    #[command(flatten)]
-    top: TopArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-}
+const COLUMNS: Columns = Columns::new(&["COMM"], &["COUNT"]);
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("openat_count", trace)
-}
-
-fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.report.run.verbose)?;
-    let mut object = MaybeUninit::uninit();
-    let (skel, _links) =
-        tool::load::<OpenatCountSkelBuilder>(&mut object, &tracefs, None, |skel| {
-            write_filter_rodata!(tool::rodata(&mut skel.maps.rodata_data)?, &args.filters);
-            Ok(())
-        })?;
-
-    let spec = Reporting::new(COLUMNS, &args.report, "openat() per process name");
-    let mut tally = Tally::new(args.top.top as usize);
-    report::run_reports(spec, |scope| {
-        let counts = tally.select(maps::percpu_hash_sums(&skel.maps.counts)?, scope);
-        Ok(counts
-            .into_iter()
-            .filter(|(comm, _)| args.name.matches(until_nul(comm)))
-            .map(|(comm, counts)| Row {
-                keys: vec![escape(until_nul(&comm))],
-                counts,
-            })
-            .collect())
+    ebpf_tracers::run::tool_main("openat_count", |args: &Args| {
+        let tracing =
+            tool::load::<OpenatCountSkelBuilder>(Loading::counting(&args.counting), |_| Ok(()))?;
+        report::count_per_key(
+            &tracing.maps.counts,
+            &args.counting,
+            COLUMNS,
+            "openat() per process name",
+            |comm| {
+                let comm = until_nul(comm);
+                args.name.matches(comm).then(|| vec![escape(comm)])
+            },
+        )
     })
 }

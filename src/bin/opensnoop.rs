@@ -1,45 +1,25 @@
 //! opensnoop: trace open(2), openat(2) and openat2(2), one line per call.
 //! A port of bcc libbpf-tools opensnoop; the kernel side is bpf/opensnoop.bpf.c.
 
+use std::io;
 use std::mem::offset_of;
-use std::mem::MaybeUninit;
 use std::process::ExitCode;
 
-use anyhow::Result;
 use clap::Parser;
-use libbpf_rs::skel::Skel;
 
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::cli::NameArgs;
 use ebpf_tracers::cli::StreamArgs;
-use ebpf_tracers::events::decode_prefix;
-use ebpf_tracers::events::EventSource;
+use ebpf_tracers::events::decode_shown;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::output::local_time_hms;
 use ebpf_tracers::output::JsonLine;
 use ebpf_tracers::output::Output;
 use ebpf_tracers::skel::opensnoop::types::event;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
+use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
-use ebpf_tracers::write_event_rodata;
-use ebpf_tracers::write_filter_rodata;
-
-const EXAMPLES: &str = "\
-EXAMPLES:
-    opensnoop             # trace all open() syscalls
-    opensnoop -T          # include timestamps
-    opensnoop -U          # include UID
-    opensnoop -x          # only show failed opens
-    opensnoop -p 181      # only trace PID 181
-    opensnoop -t 123      # only trace TID 123
-    opensnoop -u 1000     # only trace UID 1000
-    opensnoop -d 10       # trace for 10 seconds only
-    opensnoop -c cat      # only trace processes named exactly cat (in the kernel)
-    opensnoop -n main     # only print processes whose name contains \"main\"
-    opensnoop -e          # show extended fields (flags and mode)
-    opensnoop --json      # one JSON object per line";
 
 /// Trace open family syscalls: who opened what, and the result.
 #[derive(Debug, Parser)]
@@ -62,27 +42,30 @@ struct Args {
     stream: StreamArgs,
 }
 
-fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("opensnoop", trace)
-}
+const EXAMPLES: &str = "\
+EXAMPLES:
+    opensnoop             # trace all open() syscalls
+    opensnoop -T          # include timestamps
+    opensnoop -U          # include UID
+    opensnoop -x          # only show failed opens
+    opensnoop -p 181      # only trace PID 181
+    opensnoop -t 123      # only trace TID 123
+    opensnoop -u 1000     # only trace UID 1000
+    opensnoop -d 10       # trace for 10 seconds only
+    opensnoop -c cat      # only trace processes named exactly cat (in the kernel)
+    opensnoop -n main     # only print processes whose name contains \"main\"
+    opensnoop -e          # show extended fields (flags and mode)
+    opensnoop --json      # one JSON object per line";
 
-fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.stream.run.verbose)?;
-    let source = EventSource::from_args(&args.stream.events);
-    let mut object = MaybeUninit::uninit();
-    let (skel, _links) =
-        tool::load::<OpensnoopSkelBuilder>(&mut object, &tracefs, Some(source), |skel| {
-            let rodata = tool::rodata(&mut skel.maps.rodata_data)?;
-            write_filter_rodata!(rodata, &args.filters);
+fn main() -> ExitCode {
+    ebpf_tracers::run::tool_main("opensnoop", |args: &Args| {
+        let loading = Loading::stream(&args.filters, &args.stream);
+        let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |rodata| {
             rodata.targ_failed = args.failed;
-            write_event_rodata!(rodata, source);
             Ok(())
         })?;
-
-    let output = Output::new();
-    let spec = StreamSpec::new("opensnoop", "file opens", header(args), &args.stream);
-    tool::stream_events(skel.object(), source, &output, spec, |data| {
-        print_event(args, &output, data)
+        let spec = StreamSpec::new("file opens", header(args), &args.stream);
+        tracing.stream(spec, |output, data| print_event(args, output, data))
     })
 }
 
@@ -115,28 +98,17 @@ fn fd_and_err(ret: i32) -> (i32, i32) {
     }
 }
 
-fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()> {
-    let Some(event) = decode_prefix::<event>(data, offset_of!(event, fname)) else {
+fn print_event(args: &Args, output: &Output, data: &[u8]) -> io::Result<()> {
+    let Some((event, comm)) = decode_shown::<event>(data, offset_of!(event, fname), &args.name)
+    else {
         return Ok(());
     };
-    let comm = c_bytes(&event.comm);
-    if !args.name.matches(comm) {
-        return Ok(());
-    }
-    let comm = escape(comm);
     let path = escape(c_bytes(&event.fname));
     let (fd, err) = fd_and_err(event.ret);
+    let time = args.stream.output.time();
 
     if args.stream.output.json {
-        let mut json = JsonLine::new();
-        if args.stream.output.timestamp {
-            json = json.str("time", &local_time_hms());
-        }
-        let line = json
-            .uint("uid", event.uid.into())
-            .uint("pid", event.tgid.into())
-            .uint("tid", event.pid.into())
-            .str("comm", &comm)
+        let line = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, &comm)
             .int("fd", fd)
             .int("err", err)
             .int("flags", event.flags)
@@ -147,8 +119,8 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> std::io::Result<()>
     }
 
     let mut line = String::with_capacity(64 + path.len());
-    if args.stream.output.timestamp {
-        line.push_str(&format!("{:<8} ", local_time_hms()));
+    if let Some(time) = time {
+        line.push_str(&format!("{time:<8} "));
     }
     if args.print_uid {
         line.push_str(&format!("{:<7} ", event.uid));

@@ -1,26 +1,18 @@
 //! sendto_by_ip: sendto(2) calls per destination address (IPv4 and IPv6).
 //! The kernel side is bpf/sendto_by_ip.bpf.c.
 
-use std::mem::MaybeUninit;
 use std::net::Ipv4Addr;
 use std::net::Ipv6Addr;
 use std::process::ExitCode;
 
-use anyhow::Result;
-use clap::Parser;
-
-use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::ReportArgs;
-use ebpf_tracers::cli::TopArgs;
-use ebpf_tracers::maps;
+use ebpf_tracers::cli::CountArgs;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
-use ebpf_tracers::report::Reporting;
-use ebpf_tracers::report::Row;
-use ebpf_tracers::report::Tally;
 use ebpf_tracers::skel::sendto_by_ip::SendtoByIpSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::write_filter_rodata;
+use ebpf_tracers::tool::Loading;
+
+const ABOUT: &str = "Count sendto(2) calls per destination IP address";
 
 const EXAMPLES: &str = "\
 EXAMPLES:
@@ -33,51 +25,21 @@ Each report walks the whole map from user space: cheap for the few hundred
 destinations a host talks to, but its cost grows with the number of entries
 (up to 10240), so prefer a longer -i on a busy server.";
 
-const COLUMNS: Columns = Columns {
-    keys: &["DEST"],
-    counts: &["COUNT"],
-    path_last: false,
-};
+const COLUMNS: Columns = Columns::new(&["DEST"], &["COUNT"]);
 
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
-/// Count sendto(2) calls per destination IP address.
-#[derive(Debug, Parser)]
-#[command(name = "sendto_by_ip", version, after_help = EXAMPLES)]
-struct Args {
-    #[command(flatten)]
-    filters: FilterArgs,
-    #[command(flatten)]
-    top: TopArgs,
-    #[command(flatten)]
-    report: ReportArgs,
-}
-
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("sendto_by_ip", trace)
-}
-
-fn trace(args: &Args) -> Result<()> {
-    let tracefs = tool::prepare(args.report.run.verbose)?;
-    let mut object = MaybeUninit::uninit();
-    let (skel, _links) =
-        tool::load::<SendtoByIpSkelBuilder>(&mut object, &tracefs, None, |skel| {
-            write_filter_rodata!(tool::rodata(&mut skel.maps.rodata_data)?, &args.filters);
-            Ok(())
-        })?;
-
-    let spec = Reporting::new(COLUMNS, &args.report, "sendto() per destination");
-    let mut tally = Tally::new(args.top.top as usize);
-    report::run_reports(spec, |scope| {
-        let counts = tally.select(maps::percpu_hash_sums(&skel.maps.counts)?, scope);
-        Ok(counts
-            .into_iter()
-            .map(|(key, counts)| Row {
-                keys: vec![destination(&key)],
-                counts,
-            })
-            .collect())
+    ebpf_tracers::run::group_tool_main::<CountArgs>("sendto_by_ip", ABOUT, EXAMPLES, |args| {
+        let tracing = tool::load::<SendtoByIpSkelBuilder>(Loading::counting(args), |_| Ok(()))?;
+        report::count_per_key(
+            &tracing.maps.counts,
+            args,
+            COLUMNS,
+            "sendto() per destination",
+            |key| Some(vec![destination(key)]),
+        )
     })
 }
 
