@@ -3,9 +3,13 @@
  * execs_by_user: execve(2) calls counted per (user, path).
  *
  * The path is read at sys_enter_execve (the caller's memory is gone once a new
- * program is in place) and counted at sys_exit_execve, where the result is known:
- * -x counts only the calls that failed. Shell builtins (cd, pwd) never call execve
- * and so are never counted.
+ * program is in place) and kept per thread until the result is known. A failed
+ * call is counted at sys_exit_execve. A successful one is counted at
+ * sched:sched_process_exec, which names the thread by the id it had when it
+ * called execve (old_pid): an exec from a thread other than the leader takes the
+ * leader's id on the way (de_thread), so at sys_exit_execve the thread that
+ * entered can no longer be found by its id. -x counts only the calls that failed.
+ * Shell builtins (cd, pwd) never call execve and so are never counted.
  */
 #include "common.bpf.h"
 #include "execs_by_user.h"
@@ -63,14 +67,31 @@ int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_key *key;
 
-	if (!pid_allowed())
+	/* Success was counted (and the entry removed) at sched_process_exec. */
+	if (ctx->ret >= 0 || !pid_allowed())
 		return 0;
 	key = bpf_map_lookup_elem(&start, &tid);
 	if (!key)
 		return 0;
-	if (!targ_failed || ctx->ret < 0)
-		count_key(&counts, key, 1);
+	count_key(&counts, key, 1);
 	bpf_map_delete_elem(&start, &tid);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 old_tid = (__u32)ctx->old_pid;
+	struct exec_key *key;
+
+	if (!pid_allowed())
+		return 0;
+	key = bpf_map_lookup_elem(&start, &old_tid);
+	if (!key)
+		return 0;
+	if (!targ_failed)
+		count_key(&counts, key, 1);
+	bpf_map_delete_elem(&start, &old_tid);
 	return 0;
 }
 

@@ -180,6 +180,23 @@ fn execs_by_user_counts_another_users_executions_of_a_path() {
 }
 
 #[test]
+fn execs_by_user_counts_an_exec_from_a_non_leader_thread() {
+    if !can_trace("counters::execs_by_user_counts_an_exec_from_a_non_leader_thread") {
+        return;
+    }
+    let uid = (unique_uid() + 2).to_string();
+    let binary = unique_copy_of("/bin/true", &unique_name("et"));
+    let report = total_while(EXECS_BY_USER, &with_total_only(&["-u", &uid]), || {
+        run_workload(
+            &unique_name("etw"),
+            &["--uid", &uid, "exec-from-thread", &binary],
+        );
+    });
+    let rows = report_rows(&report, "path", &binary);
+    assert_eq!(rows.iter().map(|r| count_of(r)).sum::<u64>(), 1, "{report}");
+}
+
+#[test]
 fn execs_by_user_failed_flag_counts_only_failed_executions() {
     if !can_trace("counters::execs_by_user_failed_flag_counts_only_failed_executions") {
         return;

@@ -48,6 +48,9 @@ enum Action {
     },
     /// execute PATH COUNT times, one after the other (a missing PATH fails each time)
     Exec { count: u32, path: String },
+    /// execute PATH once from a thread other than the main one (the kernel gives the
+    /// thread the process id on the way); the process becomes PATH
+    ExecFromThread { path: String },
     /// open(2)+close(2) PATH COUNT times as fast as possible and print
     /// "iterations COUNT ns_per_iter X" (the benchmark workload)
     OpenLoop { count: u32, path: String },
@@ -133,6 +136,17 @@ fn act(args: &Args) -> Result<()> {
                     Ok(status) => println!("{path} {status}"),
                     Err(err) => println!("{path} failed: {err}"),
                 }
+            }
+        }
+        Action::ExecFromThread { path } => {
+            let c_path = CString::new(path.as_str()).context("NUL in path")?;
+            let thread = std::thread::spawn(move || {
+                // Returns only on failure: on success this process is PATH now.
+                nix::unistd::execv(&c_path, &[&c_path])
+            });
+            match thread.join() {
+                Ok(Err(errno)) => anyhow::bail!("execv {path} from a thread failed: {errno}"),
+                _ => anyhow::bail!("execv {path} from a thread returned"),
             }
         }
         Action::OpenLoop { count, path } => {
