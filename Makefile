@@ -33,7 +33,7 @@ test: deps lint host-test vmtest
 host-test: deps
 	EBPF_TRACERS_REQUIRE_ROOT=$${CI:+1} $(CARGO) test --locked
 
-# VMTEST_KERNELS="6.1 6.12" by default; see scripts/vmtest.sh.
+# VMTEST_KERNELS="5.10 6.1 6.12" by default; see scripts/vmtest.sh.
 vmtest: deps
 	./scripts/vmtest.sh
 

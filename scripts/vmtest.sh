@@ -4,7 +4,7 @@
 # machine's kernel. Installs what it needs; prints a per-kernel summary; fails naming
 # the kernel that failed.
 #
-#   scripts/vmtest.sh                 # every kernel in $VMTEST_KERNELS (default: 6.1 6.12)
+#   scripts/vmtest.sh                 # every kernel in $VMTEST_KERNELS (default: 5.10 6.1 6.12)
 #   VMTEST_KERNELS=6.1 scripts/vmtest.sh
 #
 # How (see vmtest.toml): vmtest boots each kernel with the host's root filesystem shared
@@ -15,7 +15,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache="$root/.vmtest"
-kernels="${VMTEST_KERNELS:-6.1 6.12}"
+kernels="${VMTEST_KERNELS:-5.10 6.1 6.12}"
 guest_timeout="${VMTEST_TIMEOUT:-900}"
 vmtest_version=0.18.0
 # Integration tests that load programs; the others need no kernel and run on the host.
@@ -52,8 +52,8 @@ install_host_tools() {
 	fi
 }
 
-# The apt source of the Debian release this host runs, for the backports suite. Read
-# from the host's own entries (deb822 or one-line format), never hard-coded.
+# The Debian mirror this host uses, read from its own apt entries (deb822 or one-line
+# format), never hard-coded; other suites (backports, an older release) come from it.
 debian_mirror() {
 	local uri
 	uri=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null |
@@ -66,35 +66,41 @@ debian_mirror() {
 	echo "$uri"
 }
 
-# apt with a private source list and state under .vmtest/apt, so that the host's apt
-# configuration is never touched.
-backports_apt() {
-	local dir="$cache/apt" codename
-	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+# apt on one Debian suite, with a private source list and state under .vmtest/apt/SUITE,
+# so that the host's apt configuration is never touched: suite_apt SUITE apt-get ...
+suite_apt() {
+	local suite=$1 dir="$cache/apt/$1"
+	shift
 	if [ ! -f "$dir/sources.list" ]; then
 		mkdir -p "$dir/lists/partial"
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) $codename-backports main" \
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) $suite main" \
 			>"$dir/sources.list"
 	fi
 	"$@" -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
-		-o Dir::State::Lists="$dir/lists" -o APT::Default-Release="$codename-backports"
+		-o Dir::State::Lists="$dir/lists" -o APT::Default-Release="$suite"
 }
 
-# Name of the linux-image package that Debian's linux-image-amd64 points at.
-image_package() {
-	local series=$1
-	case "$series" in
-	6.1)
-		apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-6/ {print $2; exit}'
-		;;
-	6.12)
-		[ -d "$cache/apt/lists" ] && [ -n "$(ls "$cache/apt/lists" 2>/dev/null | grep -v partial)" ] ||
-			backports_apt apt-get update -qq >/dev/null
-		backports_apt apt-cache depends linux-image-amd64 2>/dev/null |
-			awk '/Depends: linux-image-6/ {print $2; exit}'
-		;;
-	*) die "unknown kernel series $series (known: 6.1 6.12)" ;;
+# The suite whose linux-image-amd64 gives kernel SERIES: Debian 11 (5.10), this host's
+# release (Debian 12: 6.1) and its backports (6.12).
+kernel_suite() {
+	local codename
+	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	case "$1" in
+	5.10) echo bullseye ;;
+	6.1) echo "$codename" ;;
+	6.12) echo "$codename-backports" ;;
+	*) die "unknown kernel series $1 (known: 5.10 6.1 6.12)" ;;
 	esac
+}
+
+# Name of the linux-image package that the suite's linux-image-amd64 points at.
+image_package() {
+	local suite
+	suite=$(kernel_suite "$1")
+	[ -n "$(ls "$cache/apt/$suite/lists" 2>/dev/null | grep -v partial)" ] ||
+		suite_apt "$suite" apt-get update -qq >/dev/null || die "kernel $1: apt-get update of $suite failed"
+	suite_apt "$suite" apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
 }
 
 # What the initramfs is built from: a change to either rebuilds it.
@@ -113,11 +119,8 @@ fetch_kernel() {
 	[ -n "$package" ] || die "kernel $series: no linux-image package found"
 	log "kernel $series: downloading $package"
 	rm -rf "$dir" && mkdir -p "$dir/root"
-	if [ "$series" = 6.1 ]; then
-		(cd "$dir" && apt-get download -qq "$package" 2>/dev/null) || die "kernel $series: download of $package failed"
-	else
-		(cd "$dir" && backports_apt apt-get download -qq "$package" 2>/dev/null) || die "kernel $series: download of $package failed"
-	fi
+	(cd "$dir" && suite_apt "$(kernel_suite "$series")" apt-get download -qq "$package" 2>/dev/null) ||
+		die "kernel $series: download of $package failed"
 	deb=$(ls "$dir"/*.deb)
 	dpkg-deb -x "$deb" "$dir/root"
 	rm -f "$deb"
