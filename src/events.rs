@@ -223,20 +223,25 @@ pub fn decode_prefix<T: plain::Plain + Default>(data: &[u8], min_len: usize) -> 
     Some(value)
 }
 
-/// A record that names the task which caused it (`comm`); skel.rs implements it for
-/// the events of the tools that offer -n.
+/// A record that names the task which caused it; skel.rs implements it for the events
+/// of the tools that offer -n.
 pub trait TaskEvent: plain::Plain + Default {
+    fn tgid(&self) -> u32;
     fn comm(&self) -> &[i8];
 }
 
 /// `decode_prefix` for a tool with -n: the record and its task's name (escaped), or
-/// None when the record is short or the name does not contain -n's SUBSTR.
+/// None when the record is short, the name does not contain -n's SUBSTR, or the tool
+/// itself caused it (its opens while it attaches, say: noise, as bcc's tools agree).
 pub fn decode_shown<T: TaskEvent>(
     data: &[u8],
     min_len: usize,
     name: &NameArgs,
 ) -> Option<(T, String)> {
     let event: T = decode_prefix(data, min_len)?;
+    if event.tgid() == std::process::id() {
+        return None;
+    }
     let comm = c_bytes(event.comm());
     name.matches(comm)
         .then(|| escape(comm))

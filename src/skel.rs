@@ -11,10 +11,15 @@
     unused
 )]
 
-/// Implements `events::TaskEvent` for a tool's `types::event` that carries `comm`.
+/// Implements `events::TaskEvent` for a tool's `types::event` that carries `tgid` and
+/// `comm`.
 macro_rules! task_event {
     () => {
         impl crate::events::TaskEvent for types::event {
+            fn tgid(&self) -> u32 {
+                self.tgid
+            }
+
             fn comm(&self) -> &[i8] {
                 &self.comm
             }

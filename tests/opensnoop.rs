@@ -279,3 +279,27 @@ fn events_show_while_the_tool_runs_not_only_at_exit() {
     );
     tracer.interrupt().assert_clean_exit();
 }
+
+#[test]
+fn the_tools_own_opens_are_not_shown() {
+    if !can_trace("opensnoop::the_tools_own_opens_are_not_shown") {
+        return;
+    }
+    // While it attaches, the tool itself opens tracefs files with its first programs
+    // already live; those opens are its own noise, not the system's.
+    let tracer = Tracer::start(OPENSNOOP, &[]);
+    let own = tracer.pid();
+    let (existing, _) = existing_and_missing("self");
+    PendingWorkload::spawn(&unique_name("self"), &["open", &existing]).go();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let rows = rows(&finished.stdout);
+    assert!(
+        row_for(&rows, &existing).is_some(),
+        "the workload's open is missing"
+    );
+    assert!(
+        rows.iter().all(|row| row.pid != own),
+        "opensnoop showed its own opens: {rows:?}"
+    );
+}
