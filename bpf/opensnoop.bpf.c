@@ -12,6 +12,8 @@
 
 /* -x: only opens that failed */
 const volatile bool targ_failed = false;
+/* -P: record the parent's pid (two reads of kernel memory, so only when asked) */
+const volatile bool with_ppid = false;
 
 /* In-flight opens, one per thread; 10240 threads inside open() at once is plenty. */
 struct {
@@ -68,6 +70,12 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx)
 	event->tgid = pid_tgid >> 32;
 	event->pid = tid;
 	event->uid = (__u32)bpf_get_current_uid_gid();
+	event->ppid = 0;
+	if (with_ppid) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		event->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	}
 	event->ret = ret;
 	event->flags = args->flags;
 	event->mode = args->mode;

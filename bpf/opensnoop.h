@@ -21,6 +21,7 @@ struct event {
 	__u32 tgid;
 	__u32 pid;
 	__u32 uid;
+	__u32 ppid;	/* 0 unless -P */
 	__s32 ret;
 	__s32 flags;
 	__u32 mode;

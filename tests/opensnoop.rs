@@ -221,6 +221,28 @@ fn json_lines_parse_and_carry_the_table_fields() {
 }
 
 #[test]
+fn parent_pid_and_flag_names_on_request() {
+    if !can_trace("opensnoop::parent_pid_and_flag_names_on_request") {
+        return;
+    }
+    let (existing, _) = existing_and_missing("op");
+    let comm = unique_name("op");
+    // The workload is this test's child and opens with O_RDONLY alone.
+    let (pid, finished) =
+        trace_opens_raw(&["--json", "-P", "-E", "-c", &comm], &comm, &[&existing]);
+    let opened: serde_json::Value = finished
+        .stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|event| event["path"] == existing.as_str())
+        .unwrap_or_else(|| panic!("{existing} not in {}", finished.stdout));
+    assert_eq!(opened["pid"], pid);
+    assert_eq!(opened["ppid"], std::process::id());
+    assert_eq!(opened["flag_names"], "O_RDONLY");
+    std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
 fn perf_buffer_gives_the_same_events() {
     if !can_trace("opensnoop::perf_buffer_gives_the_same_events") {
         return;

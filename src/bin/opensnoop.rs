@@ -35,9 +35,15 @@ struct Args {
     /// Print UID
     #[arg(short = 'U', long = "print-uid")]
     print_uid: bool,
+    /// Print the parent's PID
+    #[arg(short = 'P', long = "print-ppid")]
+    print_ppid: bool,
     /// Extended fields of output (open flags, mode)
     #[arg(short = 'e', long = "extended-fields")]
     extended: bool,
+    /// Extended fields with the open flags by name (O_WRONLY|O_CREAT|...)
+    #[arg(short = 'E', long = "format-extended-fields")]
+    format_extended: bool,
     #[command(flatten)]
     stream: StreamArgs,
 }
@@ -47,6 +53,7 @@ EXAMPLES:
     opensnoop             # trace all open() syscalls
     opensnoop -T          # include timestamps
     opensnoop -U          # include UID
+    opensnoop -P          # include the parent's PID
     opensnoop -x          # only show failed opens
     opensnoop -p 181      # only trace PID 181
     opensnoop -t 123      # only trace TID 123
@@ -55,6 +62,7 @@ EXAMPLES:
     opensnoop -c cat      # only trace processes named exactly cat (in the kernel)
     opensnoop -n main     # only print processes whose name contains \"main\"
     opensnoop -e          # show extended fields (flags and mode)
+    opensnoop -E          # extended fields, flags by name
     opensnoop --json      # one JSON object per line";
 
 fn main() -> ExitCode {
@@ -62,6 +70,7 @@ fn main() -> ExitCode {
         let loading = Loading::stream(&args.filters, &args.stream);
         let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |rodata| {
             rodata.targ_failed = args.failed;
+            rodata.with_ppid = args.print_ppid;
             Ok(())
         })?;
         let spec = StreamSpec::new("file opens", header(args), &args.stream);
@@ -77,11 +86,14 @@ fn header(args: &Args) -> String {
     if args.print_uid {
         line.push_str(&format!("{:<7} ", "UID"));
     }
+    if args.print_ppid {
+        line.push_str(&format!("{:<7} ", "PPID"));
+    }
     line.push_str(&format!(
         "{:<7} {:<16} {:>3} {:>3} ",
         "PID", "COMM", "FD", "ERR"
     ));
-    if args.extended {
+    if args.extended || args.format_extended {
         line.push_str(&format!("{:<8} {:<5} ", "FLAGS", "MODE"));
     }
     line.push_str("PATH");
@@ -98,6 +110,51 @@ fn fd_and_err(ret: i32) -> (i32, i32) {
     }
 }
 
+/// The open(2) flags by name, as in the man page: the access mode, then each flag set,
+/// then any bits this list does not know, in octal.
+fn open_flag_names(flags: i32) -> String {
+    const NAMED: [(i32, &str); 15] = [
+        (libc::O_CREAT, "O_CREAT"),
+        (libc::O_EXCL, "O_EXCL"),
+        (libc::O_NOCTTY, "O_NOCTTY"),
+        (libc::O_TRUNC, "O_TRUNC"),
+        (libc::O_APPEND, "O_APPEND"),
+        (libc::O_NONBLOCK, "O_NONBLOCK"),
+        // O_SYNC includes O_DSYNC's bit: named first, it takes both.
+        (libc::O_SYNC, "O_SYNC"),
+        (libc::O_DSYNC, "O_DSYNC"),
+        (libc::O_ASYNC, "O_ASYNC"),
+        (libc::O_DIRECT, "O_DIRECT"),
+        // O_TMPFILE includes O_DIRECTORY's bit, likewise.
+        (libc::O_TMPFILE, "O_TMPFILE"),
+        (libc::O_DIRECTORY, "O_DIRECTORY"),
+        (libc::O_NOFOLLOW, "O_NOFOLLOW"),
+        (libc::O_NOATIME, "O_NOATIME"),
+        (libc::O_CLOEXEC, "O_CLOEXEC"),
+    ];
+    let mut names = vec![match flags & libc::O_ACCMODE {
+        libc::O_RDONLY => "O_RDONLY".to_string(),
+        libc::O_WRONLY => "O_WRONLY".to_string(),
+        libc::O_RDWR => "O_RDWR".to_string(),
+        other => format!("{other:#o}"),
+    }];
+    let mut rest = flags & !libc::O_ACCMODE;
+    for (bits, name) in NAMED {
+        if bits != 0 && rest & bits == bits {
+            names.push(name.to_string());
+            rest &= !bits;
+        }
+    }
+    if rest & libc::O_PATH != 0 {
+        names.push("O_PATH".to_string());
+        rest &= !libc::O_PATH;
+    }
+    if rest != 0 {
+        names.push(format!("{rest:#o}"));
+    }
+    names.join("|")
+}
+
 fn print_event(args: &Args, output: &Output, data: &[u8]) -> io::Result<()> {
     let Some((event, comm)) = decode_shown::<event>(data, offset_of!(event, fname), &args.name)
     else {
@@ -108,7 +165,14 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> io::Result<()> {
     let time = args.stream.output.time();
 
     if args.stream.output.json {
-        let line = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, &comm)
+        let mut json = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, &comm);
+        if args.print_ppid {
+            json = json.uint("ppid", event.ppid.into());
+        }
+        if args.format_extended {
+            json = json.str("flag_names", &open_flag_names(event.flags));
+        }
+        let line = json
             .int("fd", fd)
             .int("err", err)
             .int("flags", event.flags)
@@ -125,11 +189,20 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> io::Result<()> {
     if args.print_uid {
         line.push_str(&format!("{:<7} ", event.uid));
     }
+    if args.print_ppid {
+        line.push_str(&format!("{:<7} ", event.ppid));
+    }
     line.push_str(&format!(
         "{:<7} {:<16} {:>3} {:>3} ",
         event.tgid, comm, fd, err
     ));
-    if args.extended {
+    if args.format_extended {
+        line.push_str(&format!(
+            "{:<8} {:04o}  ",
+            open_flag_names(event.flags),
+            event.mode
+        ));
+    } else if args.extended {
         line.push_str(&format!("{:08o} {:04o}  ", event.flags, event.mode));
     }
     line.push_str(&path);
@@ -149,13 +222,36 @@ mod tests {
     }
 
     #[test]
+    fn open_flags_are_named_like_the_man_page() {
+        assert_eq!(open_flag_names(libc::O_RDONLY), "O_RDONLY");
+        assert_eq!(
+            open_flag_names(libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC),
+            "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC"
+        );
+        assert_eq!(
+            open_flag_names(libc::O_RDWR | libc::O_SYNC),
+            "O_RDWR|O_SYNC"
+        );
+        assert_eq!(
+            open_flag_names(libc::O_RDONLY | libc::O_DSYNC),
+            "O_RDONLY|O_DSYNC"
+        );
+        assert_eq!(
+            open_flag_names(libc::O_RDWR | libc::O_TMPFILE),
+            "O_RDWR|O_TMPFILE"
+        );
+        assert_eq!(open_flag_names(libc::O_DIRECTORY), "O_RDONLY|O_DIRECTORY");
+        assert_eq!(open_flag_names(0o3), "0o3");
+    }
+
+    #[test]
     fn header_has_the_bcc_columns() {
-        let args = Args::parse_from(["opensnoop", "-T", "-U", "-e"]);
+        let args = Args::parse_from(["opensnoop", "-T", "-U", "-P", "-e"]);
         let header = header(&args);
         let columns: Vec<&str> = header.split_whitespace().collect();
         assert_eq!(
             columns,
-            ["TIME", "UID", "PID", "COMM", "FD", "ERR", "FLAGS", "MODE", "PATH"]
+            ["TIME", "UID", "PPID", "PID", "COMM", "FD", "ERR", "FLAGS", "MODE", "PATH"]
         );
     }
 }
