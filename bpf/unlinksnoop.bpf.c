@@ -17,6 +17,9 @@
 #define AT_REMOVEDIR 0x200
 #endif
 
+/* -x: only unlinks that failed */
+const volatile bool targ_failed = false;
+
 /* Unlinks in flight, one per thread; each entry holds the path read at entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -67,9 +70,11 @@ static __always_inline void finish(void *ctx, long ret)
 	event = bpf_map_lookup_elem(&start, &tid);
 	if (!event)
 		return;
-	event->ret = ret;
-	/* Unlinks are rare next to opens: the whole record, path padding included. */
-	submit_event(ctx, event, sizeof(*event));
+	if (!targ_failed || ret < 0) {
+		event->ret = ret;
+		/* Unlinks are rare next to opens: the whole record, path padding included. */
+		submit_event(ctx, event, sizeof(*event));
+	}
 	bpf_map_delete_elem(&start, &tid);
 }
 

@@ -70,6 +70,43 @@ pub fn c_chars<const N: usize>(text: &str) -> [i8; N] {
     out
 }
 
+/// What the syscall tracers (opensnoop, execsnoop, unlinksnoop) take to choose what
+/// they show: the filters, bcc's -n, -x (in the kernel, through the tool's
+/// `targ_failed`) and -U.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SnoopArgs {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Show only calls that failed
+    #[arg(short = 'x', long = "failed")]
+    pub failed: bool,
+    /// Print UID
+    #[arg(short = 'U', long = "print-uid")]
+    pub print_uid: bool,
+}
+
+impl SnoopArgs {
+    /// A table header's start: TIME with -T, then UID with -U.
+    pub fn header_start(&self, output: &OutputArgs) -> String {
+        let mut line = output.time_header();
+        if self.print_uid {
+            line.push_str(&format!("{:<7} ", "UID"));
+        }
+        line
+    }
+
+    /// A table line's start, under `header_start`: the time and the task's uid.
+    pub fn line_start(&self, time: Option<&str>, uid: u32) -> String {
+        let mut line = crate::output::time_cell(time);
+        if self.print_uid {
+            line.push_str(&format!("{uid:<7} "));
+        }
+        line
+    }
+}
+
 /// When to stop, and how much to say.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RunArgs {
@@ -115,6 +152,11 @@ impl OutputArgs {
     /// The -T column's value for a line printed now (None without -T).
     pub fn time(&self) -> Option<String> {
         self.timestamp.then(crate::output::local_time_hms)
+    }
+
+    /// A table header's start: the -T column's title, or nothing.
+    pub fn time_header(&self) -> String {
+        crate::output::time_cell(self.timestamp.then_some("TIME"))
     }
 }
 

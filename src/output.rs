@@ -145,6 +145,20 @@ impl JsonLine {
         self
     }
 
+    /// An array of strings.
+    pub fn strs(mut self, key: &str, values: &[String]) -> Self {
+        self.key(key);
+        self.text.push('[');
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.text.push(',');
+            }
+            push_json_string(&mut self.text, value);
+        }
+        self.text.push(']');
+        self
+    }
+
     /// A nested array of objects (already rendered with `finish`).
     pub fn objects(mut self, key: &str, values: &[String]) -> Self {
         self.key(key);
@@ -176,6 +190,11 @@ fn push_json_string(out: &mut String, value: &str) {
         }
     }
     out.push('"');
+}
+
+/// The -T column of a table line: `time` and a space, or nothing without -T.
+pub fn time_cell(time: Option<&str>) -> String {
+    time.map(|time| format!("{time:<8} ")).unwrap_or_default()
 }
 
 /// Local wall-clock time as HH:MM:SS, the -T column of the bcc tools.

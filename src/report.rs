@@ -13,7 +13,7 @@ use crate::cli::ReportArgs;
 use crate::maps;
 use crate::maps::top_n;
 use crate::maps::IntervalDeltas;
-use crate::output::local_time_hms;
+use crate::output::time_cell;
 use crate::output::JsonLine;
 use crate::output::Output;
 use crate::tool;
@@ -81,10 +81,7 @@ const KEY_WIDTH: usize = 16;
 const COUNT_WIDTH: usize = 10;
 
 pub fn header(columns: Columns<'_>, output: &OutputArgs) -> String {
-    let mut line = String::new();
-    if output.timestamp {
-        line.push_str(&format!("{:<8} ", "TIME"));
-    }
+    let mut line = output.time_header();
     line.push_str(&format!("{:<8}", "SCOPE"));
     push_row(
         &mut line,
@@ -126,7 +123,7 @@ pub fn print(
     scope: Scope,
     rows: &[Row],
 ) -> io::Result<()> {
-    let time = options.timestamp.then(local_time_hms);
+    let time = options.time();
     if options.json {
         let rendered: Vec<String> = rows.iter().map(|row| json_row(columns, row)).collect();
         let mut json = JsonLine::new();
@@ -141,10 +138,7 @@ pub fn print(
         )?;
     } else {
         for row in rows {
-            let mut line = String::new();
-            if let Some(time) = &time {
-                line.push_str(&format!("{time:<8} "));
-            }
+            let mut line = time_cell(time.as_deref());
             line.push_str(&format!("{:<8}", scope.label()));
             push_row(&mut line, columns, &row.keys, row.counts.iter());
             output.line(line.trim_end())?;

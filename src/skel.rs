@@ -122,3 +122,11 @@ pub mod netdev_trace {
     // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
     unsafe impl plain::Plain for types::event {}
 }
+
+pub mod execsnoop {
+    include!(concat!(env!("OUT_DIR"), "/execsnoop.skel.rs"));
+    tool_skeleton!(OpenExecsnoopSkel, streaming);
+    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
+    unsafe impl plain::Plain for types::event {}
+    task_event!();
+}

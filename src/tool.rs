@@ -22,13 +22,16 @@ use libbpf_rs::OpenObject;
 use crate::cli::CountArgs;
 use crate::cli::EventArgs;
 use crate::cli::FilterArgs;
+use crate::cli::NameArgs;
 use crate::cli::ReportArgs;
 use crate::cli::RunArgs;
 use crate::cli::StreamArgs;
 use crate::cli::TotalArgs;
+use crate::events::decode_shown;
 use crate::events::size_event_maps;
 use crate::events::EventSource;
 use crate::events::EventStream;
+use crate::events::TaskEvent;
 use crate::output::Output;
 use crate::preflight;
 use crate::preflight::ProbeMode;
@@ -75,6 +78,7 @@ pub struct Loading<'a> {
     run: &'a RunArgs,
     events: Option<&'a EventArgs>,
     probes: Option<ProbeMode>,
+    switched_off: &'a [&'a str],
 }
 
 impl<'a> Loading<'a> {
@@ -85,6 +89,7 @@ impl<'a> Loading<'a> {
             run: &stream.run,
             events: Some(&stream.events),
             probes: None,
+            switched_off: &[],
         }
     }
 
@@ -95,6 +100,7 @@ impl<'a> Loading<'a> {
             run: &report.run,
             events: None,
             probes: None,
+            switched_off: &[],
         }
     }
 
@@ -106,6 +112,15 @@ impl<'a> Loading<'a> {
     /// A tool with a fixed set of counters (`TotalArgs`).
     pub fn totals(args: &'a TotalArgs) -> Self {
         Self::report(&args.filters, &args.report)
+    }
+
+    /// Leaves these programs (by function name) unloaded: the hooks a tool's options
+    /// did not choose.
+    pub fn switch_off(self, programs: &'a [&'a str]) -> Self {
+        Self {
+            switched_off: programs,
+            ..self
+        }
     }
 
     /// Loads only the programs of `mode` (kprobes or tracepoints); the others stay off.
@@ -166,6 +181,11 @@ where
     let object = open_skel.open_object_mut();
     if let Some(mode) = loading.probes {
         preflight::keep_programs_of(object, mode);
+    }
+    for mut prog in object.progs_mut() {
+        if loading.switched_off.iter().any(|name| prog.name() == *name) {
+            prog.set_autoload(false);
+        }
     }
     configure(object, source, &tracefs)?;
     let (skel, links) = load_and_attach(open_skel)?;
@@ -277,6 +297,28 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
             );
         }
         Ok(())
+    }
+
+    /// `stream` for records of `T` (each at least `min_len` bytes) that name their
+    /// task: `handler` gets each one decoded, with its task's name escaped, unless -n
+    /// leaves it out or the tool itself caused it (see `events::decode_shown`).
+    pub fn stream_tasks<T, F>(
+        &self,
+        spec: StreamSpec<'_>,
+        min_len: usize,
+        name: &NameArgs,
+        mut handler: F,
+    ) -> Result<()>
+    where
+        T: TaskEvent,
+        F: FnMut(&Output, &T, &str) -> io::Result<()>,
+    {
+        self.stream(spec, |output, data| {
+            match decode_shown::<T>(data, min_len, name) {
+                Some((event, comm)) => handler(output, &event, &comm),
+                None => Ok(()),
+            }
+        })
     }
 }
 

@@ -21,7 +21,12 @@ const COUNTERS: [&str; 7] = [
     env!("CARGO_BIN_EXE_netpkt_count"),
 ];
 /// The streaming tools.
-const STREAMERS: [&str; 3] = [OPENSNOOP, UNLINKSNOOP, NETDEV_TRACE];
+const STREAMERS: [&str; 4] = [
+    OPENSNOOP,
+    UNLINKSNOOP,
+    NETDEV_TRACE,
+    env!("CARGO_BIN_EXE_execsnoop"),
+];
 
 /// Every tool that loads BPF programs.
 fn tracers() -> impl Iterator<Item = &'static str> {

@@ -8,7 +8,7 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 10] = [
+const TOOLS: [(&str, &str); 11] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
     ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
@@ -19,6 +19,7 @@ const TOOLS: [(&str, &str); 10] = [
     ("execs_by_user", env!("CARGO_BIN_EXE_execs_by_user")),
     ("netpkt_count", env!("CARGO_BIN_EXE_netpkt_count")),
     ("netdev_trace", env!("CARGO_BIN_EXE_netdev_trace")),
+    ("execsnoop", env!("CARGO_BIN_EXE_execsnoop")),
 ];
 
 fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {

@@ -4,24 +4,11 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 
 const UNLINKSNOOP: &str = env!("CARGO_BIN_EXE_unlinksnoop");
 const KPROBE_READY: &str = "Tracing unlinks via kprobe do_unlinkat";
 const TRACEPOINT_READY: &str = "Tracing unlinks via tracepoints";
-
-fn kernel_has_kprobes() -> bool {
-    let has = Path::new("/sys/bus/event_source/devices/kprobe").exists();
-    if std::env::var("EBPF_TRACERS_EXPECT_KPROBES").as_deref() == Ok("1") {
-        assert!(
-            has,
-            "EBPF_TRACERS_EXPECT_KPROBES=1 but this kernel has no kprobe PMU"
-        );
-    }
-    has
-}
 
 /// PID COMM RET PATH rows.
 fn rows(stdout: &str) -> Vec<(u32, String, i32, String)> {
@@ -150,4 +137,19 @@ fn json_lines_carry_pid_comm_ret_and_path() {
         (Some(pid.into()), Some(0))
     );
     assert_eq!(event["comm"], comm.as_str());
+}
+
+#[test]
+fn failed_flag_shows_only_the_failed_unlink() {
+    if !can_trace("unlinksnoop::failed_flag_shows_only_the_failed_unlink") {
+        return;
+    }
+    let (finished, pid, comm, existing, missing) =
+        unlink_existing_and_missing(&["-x"], "ux");
+    let rows = rows(&finished.stdout);
+    assert!(rows.contains(&(pid, comm, -2, missing)), "{rows:?}");
+    assert!(
+        rows.iter().all(|(_, _, _, path)| *path != existing),
+        "-x showed a success: {rows:?}"
+    );
 }

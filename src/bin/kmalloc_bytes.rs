@@ -14,6 +14,7 @@ use ebpf_tracers::maps::IntervalDeltas;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::log2_hist_lines;
 use ebpf_tracers::output::slot_range;
+use ebpf_tracers::output::time_cell;
 use ebpf_tracers::output::until_nul;
 use ebpf_tracers::output::JsonLine;
 use ebpf_tracers::output::Output;
@@ -174,10 +175,7 @@ fn totals(counters: Vec<u64>) -> Totals {
 }
 
 fn header(args: &Args) -> String {
-    let mut line = String::new();
-    if args.report.output.timestamp {
-        line.push_str(&format!("{:<8} ", "TIME"));
-    }
+    let mut line = args.report.output.time_header();
     line.push_str(&format!("{:<8} ", "SCOPE"));
     if args.by_comm {
         line.push_str(&format!("{:<16} ", "COMM"));
@@ -190,10 +188,7 @@ fn header(args: &Args) -> String {
 }
 
 fn table_row(time: Option<&str>, scope: Scope, comm: Option<&str>, t: &Totals) -> String {
-    let mut line = String::new();
-    if let Some(time) = time {
-        line.push_str(&format!("{time:<8} "));
-    }
+    let mut line = time_cell(time);
     line.push_str(&format!("{:<8} ", scope.label()));
     if let Some(comm) = comm {
         line.push_str(&format!("{comm:<16} "));

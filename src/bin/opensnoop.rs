@@ -7,10 +7,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::NameArgs;
+use ebpf_tracers::cli::SnoopArgs;
 use ebpf_tracers::cli::StreamArgs;
-use ebpf_tracers::events::decode_shown;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::JsonLine;
@@ -26,15 +24,7 @@ use ebpf_tracers::tool::StreamSpec;
 #[command(name = "opensnoop", version, after_help = EXAMPLES)]
 struct Args {
     #[command(flatten)]
-    filters: FilterArgs,
-    #[command(flatten)]
-    name: NameArgs,
-    /// Show only failed opens
-    #[arg(short = 'x', long = "failed")]
-    failed: bool,
-    /// Print UID
-    #[arg(short = 'U', long = "print-uid")]
-    print_uid: bool,
+    snoop: SnoopArgs,
     /// Print the parent's PID
     #[arg(short = 'P', long = "print-ppid")]
     print_ppid: bool,
@@ -67,25 +57,22 @@ EXAMPLES:
 
 fn main() -> ExitCode {
     ebpf_tracers::run::tool_main("opensnoop", |args: &Args| {
-        let loading = Loading::stream(&args.filters, &args.stream);
+        let loading = Loading::stream(&args.snoop.filters, &args.stream);
         let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |rodata| {
-            rodata.targ_failed = args.failed;
+            rodata.targ_failed = args.snoop.failed;
             rodata.with_ppid = args.print_ppid;
             Ok(())
         })?;
         let spec = StreamSpec::new("file opens", header(args), &args.stream);
-        tracing.stream(spec, |output, data| print_event(args, output, data))
+        let min_len = offset_of!(event, fname);
+        tracing.stream_tasks(spec, min_len, &args.snoop.name, |output, event, comm| {
+            print_event(args, output, event, comm)
+        })
     })
 }
 
 fn header(args: &Args) -> String {
-    let mut line = String::new();
-    if args.stream.output.timestamp {
-        line.push_str(&format!("{:<8} ", "TIME"));
-    }
-    if args.print_uid {
-        line.push_str(&format!("{:<7} ", "UID"));
-    }
+    let mut line = args.snoop.header_start(&args.stream.output);
     if args.print_ppid {
         line.push_str(&format!("{:<7} ", "PPID"));
     }
@@ -155,17 +142,13 @@ fn open_flag_names(flags: i32) -> String {
     names.join("|")
 }
 
-fn print_event(args: &Args, output: &Output, data: &[u8]) -> io::Result<()> {
-    let Some((event, comm)) = decode_shown::<event>(data, offset_of!(event, fname), &args.name)
-    else {
-        return Ok(());
-    };
+fn print_event(args: &Args, output: &Output, event: &event, comm: &str) -> io::Result<()> {
     let path = escape(c_bytes(&event.fname));
     let (fd, err) = fd_and_err(event.ret);
     let time = args.stream.output.time();
 
     if args.stream.output.json {
-        let mut json = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, &comm);
+        let mut json = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, comm);
         if args.print_ppid {
             json = json.uint("ppid", event.ppid.into());
         }
@@ -182,13 +165,7 @@ fn print_event(args: &Args, output: &Output, data: &[u8]) -> io::Result<()> {
         return output.line(&line);
     }
 
-    let mut line = String::with_capacity(64 + path.len());
-    if let Some(time) = time {
-        line.push_str(&format!("{time:<8} "));
-    }
-    if args.print_uid {
-        line.push_str(&format!("{:<7} ", event.uid));
-    }
+    let mut line = args.snoop.line_start(time.as_deref(), event.uid);
     if args.print_ppid {
         line.push_str(&format!("{:<7} ", event.ppid));
     }

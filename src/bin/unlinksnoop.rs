@@ -8,10 +8,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::NameArgs;
+use ebpf_tracers::cli::SnoopArgs;
 use ebpf_tracers::cli::StreamArgs;
-use ebpf_tracers::events::decode_shown;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::JsonLine;
@@ -32,9 +30,7 @@ const KPROBE_FUNCTION: &str = "do_unlinkat";
 #[command(name = "unlinksnoop", version, after_help = EXAMPLES)]
 struct Args {
     #[command(flatten)]
-    filters: FilterArgs,
-    #[command(flatten)]
-    name: NameArgs,
+    snoop: SnoopArgs,
     /// Where to hook: kprobe on do_unlinkat, or the syscall tracepoints
     #[arg(long = "mode", value_enum, default_value_t = ProbeMode::Auto)]
     mode: ProbeMode,
@@ -46,6 +42,7 @@ const EXAMPLES: &str = "\
 EXAMPLES:
     unlinksnoop                   # trace every unlink
     unlinksnoop -c rm             # only processes named rm
+    unlinksnoop -x -U             # only failed unlinks, with the UID
     unlinksnoop -p 181 -T         # only PID 181, with a time column
     unlinksnoop --mode tracepoint # use the syscall tracepoints even where kprobes work
     unlinksnoop --json            # one JSON object per line";
@@ -60,44 +57,45 @@ fn main() -> ExitCode {
                 "unlinksnoop: {why}; falling back to the sys_enter/exit_unlink(at) tracepoints"
             );
         }
-        let loading = Loading::stream(&args.filters, &args.stream).probes(mode);
-        let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |_| Ok(()))?;
+        let loading = Loading::stream(&args.snoop.filters, &args.stream).probes(mode);
+        let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |rodata| {
+            rodata.targ_failed = args.snoop.failed;
+            Ok(())
+        })?;
 
         let what = match mode {
             ProbeMode::Kprobe => "unlinks via kprobe do_unlinkat",
             _ => "unlinks via tracepoints sys_enter/exit_unlink(at)",
         };
         let spec = StreamSpec::new(what, header(args), &args.stream);
-        tracing.stream(spec, |output, data| print_event(args, output, data))
+        let min_len = offset_of!(event, path);
+        tracing.stream_tasks(spec, min_len, &args.snoop.name, |output, event, comm| {
+            print_event(args, output, event, comm)
+        })
     })
 }
 
 fn header(args: &Args) -> String {
-    let time = if args.stream.output.timestamp {
-        "TIME     "
-    } else {
-        ""
-    };
-    format!("{time}{:<7} {:<16} {:>4} PATH", "PID", "COMM", "RET")
+    let mut line = args.snoop.header_start(&args.stream.output);
+    line.push_str(&format!("{:<7} {:<16} {:>4} PATH", "PID", "COMM", "RET"));
+    line
 }
 
-fn print_event(args: &Args, output: &Output, data: &[u8]) -> io::Result<()> {
-    let Some((event, comm)) = decode_shown::<event>(data, offset_of!(event, path), &args.name)
-    else {
-        return Ok(());
-    };
+fn print_event(args: &Args, output: &Output, event: &event, comm: &str) -> io::Result<()> {
     let path = escape(c_bytes(&event.path));
     let time = args.stream.output.time();
     if args.stream.output.json {
-        let line = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, &comm)
+        let line = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, comm)
             .int("ret", event.ret)
             .str("path", &path)
             .finish();
         return output.line(&line);
     }
-    let time = time.map(|t| format!("{t:<8} ")).unwrap_or_default();
     output.line(&format!(
-        "{time}{:<7} {:<16} {:>4} {path}",
-        event.tgid, comm, event.ret
+        "{}{:<7} {:<16} {:>4} {path}",
+        args.snoop.line_start(time.as_deref(), event.uid),
+        event.tgid,
+        comm,
+        event.ret
     ))
 }

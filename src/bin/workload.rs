@@ -46,8 +46,13 @@ enum Action {
         address: std::net::SocketAddr,
         count: u32,
     },
-    /// execute PATH COUNT times, one after the other (a missing PATH fails each time)
-    Exec { count: u32, path: String },
+    /// execute PATH COUNT times with ARGS, one after the other (a missing PATH fails
+    /// each time)
+    Exec {
+        count: u32,
+        path: String,
+        args: Vec<String>,
+    },
     /// execute PATH once from a thread other than the main one (the kernel gives the
     /// thread the process id on the way); the process becomes PATH
     ExecFromThread { path: String },
@@ -130,9 +135,9 @@ fn act(args: &Args) -> Result<()> {
                     .context("sendto failed")?;
             }
         }
-        Action::Exec { count, path } => {
+        Action::Exec { count, path, args } => {
             for _ in 0..*count {
-                match std::process::Command::new(path).status() {
+                match std::process::Command::new(path).args(args).status() {
                     Ok(status) => println!("{path} {status}"),
                     Err(err) => println!("{path} failed: {err}"),
                 }

@@ -302,6 +302,19 @@ pub fn assert_progs_gone(ids: &[u32], how: &str) {
 }
 
 /// Runs the workload helper to completion and returns its stdout.
+/// Whether this kernel can take kprobes. Where the test run expects them (the vmtest
+/// guests set EBPF_TRACERS_EXPECT_KPROBES=1), their absence fails the test instead.
+pub fn kernel_has_kprobes() -> bool {
+    let has = std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists();
+    if std::env::var("EBPF_TRACERS_EXPECT_KPROBES").as_deref() == Ok("1") {
+        assert!(
+            has,
+            "EBPF_TRACERS_EXPECT_KPROBES=1 but this kernel has no kprobe PMU"
+        );
+    }
+    has
+}
+
 pub fn run_workload(comm: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_workload"))
         .arg("--comm")

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef __EXECSNOOP_H
+#define __EXECSNOOP_H
+
+#include "common.h"
+
+/* Arguments kept per exec, the executed path first; --max-args picks fewer. */
+#define ARGS_MAX 60
+/* Bytes kept per argument, its NUL included. */
+#define ARG_LEN 128
+#define ARGS_BYTES (ARGS_MAX * ARG_LEN)
+
+/*
+ * One exec. The arguments are last and NUL-separated, so that only the bytes used are
+ * submitted: user space decodes any record at least offsetof(struct event, args) long.
+ */
+struct event {
+	__u32 tgid;
+	__u32 pid;
+	__u32 ppid;
+	__u32 uid;
+	__s32 ret;
+	__u32 args_count;	/* arguments in args */
+	__u32 args_size;	/* bytes of args used */
+	__u32 args_cut;		/* 1: more arguments than were kept */
+	char comm[TASK_COMM_LEN];
+	char args[ARGS_BYTES];
+};
+
+#endif /* __EXECSNOOP_H */

@@ -1,0 +1,188 @@
+//! execsnoop against executions the test itself causes (catalogue row: execsnoop).
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const EXECSNOOP: &str = env!("CARGO_BIN_EXE_execsnoop");
+
+/// The name the kernel gives a program: its file name, cut to 15 bytes.
+fn comm_of(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.chars().take(15).collect()
+}
+
+/// Runs execsnoop (`--json -c COMM` plus `args`) while a workload named COMM runs
+/// `workload`; returns the workload's pid and the JSON events printed.
+fn trace_execs(args: &[&str], workload: &[&str]) -> (u32, Vec<Value>, Finished) {
+    let comm = unique_name("xs");
+    let mut tool_args = vec!["--json", "-c", comm.as_str()];
+    tool_args.extend_from_slice(args);
+    let tracer = Tracer::start(EXECSNOOP, &tool_args);
+    let pending = PendingWorkload::spawn(&comm, workload);
+    let pid = pending.pid();
+    pending.go();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let events = finished
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}")))
+        .collect();
+    (pid, events, finished)
+}
+
+fn event_running<'a>(events: &'a [Value], path: &str) -> Option<&'a Value> {
+    events.iter().find(|event| event["args"][0] == path)
+}
+
+#[test]
+fn a_success_shows_the_new_program_its_arguments_and_ret_0() {
+    if !can_trace("execsnoop::a_success_shows_the_new_program_its_arguments_and_ret_0") {
+        return;
+    }
+    let binary = unique_copy_of("/bin/true", &unique_name("xt"));
+    let marker = unique_name("arg");
+    let (pid, events, _) = trace_execs(&[], &["exec", "1", &binary, &marker, "two words"]);
+    let ran = event_running(&events, &binary).unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(
+        ran["args"],
+        serde_json::json!([binary, marker, "two words"])
+    );
+    assert_eq!(ran["ret"], 0);
+    assert_eq!(ran["comm"], comm_of(&binary).as_str());
+    // The workload forks a child that calls execve: the child's parent is the workload.
+    assert_eq!(ran["ppid"], pid);
+    assert_eq!(ran["args_cut"], 0);
+}
+
+#[test]
+fn a_failure_shows_the_caller_and_ret_minus_errno() {
+    if !can_trace("execsnoop::a_failure_shows_the_caller_and_ret_minus_errno") {
+        return;
+    }
+    let missing = unique_path("xf");
+    let (pid, events, _) = trace_execs(&[], &["exec", "2", &missing]);
+    let failed: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["args"][0] == missing.as_str())
+        .collect();
+    assert_eq!(failed.len(), 2, "{events:?}");
+    for event in failed {
+        assert_eq!(event["ret"], -2);
+        assert_eq!(event["ppid"], pid);
+    }
+}
+
+#[test]
+fn failed_flag_shows_only_the_failures() {
+    if !can_trace("execsnoop::failed_flag_shows_only_the_failures") {
+        return;
+    }
+    let binary = unique_copy_of("/bin/true", &unique_name("xx"));
+    let missing = unique_path("xxm");
+    let comm = unique_name("xs");
+    let tracer = Tracer::start(EXECSNOOP, &["--json", "-x", "-c", &comm]);
+    run_workload(&comm, &["exec", "1", &binary]);
+    run_workload(&comm, &["exec", "1", &missing]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let events: Vec<Value> = finished
+        .stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    assert!(event_running(&events, &missing).is_some(), "{events:?}");
+    assert!(
+        event_running(&events, &binary).is_none(),
+        "-x showed a success: {events:?}"
+    );
+}
+
+#[test]
+fn an_exec_from_a_non_leader_thread_is_shown() {
+    if !can_trace("execsnoop::an_exec_from_a_non_leader_thread_is_shown") {
+        return;
+    }
+    let binary = unique_copy_of("/bin/true", &unique_name("xn"));
+    let (pid, events, _) = trace_execs(&[], &["exec-from-thread", &binary]);
+    let ran = event_running(&events, &binary).unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(ran["ret"], 0);
+    // The process keeps its id; the thread that called execve takes it over.
+    assert_eq!(ran["pid"], pid);
+    assert_eq!(ran["tid"], pid);
+}
+
+#[test]
+fn max_args_keeps_the_first_arguments_and_says_more_were_cut() {
+    if !can_trace("execsnoop::max_args_keeps_the_first_arguments_and_says_more_were_cut") {
+        return;
+    }
+    let binary = unique_copy_of("/bin/true", &unique_name("xa"));
+    let (_, events, _) = trace_execs(
+        &["--max-args", "3"],
+        &["exec", "1", &binary, "a1", "a2", "a3", "a4"],
+    );
+    let ran = event_running(&events, &binary).unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(ran["args"], serde_json::json!([binary, "a1", "a2"]));
+    assert_eq!(ran["args_cut"], 1);
+}
+
+#[test]
+fn the_table_has_the_bcc_columns() {
+    if !can_trace("execsnoop::the_table_has_the_bcc_columns") {
+        return;
+    }
+    let binary = unique_copy_of("/bin/true", &unique_name("xb"));
+    let comm = unique_name("xs");
+    let tracer = Tracer::start(EXECSNOOP, &["-c", &comm, "-q"]);
+    let pending = PendingWorkload::spawn(&comm, &["exec", "1", &binary, "x y"]);
+    let pid = pending.pid();
+    pending.go();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let lines = finished.lines();
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(header, ["PCOMM", "PID", "PPID", "RET", "ARGS"]);
+    let row: Vec<&str> = lines
+        .iter()
+        .find(|line| line.contains(binary.as_str()))
+        .unwrap_or_else(|| panic!("{lines:?}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[0], comm_of(&binary));
+    assert_eq!(row[2], pid.to_string());
+    assert_eq!(row[3], "0");
+    assert_eq!(row[4..].join(" "), format!("\"{binary}\" \"x y\""));
+}
+
+#[test]
+fn ksyscall_reads_the_arguments_from_a_kprobe_or_is_refused_clearly() {
+    let test = "execsnoop::ksyscall_reads_the_arguments_from_a_kprobe_or_is_refused_clearly";
+    if !can_trace(test) {
+        return;
+    }
+    if !kernel_has_kprobes() {
+        let output = run(EXECSNOOP, &["--ksyscall", "-d", "1"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("--ksyscall: kernel has no kprobes"),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        return;
+    }
+    let binary = unique_copy_of("/bin/true", &unique_name("xk"));
+    let marker = unique_name("karg");
+    let (_, events, finished) = trace_execs(&["--ksyscall"], &["exec", "1", &binary, &marker]);
+    assert!(
+        finished.stderr.contains("execve via ksyscall"),
+        "{}",
+        finished.stderr
+    );
+    let ran = event_running(&events, &binary).unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(ran["args"], serde_json::json!([binary, marker]));
+    assert_eq!(ran["ret"], 0);
+}
