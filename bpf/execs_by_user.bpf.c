@@ -84,8 +84,10 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	__u32 old_tid = (__u32)ctx->old_pid;
 	struct exec_key *key;
 
-	if (!pid_allowed())
-		return 0;
+	/*
+	 * Looked up by the old id only: the filters were applied when the call started,
+	 * and -t would not match a thread that took the leader's id on the way.
+	 */
 	key = bpf_map_lookup_elem(&start, &old_tid);
 	if (!key)
 		return 0;
