@@ -226,7 +226,9 @@ pub fn decode_prefix<T: plain::Plain + Default>(data: &[u8], min_len: usize) -> 
 /// A record that names the task which caused it; skel.rs implements it for the events
 /// of the tools that offer -n.
 pub trait TaskEvent: plain::Plain + Default {
+    fn uid(&self) -> u32;
     fn tgid(&self) -> u32;
+    fn tid(&self) -> u32;
     fn comm(&self) -> &[i8];
 }
 

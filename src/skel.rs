@@ -11,13 +11,21 @@
     unused
 )]
 
-/// Implements `events::TaskEvent` for a tool's `types::event` that carries `tgid` and
-/// `comm`.
+/// Implements `events::TaskEvent` for a tool's `types::event` that carries `uid`, `tgid`,
+/// `pid` (the thread) and `comm`.
 macro_rules! task_event {
     () => {
         impl crate::events::TaskEvent for types::event {
+            fn uid(&self) -> u32 {
+                self.uid
+            }
+
             fn tgid(&self) -> u32 {
                 self.tgid
+            }
+
+            fn tid(&self) -> u32 {
+                self.pid
             }
 
             fn comm(&self) -> &[i8] {

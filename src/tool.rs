@@ -22,9 +22,10 @@ use libbpf_rs::OpenObject;
 use crate::cli::CountArgs;
 use crate::cli::EventArgs;
 use crate::cli::FilterArgs;
-use crate::cli::NameArgs;
+use crate::cli::OutputArgs;
 use crate::cli::ReportArgs;
 use crate::cli::RunArgs;
+use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
 use crate::cli::TotalArgs;
 use crate::events::decode_shown;
@@ -32,6 +33,7 @@ use crate::events::size_event_maps;
 use crate::events::EventSource;
 use crate::events::EventStream;
 use crate::events::TaskEvent;
+use crate::output::JsonLine;
 use crate::output::Output;
 use crate::preflight;
 use crate::preflight::ProbeMode;
@@ -251,6 +253,8 @@ pub struct StreamSpec<'a> {
     /// The table header, printed before readiness (None with --json).
     pub header: Option<String>,
     pub duration: Option<Duration>,
+    /// -T and --json, for the lines `stream_tasks` begins.
+    pub output: OutputArgs,
 }
 
 impl<'a> StreamSpec<'a> {
@@ -259,8 +263,18 @@ impl<'a> StreamSpec<'a> {
             what,
             header: (!args.output.json).then_some(header),
             duration: args.run.duration,
+            output: args.output.clone(),
         }
     }
+}
+
+/// How a syscall tracer's line for one record begins, made by `stream_tasks`: the
+/// columns of the task, in the same order in every tool.
+pub enum LineStart {
+    /// --json: the object so far: time (with -T), uid, pid, tid, comm.
+    Json(JsonLine),
+    /// A table line's first columns: the time (with -T) and the uid (with -U).
+    Text(String),
 }
 
 impl<'obj, S: Skel<'obj>> Tracing<S> {
@@ -299,23 +313,36 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         Ok(())
     }
 
-    /// `stream` for records of `T` (each at least `min_len` bytes) that name their
-    /// task: `handler` gets each one decoded, with its task's name escaped, unless -n
-    /// leaves it out or the tool itself caused it (see `events::decode_shown`).
+    /// `stream` for the syscall tracers, whose records of `T` (each at least `min_len`
+    /// bytes) name their task: `line` gets each one decoded, with its task's name
+    /// (escaped) and the start of its line, and returns the line to print (None: none);
+    /// records -n leaves out or the tool itself caused never reach it (see
+    /// `events::decode_shown`).
     pub fn stream_tasks<T, F>(
         &self,
         spec: StreamSpec<'_>,
         min_len: usize,
-        name: &NameArgs,
-        mut handler: F,
+        snoop: &SnoopArgs,
+        mut line: F,
     ) -> Result<()>
     where
         T: TaskEvent,
-        F: FnMut(&Output, &T, &str) -> io::Result<()>,
+        F: FnMut(&T, &str, LineStart) -> Option<String>,
     {
+        let options = spec.output.clone();
         self.stream(spec, |output, data| {
-            match decode_shown::<T>(data, min_len, name) {
-                Some((event, comm)) => handler(output, &event, &comm),
+            let Some((event, comm)) = decode_shown::<T>(data, min_len, &snoop.name) else {
+                return Ok(());
+            };
+            let time = options.time();
+            let start = if options.json {
+                let (uid, tgid, tid) = (event.uid(), event.tgid(), event.tid());
+                LineStart::Json(JsonLine::task(time.as_deref(), uid, tgid, tid, &comm))
+            } else {
+                LineStart::Text(snoop.line_start(time.as_deref(), event.uid()))
+            };
+            match line(&event, &comm, start) {
+                Some(line) => output.line(&line),
                 None => Ok(()),
             }
         })

@@ -144,8 +144,7 @@ fn failed_flag_shows_only_the_failed_unlink() {
     if !can_trace("unlinksnoop::failed_flag_shows_only_the_failed_unlink") {
         return;
     }
-    let (finished, pid, comm, existing, missing) =
-        unlink_existing_and_missing(&["-x"], "ux");
+    let (finished, pid, comm, existing, missing) = unlink_existing_and_missing(&["-x"], "ux");
     let rows = rows(&finished.stdout);
     assert!(rows.contains(&(pid, comm, -2, missing)), "{rows:?}");
     assert!(

@@ -1,7 +1,6 @@
 //! execsnoop: trace execve(2), one line per call with its arguments and result.
 //! A port of bcc libbpf-tools execsnoop; the kernel side is bpf/execsnoop.bpf.c.
 
-use std::io;
 use std::mem::offset_of;
 use std::process::ExitCode;
 
@@ -11,12 +10,11 @@ use ebpf_tracers::cli::SnoopArgs;
 use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
-use ebpf_tracers::output::JsonLine;
-use ebpf_tracers::output::Output;
 use ebpf_tracers::preflight::KernelFeatures;
 use ebpf_tracers::skel::execsnoop::types::event;
 use ebpf_tracers::skel::execsnoop::ExecsnoopSkelBuilder;
 use ebpf_tracers::tool;
+use ebpf_tracers::tool::LineStart;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
 
@@ -90,8 +88,8 @@ fn main() -> ExitCode {
         };
         let spec = StreamSpec::new(what, header(args), &args.stream);
         let min_len = offset_of!(event, args);
-        tracing.stream_tasks(spec, min_len, &args.snoop.name, |output, event, comm| {
-            print_event(args, output, event, comm)
+        tracing.stream_tasks(spec, min_len, &args.snoop, |event, comm, start| {
+            print_event(args, event, comm, start)
         })
     })
 }
@@ -130,33 +128,27 @@ fn header(args: &Args) -> String {
     line
 }
 
-fn print_event(args: &Args, output: &Output, event: &event, comm: &str) -> io::Result<()> {
+fn print_event(args: &Args, event: &event, comm: &str, start: LineStart) -> Option<String> {
     let argv = arguments(&event.args, event.args_size, event.args_count);
-    let cut = event.args_cut != 0;
     if let Some(line) = &args.line {
-        if !argv.iter().any(|arg| arg.contains(line.as_str())) {
-            return Ok(());
-        }
+        argv.iter().find(|arg| arg.contains(line.as_str()))?;
     }
-    let time = args.stream.output.time();
-    if args.stream.output.json {
-        let line = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, comm)
+    let cut = event.args_cut != 0;
+    Some(match start {
+        LineStart::Json(json) => json
             .uint("ppid", event.ppid.into())
             .int("ret", event.ret)
             .strs("args", &argv)
             .uint("args_cut", cut.into())
-            .finish();
-        return output.line(&line);
-    }
-    let mut line = args.snoop.line_start(time.as_deref(), event.uid);
-    line.push_str(&format!(
-        "{comm:<16} {:<7} {:<7} {:>3} {}",
-        event.tgid,
-        event.ppid,
-        event.ret,
-        args_column(&argv, args.quote, cut)
-    ));
-    output.line(&line)
+            .finish(),
+        LineStart::Text(start) => format!(
+            "{start}{comm:<16} {:<7} {:<7} {:>3} {}",
+            event.tgid,
+            event.ppid,
+            event.ret,
+            args_column(&argv, args.quote, cut)
+        ),
+    })
 }
 
 #[cfg(test)]

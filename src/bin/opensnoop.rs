@@ -1,7 +1,6 @@
 //! opensnoop: trace open(2), openat(2) and openat2(2), one line per call.
 //! A port of bcc libbpf-tools opensnoop; the kernel side is bpf/opensnoop.bpf.c.
 
-use std::io;
 use std::mem::offset_of;
 use std::process::ExitCode;
 
@@ -11,11 +10,10 @@ use ebpf_tracers::cli::SnoopArgs;
 use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::output::JsonLine;
-use ebpf_tracers::output::Output;
 use ebpf_tracers::skel::opensnoop::types::event;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
+use ebpf_tracers::tool::LineStart;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
 
@@ -65,8 +63,8 @@ fn main() -> ExitCode {
         })?;
         let spec = StreamSpec::new("file opens", header(args), &args.stream);
         let min_len = offset_of!(event, fname);
-        tracing.stream_tasks(spec, min_len, &args.snoop.name, |output, event, comm| {
-            print_event(args, output, event, comm)
+        tracing.stream_tasks(spec, min_len, &args.snoop, |event, comm, start| {
+            Some(print_event(args, event, comm, start))
         })
     })
 }
@@ -142,30 +140,27 @@ fn open_flag_names(flags: i32) -> String {
     names.join("|")
 }
 
-fn print_event(args: &Args, output: &Output, event: &event, comm: &str) -> io::Result<()> {
+fn print_event(args: &Args, event: &event, comm: &str, start: LineStart) -> String {
     let path = escape(c_bytes(&event.fname));
     let (fd, err) = fd_and_err(event.ret);
-    let time = args.stream.output.time();
-
-    if args.stream.output.json {
-        let mut json = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, comm);
-        if args.print_ppid {
-            json = json.uint("ppid", event.ppid.into());
+    let mut line = match start {
+        LineStart::Json(mut json) => {
+            if args.print_ppid {
+                json = json.uint("ppid", event.ppid.into());
+            }
+            if args.format_extended {
+                json = json.str("flag_names", &open_flag_names(event.flags));
+            }
+            return json
+                .int("fd", fd)
+                .int("err", err)
+                .int("flags", event.flags)
+                .uint("mode", event.mode.into())
+                .str("path", &path)
+                .finish();
         }
-        if args.format_extended {
-            json = json.str("flag_names", &open_flag_names(event.flags));
-        }
-        let line = json
-            .int("fd", fd)
-            .int("err", err)
-            .int("flags", event.flags)
-            .uint("mode", event.mode.into())
-            .str("path", &path)
-            .finish();
-        return output.line(&line);
-    }
-
-    let mut line = args.snoop.line_start(time.as_deref(), event.uid);
+        LineStart::Text(line) => line,
+    };
     if args.print_ppid {
         line.push_str(&format!("{:<7} ", event.ppid));
     }
@@ -183,7 +178,7 @@ fn print_event(args: &Args, output: &Output, event: &event, comm: &str) -> io::R
         line.push_str(&format!("{:08o} {:04o}  ", event.flags, event.mode));
     }
     line.push_str(&path);
-    output.line(&line)
+    line
 }
 
 #[cfg(test)]

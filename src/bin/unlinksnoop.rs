@@ -2,7 +2,6 @@
 //! kprobes on do_unlinkat where the kernel has them, else the unlink/unlinkat syscall
 //! tracepoints. The kernel side is bpf/unlinksnoop.bpf.c.
 
-use std::io;
 use std::mem::offset_of;
 use std::process::ExitCode;
 
@@ -12,14 +11,13 @@ use ebpf_tracers::cli::SnoopArgs;
 use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::output::JsonLine;
-use ebpf_tracers::output::Output;
 use ebpf_tracers::preflight;
 use ebpf_tracers::preflight::KernelFeatures;
 use ebpf_tracers::preflight::ProbeMode;
 use ebpf_tracers::skel::unlinksnoop::types::event;
 use ebpf_tracers::skel::unlinksnoop::UnlinksnoopSkelBuilder;
 use ebpf_tracers::tool;
+use ebpf_tracers::tool::LineStart;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
 
@@ -69,8 +67,8 @@ fn main() -> ExitCode {
         };
         let spec = StreamSpec::new(what, header(args), &args.stream);
         let min_len = offset_of!(event, path);
-        tracing.stream_tasks(spec, min_len, &args.snoop.name, |output, event, comm| {
-            print_event(args, output, event, comm)
+        tracing.stream_tasks(spec, min_len, &args.snoop, |event, comm, start| {
+            Some(print_event(event, comm, start))
         })
     })
 }
@@ -81,21 +79,15 @@ fn header(args: &Args) -> String {
     line
 }
 
-fn print_event(args: &Args, output: &Output, event: &event, comm: &str) -> io::Result<()> {
+fn print_event(event: &event, comm: &str, start: LineStart) -> String {
     let path = escape(c_bytes(&event.path));
-    let time = args.stream.output.time();
-    if args.stream.output.json {
-        let line = JsonLine::task(time.as_deref(), event.uid, event.tgid, event.pid, comm)
-            .int("ret", event.ret)
-            .str("path", &path)
-            .finish();
-        return output.line(&line);
+    match start {
+        LineStart::Json(json) => json.int("ret", event.ret).str("path", &path).finish(),
+        LineStart::Text(start) => {
+            format!(
+                "{start}{:<7} {comm:<16} {:>4} {path}",
+                event.tgid, event.ret
+            )
+        }
     }
-    output.line(&format!(
-        "{}{:<7} {:<16} {:>4} {path}",
-        args.snoop.line_start(time.as_deref(), event.uid),
-        event.tgid,
-        comm,
-        event.ret
-    ))
 }

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The kernel side shared by the tools that report one call on a path with its result
+ * (unlinksnoop, mkdirsnoop): the entry builds the event, since the path may be gone
+ * by the time the call returns, and keeps it per thread; the exit adds the result and
+ * submits it.
+ */
+#ifndef __PATH_CALL_BPF_H
+#define __PATH_CALL_BPF_H
+
+#include "events.bpf.h"
+#include "path_call.h"
+
+/* -x: only calls that failed */
+const volatile bool targ_failed = false;
+
+/* Calls in flight, one per thread; each entry holds the event built at entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct event);
+} start SEC(".maps");
+
+/* Where the event is built: at ~300 bytes it does not fit the 512-byte stack well. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct event);
+} heap SEC(".maps");
+
+/* An event for the current task, or NULL when the filters leave it out. */
+static __always_inline struct event *new_event(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct event *event;
+	__u32 zero = 0;
+
+	if (!trace_allowed())
+		return NULL;
+	event = bpf_map_lookup_elem(&heap, &zero);
+	if (!event)
+		return NULL;
+	event->tgid = pid_tgid >> 32;
+	event->pid = (__u32)pid_tgid;
+	event->uid = (__u32)bpf_get_current_uid_gid();
+	event->ret = 0;
+	event->mode = 0;
+	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	return event;
+}
+
+static __always_inline void remember(struct event *event)
+{
+	bpf_map_update_elem(&start, &event->pid, event, BPF_ANY);
+}
+
+/* The entry of a syscall tracepoint: the path is the user's string. */
+static __always_inline int remember_user_path(const char *user_path, __u32 mode)
+{
+	struct event *event = new_event();
+
+	if (!event)
+		return 0;
+	event->mode = mode;
+	if (bpf_probe_read_user_str(event->path, sizeof(event->path), user_path) < 0)
+		event->path[0] = '\0';
+	remember(event);
+	return 0;
+}
+
+/* The exit: the result completes the event of this thread, if it has one. */
+static __always_inline void finish(void *ctx, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct event *event;
+
+	if (!pid_allowed())
+		return;
+	event = bpf_map_lookup_elem(&start, &tid);
+	if (!event)
+		return;
+	if (!targ_failed || ret < 0) {
+		event->ret = ret;
+		/* Such calls are rare next to opens: the whole record, padding included. */
+		submit_event(ctx, event, sizeof(*event));
+	}
+	bpf_map_delete_elem(&start, &tid);
+}
+
+#endif /* __PATH_CALL_BPF_H */

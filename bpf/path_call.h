@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef __PATH_CALL_H
+#define __PATH_CALL_H
+
+#include "common.h"
+
+#define PATH_LEN 256
+
+/*
+ * One call on a path (unlink, mkdir): built when the call starts, completed with its
+ * result when it returns. The path is last so that only its used bytes matter.
+ */
+struct event {
+	__u32 tgid;
+	__u32 pid;
+	__u32 uid;
+	__s32 ret;
+	__u32 mode;	/* mkdir's mode argument; 0 for calls that take none */
+	char comm[TASK_COMM_LEN];
+	char path[PATH_LEN];
+};
+
+#endif /* __PATH_CALL_H */
