@@ -138,3 +138,11 @@ pub mod execsnoop {
     unsafe impl plain::Plain for types::event {}
     task_event!();
 }
+
+pub mod mkdirsnoop {
+    include!(concat!(env!("OUT_DIR"), "/mkdirsnoop.skel.rs"));
+    tool_skeleton!(OpenMkdirsnoopSkel, streaming);
+    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
+    unsafe impl plain::Plain for types::event {}
+    task_event!();
+}

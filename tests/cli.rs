@@ -21,11 +21,12 @@ const COUNTERS: [&str; 7] = [
     env!("CARGO_BIN_EXE_netpkt_count"),
 ];
 /// The streaming tools.
-const STREAMERS: [&str; 4] = [
+const STREAMERS: [&str; 5] = [
     OPENSNOOP,
     UNLINKSNOOP,
     NETDEV_TRACE,
     env!("CARGO_BIN_EXE_execsnoop"),
+    env!("CARGO_BIN_EXE_mkdirsnoop"),
 ];
 
 /// Every tool that loads BPF programs.

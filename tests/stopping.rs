@@ -8,7 +8,7 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 11] = [
+const TOOLS: [(&str, &str); 12] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
     ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
@@ -20,6 +20,7 @@ const TOOLS: [(&str, &str); 11] = [
     ("netpkt_count", env!("CARGO_BIN_EXE_netpkt_count")),
     ("netdev_trace", env!("CARGO_BIN_EXE_netdev_trace")),
     ("execsnoop", env!("CARGO_BIN_EXE_execsnoop")),
+    ("mkdirsnoop", env!("CARGO_BIN_EXE_mkdirsnoop")),
 ];
 
 fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {

@@ -35,6 +35,8 @@ struct Args {
 enum Action {
     /// open(2) each path read-only and close it; prints "PATH fd|errno" per path
     Open { paths: Vec<String> },
+    /// mkdir(2) each path with MODE (octal, e.g. 750); prints "PATH ok|errno" per path
+    Mkdir { mode: String, paths: Vec<String> },
     /// unlink(2) each path; prints "PATH ok|errno" per path
     Unlink { paths: Vec<String> },
     /// send COUNT UDP datagrams between two loopback sockets with sendto(2) and receive
@@ -98,6 +100,19 @@ fn act(args: &Args) -> Result<()> {
                         "{path} errno {}",
                         std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
                     );
+                }
+            }
+        }
+        Action::Mkdir { mode, paths } => {
+            let mode = u32::from_str_radix(mode, 8)
+                .with_context(|| format!("mode {mode} is not octal"))?;
+            for path in paths {
+                match nix::unistd::mkdir(
+                    path.as_str(),
+                    nix::sys::stat::Mode::from_bits_truncate(mode),
+                ) {
+                    Ok(()) => println!("{path} ok"),
+                    Err(errno) => println!("{path} errno {}", errno as i32),
                 }
             }
         }

@@ -1,0 +1,90 @@
+//! mkdirsnoop against directories the test itself creates (catalogue row: mkdirsnoop).
+
+mod common;
+
+use common::*;
+
+const MKDIRSNOOP: &str = env!("CARGO_BIN_EXE_mkdirsnoop");
+
+/// Runs mkdirsnoop (`-c COMM` plus `args`) while a workload named COMM creates `path`
+/// twice with mode 0750: the first call succeeds, the second fails with EEXIST.
+fn mkdir_twice(args: &[&str], tag: &str) -> (u32, String, String, Finished) {
+    let comm = unique_name(tag);
+    let path = unique_path(tag);
+    let mut tool_args = vec!["-c", comm.as_str()];
+    tool_args.extend_from_slice(args);
+    let tracer = Tracer::start(MKDIRSNOOP, &tool_args);
+    let workload = PendingWorkload::spawn(&comm, &["mkdir", "750", &path, &path]);
+    let pid = workload.pid();
+    let said = workload.go();
+    assert!(said.contains(&format!("{path} ok")), "{said}");
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    std::fs::remove_dir(&path).unwrap();
+    (pid, comm, path, finished)
+}
+
+/// PID COMM MODE RET PATH rows.
+fn rows(stdout: &str) -> Vec<(u32, String, String, i32, String)> {
+    stdout
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            Some((
+                f.first()?.parse().ok()?,
+                f.get(1)?.to_string(),
+                f.get(2)?.to_string(),
+                f.get(3)?.parse().ok()?,
+                f.get(4..)?.join(" "),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn a_new_directory_shows_its_mode_and_ret_0_and_a_second_one_eexist() {
+    if !can_trace("mkdirsnoop::a_new_directory_shows_its_mode_and_ret_0_and_a_second_one_eexist") {
+        return;
+    }
+    let (pid, comm, path, finished) = mkdir_twice(&[], "md");
+    let rows = rows(&finished.stdout);
+    let mode = "0750".to_string();
+    assert!(
+        rows.contains(&(pid, comm.clone(), mode.clone(), 0, path.clone())),
+        "{rows:?}"
+    );
+    assert!(rows.contains(&(pid, comm, mode, -17, path)), "{rows:?}");
+}
+
+#[test]
+fn failed_flag_shows_only_the_failed_mkdir() {
+    if !can_trace("mkdirsnoop::failed_flag_shows_only_the_failed_mkdir") {
+        return;
+    }
+    let (_, _, path, finished) = mkdir_twice(&["-x"], "mx");
+    let rets: Vec<i32> = rows(&finished.stdout)
+        .into_iter()
+        .filter(|row| row.4 == path)
+        .map(|row| row.3)
+        .collect();
+    assert_eq!(rets, [-17], "{}", finished.stdout);
+}
+
+#[test]
+fn json_lines_carry_the_mode_as_a_number() {
+    if !can_trace("mkdirsnoop::json_lines_carry_the_mode_as_a_number") {
+        return;
+    }
+    let (pid, comm, path, finished) = mkdir_twice(&["--json", "-U"], "mj");
+    let created: serde_json::Value = finished
+        .stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|event| event["path"] == path.as_str() && event["ret"] == 0)
+        .unwrap_or_else(|| panic!("{path} not in {}", finished.stdout));
+    assert_eq!(created["mode"], 0o750);
+    assert_eq!(created["pid"], pid);
+    assert_eq!(created["comm"], comm.as_str());
+    assert_eq!(created["uid"], nix::unistd::getuid().as_raw());
+}
