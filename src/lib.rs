@@ -13,3 +13,4 @@ pub mod report;
 pub mod run;
 pub mod skel;
 pub mod tool;
+pub mod trace_pipe;

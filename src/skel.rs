@@ -146,3 +146,8 @@ pub mod mkdirsnoop {
     unsafe impl plain::Plain for types::event {}
     task_event!();
 }
+
+pub mod hello {
+    include!(concat!(env!("OUT_DIR"), "/hello.skel.rs"));
+    tool_skeleton!(OpenHelloSkel, aggregating);
+}

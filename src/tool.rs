@@ -84,26 +84,28 @@ pub struct Loading<'a> {
 }
 
 impl<'a> Loading<'a> {
-    /// A streaming tool: filters, and events through the ring (or perf) buffer.
-    pub fn stream(filters: &'a FilterArgs, stream: &'a StreamArgs) -> Self {
+    /// A tool whose programs only take the filters (and -v).
+    pub fn new(filters: &'a FilterArgs, run: &'a RunArgs) -> Self {
         Self {
             filters,
-            run: &stream.run,
-            events: Some(&stream.events),
+            run,
+            events: None,
             probes: None,
             switched_off: &[],
         }
     }
 
+    /// A streaming tool: filters, and events through the ring (or perf) buffer.
+    pub fn stream(filters: &'a FilterArgs, stream: &'a StreamArgs) -> Self {
+        Self {
+            events: Some(&stream.events),
+            ..Self::new(filters, &stream.run)
+        }
+    }
+
     /// An aggregating tool: filters only; its maps are read by the report loop.
     pub fn report(filters: &'a FilterArgs, report: &'a ReportArgs) -> Self {
-        Self {
-            filters,
-            run: &report.run,
-            events: None,
-            probes: None,
-            switched_off: &[],
-        }
+        Self::new(filters, &report.run)
     }
 
     /// A per-key counting tool (`CountArgs`).

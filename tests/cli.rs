@@ -21,12 +21,13 @@ const COUNTERS: [&str; 7] = [
     env!("CARGO_BIN_EXE_netpkt_count"),
 ];
 /// The streaming tools.
-const STREAMERS: [&str; 5] = [
+const STREAMERS: [&str; 6] = [
     OPENSNOOP,
     UNLINKSNOOP,
     NETDEV_TRACE,
     env!("CARGO_BIN_EXE_execsnoop"),
     env!("CARGO_BIN_EXE_mkdirsnoop"),
+    env!("CARGO_BIN_EXE_hello"),
 ];
 
 /// Every tool that loads BPF programs.

@@ -8,7 +8,7 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 12] = [
+const TOOLS: [(&str, &str); 13] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
     ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
@@ -21,13 +21,19 @@ const TOOLS: [(&str, &str); 12] = [
     ("netdev_trace", env!("CARGO_BIN_EXE_netdev_trace")),
     ("execsnoop", env!("CARGO_BIN_EXE_execsnoop")),
     ("mkdirsnoop", env!("CARGO_BIN_EXE_mkdirsnoop")),
+    ("hello", env!("CARGO_BIN_EXE_hello")),
 ];
+
+/// trace_pipe takes one reader at a time: the tests, which run in parallel, take
+/// turns with hello.
+static TRACE_PIPE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {
     if !can_trace(test) {
         return;
     }
     for (name, bin) in TOOLS {
+        let _turn = (name == "hello").then(|| TRACE_PIPE.lock().unwrap_or_else(|e| e.into_inner()));
         let (ids, finished) = stop(name, bin);
         assert!(
             finished.status.success(),

@@ -55,6 +55,8 @@ enum Action {
         path: String,
         args: Vec<String>,
     },
+    /// become PATH: execv(2) from the main thread, so the exec is this process's own
+    ExecInPlace { path: String },
     /// execute PATH once from a thread other than the main one (the kernel gives the
     /// thread the process id on the way); the process becomes PATH
     ExecFromThread { path: String },
@@ -157,6 +159,11 @@ fn act(args: &Args) -> Result<()> {
                     Err(err) => println!("{path} failed: {err}"),
                 }
             }
+        }
+        Action::ExecInPlace { path } => {
+            let c_path = CString::new(path.as_str()).context("NUL in path")?;
+            let errno = nix::unistd::execv(&c_path, &[&c_path]).unwrap_err();
+            anyhow::bail!("execv {path} failed: {errno}")
         }
         Action::ExecFromThread { path } => {
             let c_path = CString::new(path.as_str()).context("NUL in path")?;
