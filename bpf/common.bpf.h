@@ -16,6 +16,19 @@
 
 #include "common.h"
 
+/*
+ * A map of one slot with a value per CPU: room to build a value too big for the
+ * 512-byte BPF stack, or counters that no two CPUs share (so a plain add is safe).
+ * A program does not move between CPUs while it runs.
+ */
+#define PERCPU_SLOT(name, value_type)				\
+	struct {						\
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);	\
+		__uint(max_entries, 1);				\
+		__type(key, __u32);				\
+		__type(value, value_type);			\
+	} name SEC(".maps")
+
 /* -p: process (thread group) id; 0 = any */
 const volatile pid_t targ_tgid = 0;
 /* -t: thread id; 0 = any */

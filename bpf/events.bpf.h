@@ -41,12 +41,7 @@ struct {
  * readable at exit, unlike perf's PERF_RECORD_LOST, which only arrives with a later
  * successful record.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} dropped_events SEC(".maps");
+PERCPU_SLOT(dropped_events, __u64);
 
 static __always_inline void submit_event(void *ctx, void *data, __u64 size)
 {

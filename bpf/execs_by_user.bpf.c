@@ -33,12 +33,7 @@ struct {
 } start SEC(".maps");
 
 /* The key is built here: 260 bytes is too much for the 512-byte stack next to the rest. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct exec_key);
-} heap SEC(".maps");
+PERCPU_SLOT(heap, struct exec_key);
 
 SEC("tracepoint/syscalls/sys_enter_execve")
 int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)

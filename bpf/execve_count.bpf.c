@@ -28,12 +28,7 @@ struct {
 } counts SEC(".maps");
 
 /* The path is read here first: 256 bytes do not fit beside the key on the stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, char[PATH_LEN]);
-} path_buf SEC(".maps");
+PERCPU_SLOT(path_buf, char[PATH_LEN]);
 
 static __always_inline bool name_allowed(const struct name_key *key)
 {

@@ -14,12 +14,7 @@ const volatile bool by_comm = false;
 /* --hist: also keep a log2 histogram of request sizes */
 const volatile bool size_hist = false;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct kmalloc_totals);
-} totals SEC(".maps");
+PERCPU_SLOT(totals, struct kmalloc_totals);
 
 /* 10240 distinct process names; names beyond that still count in `totals`. */
 struct {
@@ -29,12 +24,7 @@ struct {
 	__type(value, struct kmalloc_totals);
 } comm_totals SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct size_hist);
-} hist SEC(".maps");
+PERCPU_SLOT(hist, struct size_hist);
 
 /* Before 6.1 the tracepoint used the kmem_alloc event class. */
 struct trace_event_raw_kmem_alloc___old {

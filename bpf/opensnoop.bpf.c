@@ -24,12 +24,7 @@ struct {
 } start SEC(".maps");
 
 /* The event is built here: at 300 bytes it would take most of the 512-byte BPF stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct event);
-} heap SEC(".maps");
+PERCPU_SLOT(heap, struct event);
 
 static __always_inline int enter(const char *fname, __s32 flags, __u32 mode)
 {

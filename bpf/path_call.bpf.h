@@ -23,12 +23,7 @@ struct {
 } start SEC(".maps");
 
 /* Where the event is built: at ~300 bytes it does not fit the 512-byte stack well. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct event);
-} heap SEC(".maps");
+PERCPU_SLOT(heap, struct event);
 
 /* An event for the current task, or NULL when the filters leave it out. */
 static __always_inline struct event *new_event(void)

@@ -10,12 +10,7 @@ struct send_recv {
 	__u64 received;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct send_recv);
-} counts SEC(".maps");
+PERCPU_SLOT(counts, struct send_recv);
 
 static __always_inline struct send_recv *slot(void)
 {

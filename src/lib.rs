@@ -14,3 +14,4 @@ pub mod run;
 pub mod skel;
 pub mod tool;
 pub mod trace_pipe;
+pub mod users;

@@ -25,11 +25,7 @@ fn trace_execs(args: &[&str], workload: &[&str]) -> (u32, Vec<Value>, Finished) 
     pending.go();
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
-    let events = finished
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}")))
-        .collect();
+    let events = finished.json_lines();
     (pid, events, finished)
 }
 

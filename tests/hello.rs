@@ -27,11 +27,7 @@ fn json_line_names_the_caller() {
     workload.go();
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
-    let lines: Vec<serde_json::Value> = finished
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}")))
-        .collect();
+    let lines: Vec<serde_json::Value> = finished.json_lines();
     assert_eq!(
         lines.len(),
         1,

@@ -119,11 +119,7 @@ fn netdev_trace_dev_filter_and_json() {
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
 
-    let events: Vec<serde_json::Value> = finished
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}")))
-        .collect();
+    let events: Vec<serde_json::Value> = finished.json_lines();
     assert!(
         events.iter().all(|e| e["dev"] == pair.dev_b.as_str()),
         "--dev let others through: {events:?}"

@@ -194,11 +194,7 @@ fn json_lines_parse_and_carry_the_table_fields() {
         &[&existing, &missing],
     );
 
-    let events: Vec<serde_json::Value> = finished
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}")))
-        .collect();
+    let events: Vec<serde_json::Value> = finished.json_lines();
     let find = |path: &str| {
         events
             .iter()

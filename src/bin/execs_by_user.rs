@@ -1,7 +1,6 @@
 //! execs_by_user: execve(2) calls per user and path, optionally only the failed ones.
 //! The kernel side is bpf/execs_by_user.bpf.c.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -14,8 +13,7 @@ use ebpf_tracers::report::Columns;
 use ebpf_tracers::skel::execs_by_user::ExecsByUserSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
-use nix::unistd::Uid;
-use nix::unistd::User;
+use ebpf_tracers::users::UserNames;
 
 /// Count execve(2) calls per user and executed path.
 #[derive(Debug, Parser)]
@@ -63,22 +61,4 @@ fn main() -> ExitCode {
             },
         )
     })
-}
-
-/// User names from the password database, looked up once per uid.
-#[derive(Default)]
-struct UserNames {
-    known: HashMap<u32, String>,
-}
-
-impl UserNames {
-    fn name(&mut self, uid: u32) -> String {
-        self.known
-            .entry(uid)
-            .or_insert_with(|| match User::from_uid(Uid::from_raw(uid)) {
-                Ok(Some(user)) => user.name,
-                _ => "?".into(),
-            })
-            .clone()
-    }
 }

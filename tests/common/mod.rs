@@ -87,6 +87,16 @@ impl Finished {
         self.stdout.lines().collect()
     }
 
+    /// Every line of stdout as JSON: a line that does not parse fails the test.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}"))
+            })
+            .collect()
+    }
+
     pub fn assert_clean_exit(&self) {
         assert!(
             self.status.success(),
