@@ -10,6 +10,11 @@ export EBPF_TRACERS_EXPECT_KPROBES=1
 export RUST_BACKTRACE=1
 # Nothing brings loopback up in a vmtest guest; the UDP and sendto tests need it.
 ip link set lo up
+# bashreadline's test drives bash through a pseudo-terminal.
+if ! grep -q ' /dev/pts devpts ' /proc/mounts; then
+	mkdir -p /dev/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+	[ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
+fi
 echo "guest kernel: $(uname -r)"
 status=0
 while read -r binary; do

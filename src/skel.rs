@@ -151,3 +151,11 @@ pub mod hello {
     include!(concat!(env!("OUT_DIR"), "/hello.skel.rs"));
     tool_skeleton!(OpenHelloSkel, aggregating);
 }
+
+pub mod bashreadline {
+    include!(concat!(env!("OUT_DIR"), "/bashreadline.skel.rs"));
+    tool_skeleton!(OpenBashreadlineSkel, streaming);
+    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
+    unsafe impl plain::Plain for types::event {}
+    task_event!();
+}

@@ -18,6 +18,7 @@ use libbpf_rs::skel::SkelBuilder;
 use libbpf_rs::Link;
 use libbpf_rs::Object;
 use libbpf_rs::OpenObject;
+use libbpf_rs::UprobeOpts;
 
 use crate::cli::CountArgs;
 use crate::cli::EventArgs;
@@ -81,6 +82,17 @@ pub struct Loading<'a> {
     events: Option<&'a EventArgs>,
     probes: Option<ProbeMode>,
     switched_off: &'a [&'a str],
+    uprobe: Option<Uprobe<'a>>,
+}
+
+/// A uprobe the tool names at run time (its section cannot: the binary is an option).
+#[derive(Debug, Clone, Copy)]
+pub struct Uprobe<'a> {
+    /// The program's function name in the BPF object.
+    pub program: &'a str,
+    pub binary: &'a Path,
+    pub function: &'a str,
+    pub retprobe: bool,
 }
 
 impl<'a> Loading<'a> {
@@ -92,6 +104,7 @@ impl<'a> Loading<'a> {
             events: None,
             probes: None,
             switched_off: &[],
+            uprobe: None,
         }
     }
 
@@ -123,6 +136,15 @@ impl<'a> Loading<'a> {
     pub fn switch_off(self, programs: &'a [&'a str]) -> Self {
         Self {
             switched_off: programs,
+            ..self
+        }
+    }
+
+    /// Attaches the program `uprobe.program` where `uprobe` says, instead of where its
+    /// section would.
+    pub fn uprobe(self, uprobe: Uprobe<'a>) -> Self {
+        Self {
+            uprobe: Some(uprobe),
             ..self
         }
     }
@@ -192,7 +214,7 @@ where
         }
     }
     configure(object, source, &tracefs)?;
-    let (skel, links) = load_and_attach(open_skel)?;
+    let (skel, links) = load_and_attach(open_skel, loading.uprobe)?;
     Ok(Tracing {
         _links: links,
         skel,
@@ -212,27 +234,45 @@ fn configure(object: &mut OpenObject, events: Option<EventSource>, tracefs: &Pat
 
 /// Loads the programs and attaches every one that is switched on. The links come back
 /// with the skeleton: dropping them (on any return from main) detaches.
-fn load_and_attach<'obj, S>(open: S) -> Result<(S::Output, Vec<Link>)>
+fn load_and_attach<'obj, S>(open: S, uprobe: Option<Uprobe<'_>>) -> Result<(S::Output, Vec<Link>)>
 where
     S: OpenSkel<'obj>,
 {
     let skel = open.load().context("failed to load BPF programs")?;
     // Warnings so far were about the load that succeeded; a later error is not theirs.
     run::clear_libbpf_warning();
-    let links = attach_all(skel.object())?;
+    let links = attach_all(skel.object(), uprobe)?;
     Ok((skel, links))
 }
 
-fn attach_all(object: &Object) -> Result<Vec<Link>> {
+fn attach_all(object: &Object, uprobe: Option<Uprobe<'_>>) -> Result<Vec<Link>> {
     let mut links = Vec::new();
     for prog in object.progs_mut() {
         if !prog.autoload() {
             continue;
         }
-        let section = prog.section().to_string_lossy().into_owned();
-        let link = prog
-            .attach()
-            .with_context(|| format!("failed to attach {section}"))?;
+        let link = match uprobe {
+            Some(probe) if prog.name() == probe.program => {
+                let opts = UprobeOpts {
+                    func_name: Some(probe.function.to_string()),
+                    retprobe: probe.retprobe,
+                    ..Default::default()
+                };
+                prog.attach_uprobe_with_opts(-1, probe.binary, 0, opts)
+                    .with_context(|| {
+                        format!(
+                            "failed to attach a uprobe to {} in {}",
+                            probe.function,
+                            probe.binary.display()
+                        )
+                    })?
+            }
+            _ => {
+                let section = prog.section().to_string_lossy().into_owned();
+                prog.attach()
+                    .with_context(|| format!("failed to attach {section}"))?
+            }
+        };
         links.push(link);
     }
     if links.is_empty() {

@@ -21,13 +21,14 @@ const COUNTERS: [&str; 7] = [
     env!("CARGO_BIN_EXE_netpkt_count"),
 ];
 /// The streaming tools.
-const STREAMERS: [&str; 6] = [
+const STREAMERS: [&str; 7] = [
     OPENSNOOP,
     UNLINKSNOOP,
     NETDEV_TRACE,
     env!("CARGO_BIN_EXE_execsnoop"),
     env!("CARGO_BIN_EXE_mkdirsnoop"),
     env!("CARGO_BIN_EXE_hello"),
+    env!("CARGO_BIN_EXE_bashreadline"),
 ];
 
 /// Every tool that loads BPF programs.

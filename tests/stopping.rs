@@ -8,7 +8,7 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 13] = [
+const TOOLS: [(&str, &str); 14] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
     ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
@@ -22,6 +22,7 @@ const TOOLS: [(&str, &str); 13] = [
     ("execsnoop", env!("CARGO_BIN_EXE_execsnoop")),
     ("mkdirsnoop", env!("CARGO_BIN_EXE_mkdirsnoop")),
     ("hello", env!("CARGO_BIN_EXE_hello")),
+    ("bashreadline", env!("CARGO_BIN_EXE_bashreadline")),
 ];
 
 /// trace_pipe takes one reader at a time: the tests, which run in parallel, take
