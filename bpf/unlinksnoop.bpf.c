@@ -31,8 +31,12 @@ int BPF_KPROBE(kprobe__do_unlinkat, int dfd, struct filename *name)
 	return 0;
 }
 
+/*
+ * do_unlinkat returns an int: read as a long, -ENOENT would be 4294967294 on kernels
+ * whose code leaves the upper half of the register clear, and -x would miss it.
+ */
 SEC("kretprobe/do_unlinkat")
-int BPF_KRETPROBE(kretprobe__do_unlinkat, long ret)
+int BPF_KRETPROBE(kretprobe__do_unlinkat, int ret)
 {
 	finish(ctx, ret);
 	return 0;
