@@ -262,12 +262,19 @@ fn usage_outcome<T>(parsed: Result<T, clap::Error>) -> Result<T, ExitCode> {
     }
 }
 
+/// clap's message, up to its usage part, on one line: what is wrong may continue on
+/// the next lines (the missing arguments are listed below "not provided:").
 fn one_line_usage_error(rendered: &str) -> String {
-    let first = rendered
+    let message: Vec<&str> = rendered
         .lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("error: invalid arguments");
-    format!("{} (see --help)", first.trim_end())
+        .map(str::trim)
+        .skip_while(|line| line.is_empty())
+        .take_while(|line| !line.is_empty() && !line.starts_with("Usage:"))
+        .collect();
+    if message.is_empty() {
+        return "error: invalid arguments (see --help)".to_string();
+    }
+    format!("{} (see --help)", message.join(" "))
 }
 
 pub fn parse_pid(text: &str) -> Result<u32, String> {
@@ -353,6 +360,19 @@ mod tests {
         // A multi-byte character straddling byte 15 is not split.
         let err = parse_comm("aaaaaaaaaaaaaa\u{e9}b").unwrap_err();
         assert!(err.contains("'aaaaaaaaaaaaaa'"), "{err}");
+    }
+
+    #[test]
+    fn usage_errors_keep_what_clap_lists_below_the_first_line() {
+        let rendered = "error: the following required arguments were not provided:\n  <IFACE>\n\nUsage: x <IFACE>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line_usage_error(rendered),
+            "error: the following required arguments were not provided: <IFACE> (see --help)"
+        );
+        assert_eq!(
+            one_line_usage_error("error: unexpected argument '-q' found\n\nUsage: x\n"),
+            "error: unexpected argument '-q' found (see --help)"
+        );
     }
 
     #[test]

@@ -159,3 +159,8 @@ pub mod bashreadline {
     unsafe impl plain::Plain for types::event {}
     task_event!();
 }
+
+pub mod xdp_drop_count {
+    include!(concat!(env!("OUT_DIR"), "/xdp_drop_count.skel.rs"));
+    tool_skeleton!(OpenXdpDropCountSkel, aggregating);
+}

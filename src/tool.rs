@@ -83,6 +83,15 @@ pub struct Loading<'a> {
     probes: Option<ProbeMode>,
     switched_off: &'a [&'a str],
     uprobe: Option<Uprobe<'a>>,
+    xdp: Option<Xdp<'a>>,
+}
+
+/// An XDP program and the interface it goes on (its section cannot name one).
+#[derive(Debug, Clone, Copy)]
+pub struct Xdp<'a> {
+    /// The program's function name in the BPF object.
+    pub program: &'a str,
+    pub ifindex: i32,
 }
 
 /// A uprobe the tool names at run time (its section cannot: the binary is an option).
@@ -105,6 +114,7 @@ impl<'a> Loading<'a> {
             probes: None,
             switched_off: &[],
             uprobe: None,
+            xdp: None,
         }
     }
 
@@ -145,6 +155,14 @@ impl<'a> Loading<'a> {
     pub fn uprobe(self, uprobe: Uprobe<'a>) -> Self {
         Self {
             uprobe: Some(uprobe),
+            ..self
+        }
+    }
+
+    /// Attaches the program `xdp.program` to the interface `xdp.ifindex`.
+    pub fn xdp(self, xdp: Xdp<'a>) -> Self {
+        Self {
+            xdp: Some(xdp),
             ..self
         }
     }
@@ -214,7 +232,7 @@ where
         }
     }
     configure(object, source, &tracefs)?;
-    let (skel, links) = load_and_attach(open_skel, loading.uprobe)?;
+    let (skel, links) = load_and_attach(open_skel, &loading)?;
     Ok(Tracing {
         _links: links,
         skel,
@@ -234,25 +252,36 @@ fn configure(object: &mut OpenObject, events: Option<EventSource>, tracefs: &Pat
 
 /// Loads the programs and attaches every one that is switched on. The links come back
 /// with the skeleton: dropping them (on any return from main) detaches.
-fn load_and_attach<'obj, S>(open: S, uprobe: Option<Uprobe<'_>>) -> Result<(S::Output, Vec<Link>)>
+fn load_and_attach<'obj, S>(open: S, loading: &Loading<'_>) -> Result<(S::Output, Vec<Link>)>
 where
     S: OpenSkel<'obj>,
 {
     let skel = open.load().context("failed to load BPF programs")?;
     // Warnings so far were about the load that succeeded; a later error is not theirs.
     run::clear_libbpf_warning();
-    let links = attach_all(skel.object(), uprobe)?;
+    let links = attach_all(skel.object(), loading)?;
     Ok((skel, links))
 }
 
-fn attach_all(object: &Object, uprobe: Option<Uprobe<'_>>) -> Result<Vec<Link>> {
+/// Attaches each program that is switched on: where `loading` says for the uprobe or
+/// XDP program it names, else where the program's section says.
+fn attach_all(object: &Object, loading: &Loading<'_>) -> Result<Vec<Link>> {
     let mut links = Vec::new();
     for prog in object.progs_mut() {
         if !prog.autoload() {
             continue;
         }
-        let link = match uprobe {
-            Some(probe) if prog.name() == probe.program => {
+        let link = match (loading.uprobe, loading.xdp) {
+            (_, Some(xdp)) if prog.name() == xdp.program => {
+                prog.attach_xdp(xdp.ifindex).with_context(|| {
+                    format!(
+                        "failed to attach the XDP program to interface index {} (an \
+                         interface takes one XDP program at a time: see `ip link`)",
+                        xdp.ifindex
+                    )
+                })?
+            }
+            (Some(probe), _) if prog.name() == probe.program => {
                 let opts = UprobeOpts {
                     func_name: Some(probe.function.to_string()),
                     retprobe: probe.retprobe,

@@ -36,6 +36,18 @@ fn tracers() -> impl Iterator<Item = &'static str> {
     STREAMERS.into_iter().chain(COUNTERS)
 }
 
+/// xdp_drop_count takes no task filters (XDP runs before there is a task): its own
+/// checks.
+const XDP_DROP_COUNT: &str = env!("CARGO_BIN_EXE_xdp_drop_count");
+
+#[test]
+fn xdp_drop_count_needs_an_interface_and_known_protocols() {
+    assert_usage_error(XDP_DROP_COUNT, &[], "IFACE");
+    assert_usage_error(XDP_DROP_COUNT, &["lo", "--drop", "pigeon"], "protocol name");
+    assert_usage_error(XDP_DROP_COUNT, &["lo", "--drop", "300"], "protocol number");
+    assert_usage_error(XDP_DROP_COUNT, &["lo", "-i", "0"], "must be greater than 0");
+}
+
 fn assert_usage_error(bin: &str, args: &[&str], expect: &str) {
     let output = run(bin, args);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -108,7 +120,7 @@ fn durations_and_intervals_must_be_positive() {
 
 #[test]
 fn help_ends_with_examples() {
-    for bin in tracers() {
+    for bin in tracers().chain([XDP_DROP_COUNT]) {
         let output = run(bin, &["--help"]);
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout);
@@ -118,13 +130,16 @@ fn help_ends_with_examples() {
 
 #[test]
 fn unprivileged_run_says_which_privilege_is_missing() {
-    for bin in tracers() {
+    let runs = tracers()
+        .map(|bin| (bin, vec!["-d", "1"]))
+        .chain([(XDP_DROP_COUNT, vec!["lo", "-d", "1"])]);
+    for (bin, args) in runs {
         // As root, drop to nobody (which drops every capability); as a user, run as is.
         // SAFETY: geteuid has no preconditions.
         let output = if unsafe { libc::geteuid() } == 0 {
-            run_as_nobody(bin, &["-d", "1"])
+            run_as_nobody(bin, &args)
         } else {
-            run(bin, &["-d", "1"])
+            run(bin, &args)
         };
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{stderr}");

@@ -1,6 +1,6 @@
 //! The network tools against traffic the test itself sends inside a veth pair joining
 //! two network namespaces it creates (catalogue rows: netpkt_count with icmp_sender,
-//! netdev_trace). Nothing leaves the namespaces.
+//! netdev_trace, xdp_drop_count). Nothing leaves the namespaces.
 
 mod common;
 
@@ -9,6 +9,7 @@ use common::*;
 const NETPKT_COUNT: &str = env!("CARGO_BIN_EXE_netpkt_count");
 const NETDEV_TRACE: &str = env!("CARGO_BIN_EXE_netdev_trace");
 const ICMP_SENDER: &str = env!("CARGO_BIN_EXE_icmp_sender");
+const XDP_DROP_COUNT: &str = env!("CARGO_BIN_EXE_xdp_drop_count");
 
 #[test]
 fn netpkt_count_sees_every_packet_icmp_sender_transmits() {
@@ -133,4 +134,63 @@ fn netdev_trace_dev_filter_and_json() {
         .filter(|e| e["dir"] == "TX" && e["len"] == 98)
         .count();
     assert!(requests_in >= 2 && replies_out >= 2, "{events:?}");
+}
+
+/// xdp_drop_count on B's end of the pair, run inside B's namespace (where the
+/// interface's name means something), reporting once, at the end.
+fn xdp_on_b(pair: &VethPair, extra: &[&str]) -> Tracer {
+    let mut args = vec!["netns", "exec", &pair.ns_b, XDP_DROP_COUNT, &pair.dev_b];
+    args.extend_from_slice(&["--json", "-i", "3600"]);
+    args.extend_from_slice(extra);
+    Tracer::start("ip", &args)
+}
+
+/// PACKETS and DROPPED of PROTO in the final report.
+fn xdp_counts(finished: &Finished, proto: &str) -> (u64, u64) {
+    let report = total_report(&finished.stdout);
+    let rows = report_rows(&report, "proto", proto);
+    assert_eq!(rows.len(), 1, "no {proto} row: {report}");
+    let count = |name: &str| rows[0][name].as_u64().unwrap_or_else(|| panic!("{report}"));
+    (count("packets"), count("dropped"))
+}
+
+#[test]
+fn xdp_drop_count_counts_the_pings_an_interface_receives() {
+    if !can_trace("network::xdp_drop_count_counts_the_pings_an_interface_receives") {
+        return;
+    }
+    let pair = VethPair::create("xc");
+    let tracer = xdp_on_b(&pair, &[]);
+    ping_across(&pair, "3");
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    // B receives the three echo requests (its replies leave it: XDP sees none).
+    assert_eq!(xdp_counts(&finished, "icmp"), (3, 0));
+}
+
+#[test]
+fn xdp_drop_count_drops_the_protocol_it_is_told_to() {
+    if !can_trace("network::xdp_drop_count_drops_the_protocol_it_is_told_to") {
+        return;
+    }
+    let pair = VethPair::create("xd");
+    let tracer = xdp_on_b(&pair, &["--drop", "icmp"]);
+    let ping = pair
+        .in_a("ping")
+        .args(["-c", "3", "-i", "0.2", "-W", "1", pair.ip_b])
+        .output()
+        .expect("cannot run ping (install iputils-ping)");
+    assert!(
+        !ping.status.success(),
+        "ping got answers through --drop icmp: {ping:?}"
+    );
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    assert_eq!(xdp_counts(&finished, "icmp"), (3, 3));
+    // ARP still passes (or ping would not even have sent its requests).
+    let (arp, arp_dropped) = xdp_counts(&finished, "arp");
+    assert!(
+        arp >= 1 && arp_dropped == 0,
+        "arp {arp} dropped {arp_dropped}"
+    );
 }

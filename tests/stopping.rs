@@ -8,7 +8,7 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 14] = [
+const TOOLS: [(&str, &str); 15] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
     ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
@@ -23,18 +23,38 @@ const TOOLS: [(&str, &str); 14] = [
     ("mkdirsnoop", env!("CARGO_BIN_EXE_mkdirsnoop")),
     ("hello", env!("CARGO_BIN_EXE_hello")),
     ("bashreadline", env!("CARGO_BIN_EXE_bashreadline")),
+    ("xdp_drop_count", env!("CARGO_BIN_EXE_xdp_drop_count")),
 ];
 
-/// trace_pipe takes one reader at a time: the tests, which run in parallel, take
-/// turns with hello.
-static TRACE_PIPE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// What a tool needs on its command line besides the options under test.
+fn required_args(name: &str) -> &'static [&'static str] {
+    match name {
+        "xdp_drop_count" => &["lo"],
+        _ => &[],
+    }
+}
+
+/// `bin` started with its required arguments and `extra`.
+fn start(name: &str, bin: &str, extra: &[&str]) -> Tracer {
+    let mut args = required_args(name).to_vec();
+    args.extend_from_slice(extra);
+    Tracer::start(bin, &args)
+}
+
+/// Tools of which one runs at a time: trace_pipe takes one reader (hello), an
+/// interface one XDP program (xdp_drop_count). The tests, which run in parallel, take
+/// turns with them.
+const ONE_AT_A_TIME: [&str; 2] = ["hello", "xdp_drop_count"];
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {
     if !can_trace(test) {
         return;
     }
     for (name, bin) in TOOLS {
-        let _turn = (name == "hello").then(|| TRACE_PIPE.lock().unwrap_or_else(|e| e.into_inner()));
+        let _turn = ONE_AT_A_TIME
+            .contains(&name)
+            .then(|| TURN.lock().unwrap_or_else(|e| e.into_inner()));
         let (ids, finished) = stop(name, bin);
         assert!(
             finished.status.success(),
@@ -48,8 +68,8 @@ fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {
 
 #[test]
 fn sigint_detaches_everything() {
-    each_tool("stopping::sigint", |_, bin| {
-        let tracer = Tracer::start(bin, &[]);
+    each_tool("stopping::sigint", |name, bin| {
+        let tracer = start(name, bin, &[]);
         let ids = tracer.prog_ids();
         (ids, tracer.interrupt())
     });
@@ -57,8 +77,8 @@ fn sigint_detaches_everything() {
 
 #[test]
 fn sigterm_detaches_everything() {
-    each_tool("stopping::sigterm", |_, bin| {
-        let tracer = Tracer::start(bin, &[]);
+    each_tool("stopping::sigterm", |name, bin| {
+        let tracer = start(name, bin, &[]);
         let ids = tracer.prog_ids();
         tracer.signal(libc::SIGTERM);
         (ids, tracer.wait())
@@ -67,8 +87,8 @@ fn sigterm_detaches_everything() {
 
 #[test]
 fn duration_detaches_everything() {
-    each_tool("stopping::duration", |_, bin| {
-        let tracer = Tracer::start(bin, &["-d", "0.5"]);
+    each_tool("stopping::duration", |name, bin| {
+        let tracer = start(name, bin, &["-d", "0.5"]);
         let ids = tracer.prog_ids();
         (ids, tracer.wait())
     });
@@ -79,7 +99,7 @@ fn closed_stdout_detaches_everything() {
     // Like `tool | head -1`: read the first line, then close the pipe. The tool must
     // notice even if it has nothing more to write.
     each_tool("stopping::closed_stdout", |name, bin| {
-        let mut tracer = Tracer::start(bin, &[]);
+        let mut tracer = start(name, bin, &[]);
         let ids = tracer.prog_ids();
         let mut first = String::new();
         let mut stdout = BufReader::new(tracer.take_stdout());

@@ -135,21 +135,21 @@ impl Tracer {
             }
             seen
         });
-        let mut tracer = Tracer {
+        if ready_rx.recv_timeout(READY_TIMEOUT).is_err() {
+            let _ = child.kill();
+            let status = child.wait().expect("wait failed");
+            let stderr = stderr_reader.join().unwrap_or_default();
+            panic!(
+                "{bin} {args:?} never printed its readiness line; it ended with {status:?}\nstderr:\n{stderr}"
+            );
+        }
+        Tracer {
             stdout: child.stdout.take(),
             child,
             stdout_reader: None,
             stdout_lines: None,
             stderr_reader,
-        };
-        if ready_rx.recv_timeout(READY_TIMEOUT).is_err() {
-            let finished = tracer.kill_and_collect();
-            panic!(
-                "{bin} {args:?} never printed its readiness line; it ended with {:?}\nstderr:\n{}",
-                finished.status, finished.stderr
-            );
         }
-        tracer
     }
 
     pub fn pid(&self) -> u32 {
