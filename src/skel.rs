@@ -164,3 +164,11 @@ pub mod xdp_drop_count {
     include!(concat!(env!("OUT_DIR"), "/xdp_drop_count.skel.rs"));
     tool_skeleton!(OpenXdpDropCountSkel, aggregating);
 }
+
+pub mod filetop {
+    include!(concat!(env!("OUT_DIR"), "/filetop.skel.rs"));
+    tool_skeleton!(OpenFiletopSkel, aggregating);
+    // SAFETY: repr(C) structs of integers and byte arrays: any bytes are a valid value.
+    unsafe impl plain::Plain for types::file_key {}
+    unsafe impl plain::Plain for types::file_stat {}
+}

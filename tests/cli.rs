@@ -11,7 +11,7 @@ const UNLINKSNOOP: &str = env!("CARGO_BIN_EXE_unlinksnoop");
 const NETDEV_TRACE: &str = env!("CARGO_BIN_EXE_netdev_trace");
 const ICMP_SENDER: &str = env!("CARGO_BIN_EXE_icmp_sender");
 /// The aggregating tools, which take -i.
-const COUNTERS: [&str; 7] = [
+const COUNTERS: [&str; 8] = [
     KMALLOC_BYTES,
     env!("CARGO_BIN_EXE_openat_count"),
     env!("CARGO_BIN_EXE_execve_count"),
@@ -19,6 +19,7 @@ const COUNTERS: [&str; 7] = [
     env!("CARGO_BIN_EXE_sendto_by_ip"),
     env!("CARGO_BIN_EXE_execs_by_user"),
     env!("CARGO_BIN_EXE_netpkt_count"),
+    env!("CARGO_BIN_EXE_filetop"),
 ];
 /// The streaming tools.
 const STREAMERS: [&str; 7] = [

@@ -60,6 +60,8 @@ enum Action {
     /// execute PATH once from a thread other than the main one (the kernel gives the
     /// thread the process id on the way); the process becomes PATH
     ExecFromThread { path: String },
+    /// write(2) KIB KiB to PATH (created or truncated), 4 KiB per call
+    Write { path: String, kib: u32 },
     /// open(2)+close(2) PATH COUNT times as fast as possible and print
     /// "iterations COUNT ns_per_iter X" (the benchmark workload)
     OpenLoop { count: u32, path: String },
@@ -174,6 +176,20 @@ fn act(args: &Args) -> Result<()> {
             match thread.join() {
                 Ok(Err(errno)) => anyhow::bail!("execv {path} from a thread failed: {errno}"),
                 _ => anyhow::bail!("execv {path} from a thread returned"),
+            }
+        }
+        Action::Write { path, kib } => {
+            use std::os::fd::AsRawFd;
+            let file = std::fs::File::create(path).with_context(|| format!("create {path}"))?;
+            let chunk = [b'x'; 4096];
+            for _ in 0..kib.div_ceil(4) {
+                // SAFETY: writes from a live buffer of its length to an fd we own.
+                let written =
+                    unsafe { libc::write(file.as_raw_fd(), chunk.as_ptr().cast(), chunk.len()) };
+                if written != chunk.len() as isize {
+                    return Err(std::io::Error::last_os_error())
+                        .with_context(|| format!("write {path}"));
+                }
             }
         }
         Action::OpenLoop { count, path } => {
