@@ -172,3 +172,10 @@ pub mod filetop {
     unsafe impl plain::Plain for types::file_key {}
     unsafe impl plain::Plain for types::file_stat {}
 }
+
+pub mod arpsnoop {
+    include!(concat!(env!("OUT_DIR"), "/arpsnoop.skel.rs"));
+    tool_skeleton!(OpenArpsnoopSkel, streaming);
+    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
+    unsafe impl plain::Plain for types::event {}
+}

@@ -22,7 +22,7 @@ const COUNTERS: [&str; 8] = [
     env!("CARGO_BIN_EXE_filetop"),
 ];
 /// The streaming tools.
-const STREAMERS: [&str; 7] = [
+const STREAMERS: [&str; 8] = [
     OPENSNOOP,
     UNLINKSNOOP,
     NETDEV_TRACE,
@@ -30,6 +30,7 @@ const STREAMERS: [&str; 7] = [
     env!("CARGO_BIN_EXE_mkdirsnoop"),
     env!("CARGO_BIN_EXE_hello"),
     env!("CARGO_BIN_EXE_bashreadline"),
+    env!("CARGO_BIN_EXE_arpsnoop"),
 ];
 
 /// Every tool that loads BPF programs.

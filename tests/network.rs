@@ -1,6 +1,6 @@
 //! The network tools against traffic the test itself sends inside a veth pair joining
 //! two network namespaces it creates (catalogue rows: netpkt_count with icmp_sender,
-//! netdev_trace, xdp_drop_count). Nothing leaves the namespaces.
+//! netdev_trace, xdp_drop_count, arpsnoop). Nothing leaves the namespaces.
 
 mod common;
 
@@ -10,6 +10,7 @@ const NETPKT_COUNT: &str = env!("CARGO_BIN_EXE_netpkt_count");
 const NETDEV_TRACE: &str = env!("CARGO_BIN_EXE_netdev_trace");
 const ICMP_SENDER: &str = env!("CARGO_BIN_EXE_icmp_sender");
 const XDP_DROP_COUNT: &str = env!("CARGO_BIN_EXE_xdp_drop_count");
+const ARPSNOOP: &str = env!("CARGO_BIN_EXE_arpsnoop");
 
 #[test]
 fn netpkt_count_sees_every_packet_icmp_sender_transmits() {
@@ -193,4 +194,59 @@ fn xdp_drop_count_drops_the_protocol_it_is_told_to() {
         arp >= 1 && arp_dropped == 0,
         "arp {arp} dropped {arp_dropped}"
     );
+}
+
+/// A's request for an address nobody in the pair has, as arpsnoop (with `mode_args`)
+/// shows it: from A's address and MAC, to the address asked for and a zero MAC.
+fn arp_request_for_a_fresh_address(mode_args: &[&str], tag: &str) -> Finished {
+    let pair = VethPair::create(tag);
+    let mut args = vec!["--json"];
+    args.extend_from_slice(mode_args);
+    let tracer = Tracer::start(ARPSNOOP, &args);
+    // Nobody answers for .99: the ping fails, and A has asked who has it.
+    let _ = pair
+        .in_a("ping")
+        .args(["-c", "1", "-W", "1", "10.254.0.99"])
+        .output()
+        .expect("cannot run ping (install iputils-ping)");
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let mac = pair
+        .in_a("cat")
+        .arg(format!("/sys/class/net/{}/address", pair.dev_a))
+        .output()
+        .unwrap();
+    let mac = String::from_utf8_lossy(&mac.stdout).trim().to_string();
+    let events = finished.json_lines();
+    let request = events
+        .iter()
+        .find(|e| e["dev"] == pair.dev_a.as_str() && e["dst_ip"] == "10.254.0.99")
+        .unwrap_or_else(|| panic!("no ARP request on {}: {events:?}", pair.dev_a));
+    assert_eq!(request["op"], "request");
+    assert_eq!(request["src_ip"], pair.ip_a);
+    assert_eq!(request["src_mac"], mac.as_str());
+    assert_eq!(request["dst_mac"], "00:00:00:00:00:00");
+    finished
+}
+
+#[test]
+fn arpsnoop_shows_the_request_for_a_fresh_address() {
+    if !can_trace("network::arpsnoop_shows_the_request_for_a_fresh_address") {
+        return;
+    }
+    let finished = arp_request_for_a_fresh_address(&[], "ar");
+    let hook = if kernel_has_kprobes() {
+        "via kretprobe arp_create"
+    } else {
+        "via tracepoint net/net_dev_queue"
+    };
+    assert!(finished.stderr.contains(hook), "{}", finished.stderr);
+}
+
+#[test]
+fn arpsnoop_tracepoint_mode_works_on_every_kernel() {
+    if !can_trace("network::arpsnoop_tracepoint_mode_works_on_every_kernel") {
+        return;
+    }
+    arp_request_for_a_fresh_address(&["--mode", "tracepoint"], "at");
 }

@@ -8,7 +8,7 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 16] = [
+const TOOLS: [(&str, &str); 17] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
     ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
@@ -25,6 +25,7 @@ const TOOLS: [(&str, &str); 16] = [
     ("bashreadline", env!("CARGO_BIN_EXE_bashreadline")),
     ("xdp_drop_count", env!("CARGO_BIN_EXE_xdp_drop_count")),
     ("filetop", env!("CARGO_BIN_EXE_filetop")),
+    ("arpsnoop", env!("CARGO_BIN_EXE_arpsnoop")),
 ];
 
 /// What a tool needs on its command line besides the options under test.
