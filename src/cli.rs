@@ -107,6 +107,16 @@ impl SnoopArgs {
     }
 }
 
+/// For the tools with two ways into the kernel: kprobes, or tracepoints where the
+/// kernel has no kprobes.
+#[derive(Debug, Clone, Args)]
+pub struct ModeArgs {
+    /// Where to hook: kprobes where the kernel has them, else tracepoints (auto), or
+    /// only one of the two
+    #[arg(long = "mode", value_enum, default_value_t = crate::preflight::ProbeMode::Auto)]
+    pub mode: crate::preflight::ProbeMode,
+}
+
 /// When to stop, and how much to say.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RunArgs {

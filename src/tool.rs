@@ -23,6 +23,7 @@ use libbpf_rs::UprobeOpts;
 use crate::cli::CountArgs;
 use crate::cli::EventArgs;
 use crate::cli::FilterArgs;
+use crate::cli::ModeArgs;
 use crate::cli::OutputArgs;
 use crate::cli::ReportArgs;
 use crate::cli::RunArgs;
@@ -37,6 +38,7 @@ use crate::events::TaskEvent;
 use crate::output::JsonLine;
 use crate::output::Output;
 use crate::preflight;
+use crate::preflight::KernelFeatures;
 use crate::preflight::ProbeMode;
 use crate::run;
 use crate::run::StopConditions;
@@ -310,6 +312,55 @@ fn attach_all(object: &Object, loading: &Loading<'_>) -> Result<Vec<Link>> {
         );
     }
     Ok(links)
+}
+
+/// The two ways into the kernel of a tool that has them: kprobes on a kernel function,
+/// or tracepoints where the kernel cannot take kprobes.
+#[derive(Debug, Clone, Copy)]
+pub struct Hooks<'a> {
+    /// What is traced, for the readiness line ("unlinks").
+    pub what: &'a str,
+    /// The kernel function the kprobes need.
+    pub function: &'a str,
+    /// The two ways, as the readiness line names them ("kprobe do_unlinkat").
+    pub kprobes: &'a str,
+    pub tracepoints: &'a str,
+}
+
+impl<'a> Hooks<'a> {
+    pub const fn new(
+        what: &'a str,
+        function: &'a str,
+        kprobes: &'a str,
+        tracepoints: &'a str,
+    ) -> Self {
+        Self {
+            what,
+            function,
+            kprobes,
+            tracepoints,
+        }
+    }
+
+    /// The mode --mode and this kernel allow (saying so on stderr when the kprobes are
+    /// not to be had), and the readiness line's "what ... via ...".
+    pub fn choose(&self, args: &ModeArgs, run_args: &RunArgs) -> Result<(ProbeMode, String)> {
+        let tracefs = prepare(run_args.verbose)?;
+        let features = KernelFeatures::probe(&tracefs);
+        let (mode, fallback) = preflight::choose_probe_mode(args.mode, features, self.function)?;
+        if let Some(why) = fallback {
+            eprintln!(
+                "{}: {why}; falling back to {}",
+                run::tool_name(),
+                self.tracepoints
+            );
+        }
+        let via = match mode {
+            ProbeMode::Kprobe => self.kprobes,
+            _ => self.tracepoints,
+        };
+        Ok((mode, format!("{} via {via}", self.what)))
+    }
 }
 
 /// The readiness line of DESIGN.md: printed on stderr once everything is attached.

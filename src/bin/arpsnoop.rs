@@ -7,18 +7,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use ebpf_tracers::cli::FilterArgs;
+use ebpf_tracers::cli::ModeArgs;
 use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::events::decode_prefix;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::local_time_hms;
 use ebpf_tracers::output::JsonLine;
-use ebpf_tracers::preflight;
-use ebpf_tracers::preflight::KernelFeatures;
-use ebpf_tracers::preflight::ProbeMode;
 use ebpf_tracers::skel::arpsnoop::types::event;
 use ebpf_tracers::skel::arpsnoop::ArpsnoopSkelBuilder;
 use ebpf_tracers::tool;
+use ebpf_tracers::tool::Hooks;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
 
@@ -27,10 +26,9 @@ use ebpf_tracers::tool::StreamSpec;
 #[command(name = "arpsnoop", version, after_help = EXAMPLES)]
 struct Args {
     #[command(flatten)]
+    mode: ModeArgs,
+    #[command(flatten)]
     filters: FilterArgs,
-    /// Where to hook: a kretprobe on arp_create, or the net_dev_queue tracepoint
-    #[arg(long = "mode", value_enum, default_value_t = ProbeMode::Auto)]
-    mode: ProbeMode,
     #[command(flatten)]
     stream: StreamArgs,
 }
@@ -48,29 +46,25 @@ has no kprobes, every ARP frame handed to a device. TIME is always shown; -p/-c/
 match the task on the CPU, which for the kernel's own requests is often not the
 one whose packet needed the address.";
 
-const KPROBE_FUNCTION: &str = "arp_create";
+const HOOKS: Hooks = Hooks::new(
+    "ARP",
+    "arp_create",
+    "kretprobe arp_create",
+    "tracepoint net/net_dev_queue",
+);
 const ARP_REQUEST: u16 = 1;
 const ARP_REPLY: u16 = 2;
 
 fn main() -> ExitCode {
     ebpf_tracers::run::tool_main("arpsnoop", |args: &Args| {
-        let tracefs = tool::prepare(args.stream.run.verbose)?;
-        let features = KernelFeatures::probe(&tracefs);
-        let (mode, fallback) = preflight::choose_probe_mode(args.mode, features, KPROBE_FUNCTION)?;
-        if let Some(why) = fallback {
-            eprintln!("arpsnoop: {why}; falling back to the net/net_dev_queue tracepoint");
-        }
+        let (mode, what) = HOOKS.choose(&args.mode, &args.stream.run)?;
         let loading = Loading::stream(&args.filters, &args.stream).probes(mode);
         let tracing = tool::load::<ArpsnoopSkelBuilder>(loading, |_| Ok(()))?;
-        let what = match mode {
-            ProbeMode::Kprobe => "ARP via kretprobe arp_create",
-            _ => "ARP via tracepoint net/net_dev_queue",
-        };
         let header = format!(
             "{:<8} {:<16} {:<7} {:<15} {:<17}    {:<15} DST_MAC",
             "TIME", "DEV", "OP", "SRC_IP", "SRC_MAC", "DST_IP"
         );
-        let spec = StreamSpec::new(what, header, &args.stream);
+        let spec = StreamSpec::new(&what, header, &args.stream);
         tracing.stream(spec, |output, data| {
             let Some(event) = decode_prefix::<event>(data, std::mem::size_of::<event>()) else {
                 return Ok(());

@@ -10,14 +10,12 @@ use libbpf_rs::MapCore;
 use libbpf_rs::MapFlags;
 
 use ebpf_tracers::cli::FilterArgs;
+use ebpf_tracers::cli::ModeArgs;
 use ebpf_tracers::cli::ReportArgs;
 use ebpf_tracers::cli::TopArgs;
 use ebpf_tracers::maps::top_n;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
-use ebpf_tracers::preflight;
-use ebpf_tracers::preflight::KernelFeatures;
-use ebpf_tracers::preflight::ProbeMode;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Columns;
 use ebpf_tracers::report::Row;
@@ -26,6 +24,7 @@ use ebpf_tracers::skel::filetop::types::file_key;
 use ebpf_tracers::skel::filetop::types::file_stat;
 use ebpf_tracers::skel::filetop::FiletopSkelBuilder;
 use ebpf_tracers::tool;
+use ebpf_tracers::tool::Hooks;
 use ebpf_tracers::tool::Loading;
 
 /// Show reads and writes per process and file, the busiest first.
@@ -40,9 +39,8 @@ struct Args {
     /// What "busiest" means
     #[arg(short = 's', long = "sort", value_enum, default_value_t = SortBy::All)]
     sort: SortBy,
-    /// Where to hook: kprobes on vfs_read/vfs_write, or the syscall tracepoints
-    #[arg(long = "mode", value_enum, default_value_t = ProbeMode::Auto)]
-    mode: ProbeMode,
+    #[command(flatten)]
+    mode: ModeArgs,
     #[command(flatten)]
     top: TopArgs,
     #[command(flatten)]
@@ -77,6 +75,13 @@ const COLUMNS: Columns = Columns::new(
 )
 .path_last();
 
+const HOOKS: Hooks = Hooks::new(
+    "file I/O",
+    "vfs_read",
+    "kprobes vfs_read/vfs_write",
+    "tracepoints sys_enter_read/write",
+);
+
 /// One file of one thread: what the row shows besides the counters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct FileOfThread {
@@ -91,23 +96,14 @@ type Counters = [u64; 4];
 
 fn main() -> ExitCode {
     ebpf_tracers::run::tool_main("filetop", |args: &Args| {
-        let tracefs = tool::prepare(args.report.run.verbose)?;
-        let features = KernelFeatures::probe(&tracefs);
-        let (mode, fallback) = preflight::choose_probe_mode(args.mode, features, "vfs_read")?;
-        if let Some(why) = fallback {
-            eprintln!("filetop: {why}; falling back to the read/write syscall tracepoints");
-        }
+        let (mode, what) = HOOKS.choose(&args.mode, &args.report.run)?;
         let loading = Loading::report(&args.filters, &args.report).probes(mode);
         let tracing = tool::load::<FiletopSkelBuilder>(loading, |rodata| {
             rodata.all_files = args.all_files;
             Ok(())
         })?;
-        let what = match mode {
-            ProbeMode::Kprobe => "file I/O via kprobes vfs_read/vfs_write",
-            _ => "file I/O via tracepoints sys_enter_read/write",
-        };
         let mut totals: HashMap<FileOfThread, Counters> = HashMap::new();
-        report::run_reports(&args.report, COLUMNS, what, |scope| {
+        report::run_reports(&args.report, COLUMNS, &what, |scope| {
             let taken = take_counts(&tracing.maps.files)?;
             for (file, counters) in &taken {
                 let sums = totals.entry(file.clone()).or_default();

@@ -7,21 +7,25 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use ebpf_tracers::cli::ModeArgs;
 use ebpf_tracers::cli::SnoopArgs;
 use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::preflight;
-use ebpf_tracers::preflight::KernelFeatures;
-use ebpf_tracers::preflight::ProbeMode;
 use ebpf_tracers::skel::unlinksnoop::types::event;
 use ebpf_tracers::skel::unlinksnoop::UnlinksnoopSkelBuilder;
 use ebpf_tracers::tool;
+use ebpf_tracers::tool::Hooks;
 use ebpf_tracers::tool::LineStart;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
 
-const KPROBE_FUNCTION: &str = "do_unlinkat";
+const HOOKS: Hooks = Hooks::new(
+    "unlinks",
+    "do_unlinkat",
+    "kprobe do_unlinkat",
+    "tracepoints sys_enter/exit_unlink(at)",
+);
 
 /// Trace unlink(2) and unlinkat(2): who removed which file, and the result.
 #[derive(Debug, Parser)]
@@ -29,9 +33,8 @@ const KPROBE_FUNCTION: &str = "do_unlinkat";
 struct Args {
     #[command(flatten)]
     snoop: SnoopArgs,
-    /// Where to hook: kprobe on do_unlinkat, or the syscall tracepoints
-    #[arg(long = "mode", value_enum, default_value_t = ProbeMode::Auto)]
-    mode: ProbeMode,
+    #[command(flatten)]
+    mode: ModeArgs,
     #[command(flatten)]
     stream: StreamArgs,
 }
@@ -47,25 +50,13 @@ EXAMPLES:
 
 fn main() -> ExitCode {
     ebpf_tracers::run::tool_main("unlinksnoop", |args: &Args| {
-        let tracefs = tool::prepare(args.stream.run.verbose)?;
-        let features = KernelFeatures::probe(&tracefs);
-        let (mode, fallback) = preflight::choose_probe_mode(args.mode, features, KPROBE_FUNCTION)?;
-        if let Some(why) = fallback {
-            eprintln!(
-                "unlinksnoop: {why}; falling back to the sys_enter/exit_unlink(at) tracepoints"
-            );
-        }
+        let (mode, what) = HOOKS.choose(&args.mode, &args.stream.run)?;
         let loading = Loading::stream(&args.snoop.filters, &args.stream).probes(mode);
         let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |rodata| {
             rodata.targ_failed = args.snoop.failed;
             Ok(())
         })?;
-
-        let what = match mode {
-            ProbeMode::Kprobe => "unlinks via kprobe do_unlinkat",
-            _ => "unlinks via tracepoints sys_enter/exit_unlink(at)",
-        };
-        let spec = StreamSpec::new(what, header(args), &args.stream);
+        let spec = StreamSpec::new(&what, header(args), &args.stream);
         let min_len = offset_of!(event, path);
         tracing.stream_tasks(spec, min_len, &args.snoop, |event, comm, start| {
             Some(print_event(event, comm, start))
