@@ -19,7 +19,7 @@ kernels="${VMTEST_KERNELS:-5.10 6.1 6.12}"
 guest_timeout="${VMTEST_TIMEOUT:-900}"
 vmtest_version=0.18.0
 # Integration tests that load programs; the others need no kernel and run on the host.
-guest_tests="opensnoop kmalloc_bytes unlinksnoop execsnoop mkdirsnoop hello bashreadline filetop counters network stopping"
+guest_tests="opensnoop kmalloc_bytes unlinksnoop execsnoop mkdirsnoop hello bashreadline filetop key_pressed counters network stopping"
 
 log() { echo "vmtest: $*" >&2; }
 die() { echo "vmtest: FAILED: $*" >&2; exit 1; }
@@ -138,7 +138,7 @@ fetch_kernel() {
 # Modules (and their dependencies, in load order) that Debian builds as modules and
 # the guest needs: the 9p root and vmtest's guest agent channel, and veth for the
 # network tests (the host's /lib/modules has nothing for a guest kernel).
-initramfs_modules="virtio_pci virtio_console 9pnet_virtio 9p veth"
+initramfs_modules="virtio_pci virtio_console 9pnet_virtio 9p veth uinput"
 
 module_path() {
 	local moddir=$1 name=$2

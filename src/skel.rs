@@ -179,3 +179,10 @@ pub mod arpsnoop {
     // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
     unsafe impl plain::Plain for types::event {}
 }
+
+pub mod key_pressed {
+    include!(concat!(env!("OUT_DIR"), "/key_pressed.skel.rs"));
+    tool_skeleton!(OpenKeyPressedSkel, streaming);
+    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
+    unsafe impl plain::Plain for types::event {}
+}

@@ -38,9 +38,10 @@ fn tracers() -> impl Iterator<Item = &'static str> {
     STREAMERS.into_iter().chain(COUNTERS)
 }
 
-/// xdp_drop_count takes no task filters (XDP runs before there is a task): its own
-/// checks.
+/// xdp_drop_count and key_pressed take no task filters (XDP runs before there is a
+/// task; key presses come in interrupts): their own checks.
 const XDP_DROP_COUNT: &str = env!("CARGO_BIN_EXE_xdp_drop_count");
+const KEY_PRESSED: &str = env!("CARGO_BIN_EXE_key_pressed");
 
 #[test]
 fn xdp_drop_count_needs_an_interface_and_known_protocols() {
@@ -122,7 +123,7 @@ fn durations_and_intervals_must_be_positive() {
 
 #[test]
 fn help_ends_with_examples() {
-    for bin in tracers().chain([XDP_DROP_COUNT]) {
+    for bin in tracers().chain([XDP_DROP_COUNT, KEY_PRESSED]) {
         let output = run(bin, &["--help"]);
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout);
@@ -132,9 +133,10 @@ fn help_ends_with_examples() {
 
 #[test]
 fn unprivileged_run_says_which_privilege_is_missing() {
-    let runs = tracers()
-        .map(|bin| (bin, vec!["-d", "1"]))
-        .chain([(XDP_DROP_COUNT, vec!["lo", "-d", "1"])]);
+    let runs = tracers().map(|bin| (bin, vec!["-d", "1"])).chain([
+        (XDP_DROP_COUNT, vec!["lo", "-d", "1"]),
+        (KEY_PRESSED, vec!["-d", "1"]),
+    ]);
     for (bin, args) in runs {
         // As root, drop to nobody (which drops every capability); as a user, run as is.
         // SAFETY: geteuid has no preconditions.

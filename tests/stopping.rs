@@ -8,7 +8,7 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 17] = [
+const TOOLS: [(&str, &str); 18] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
     ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
@@ -26,7 +26,11 @@ const TOOLS: [(&str, &str); 17] = [
     ("xdp_drop_count", env!("CARGO_BIN_EXE_xdp_drop_count")),
     ("filetop", env!("CARGO_BIN_EXE_filetop")),
     ("arpsnoop", env!("CARGO_BIN_EXE_arpsnoop")),
+    ("key_pressed", env!("CARGO_BIN_EXE_key_pressed")),
 ];
+
+/// Tools that need kprobes, with no tracepoint to fall back on.
+const KPROBES_ONLY: [&str; 1] = ["key_pressed"];
 
 /// What a tool needs on its command line besides the options under test.
 fn required_args(name: &str) -> &'static [&'static str] {
@@ -54,6 +58,10 @@ fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {
         return;
     }
     for (name, bin) in TOOLS {
+        if KPROBES_ONLY.contains(&name) && !kernel_has_kprobes() {
+            report_skip(&format!("{test} ({name})"), "this kernel has no kprobes");
+            continue;
+        }
         let _turn = ONE_AT_A_TIME
             .contains(&name)
             .then(|| TURN.lock().unwrap_or_else(|e| e.into_inner()));
