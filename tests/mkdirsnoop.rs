@@ -26,11 +26,9 @@ fn mkdir_twice(args: &[&str], tag: &str) -> (u32, String, String, Finished) {
 
 /// PID COMM MODE RET PATH rows.
 fn rows(stdout: &str) -> Vec<(u32, String, String, i32, String)> {
-    stdout
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
+    table_cells(stdout)
+        .into_iter()
+        .filter_map(|f| {
             Some((
                 f.first()?.parse().ok()?,
                 f.get(1)?.to_string(),

@@ -63,11 +63,9 @@ fn icmp_sender_explains_a_missing_interface() {
 
 /// DIR DEV LEN of each table row.
 fn packets(stdout: &str) -> Vec<(String, String, u32)> {
-    stdout
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
+    table_cells(stdout)
+        .into_iter()
+        .filter_map(|f| {
             Some((
                 f.get(1)?.to_string(),
                 f.get(2)?.to_string(),

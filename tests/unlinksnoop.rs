@@ -12,11 +12,9 @@ const TRACEPOINT_READY: &str = "Tracing unlinks via tracepoints";
 
 /// PID COMM RET PATH rows.
 fn rows(stdout: &str) -> Vec<(u32, String, i32, String)> {
-    stdout
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
+    table_cells(stdout)
+        .into_iter()
+        .filter_map(|f| {
             if f.len() < 4 {
                 return None;
             }

@@ -325,6 +325,16 @@ pub fn kernel_has_kprobes() -> bool {
     has
 }
 
+/// A table's rows under its header line, each split into its whitespace-separated
+/// cells.
+pub fn table_cells(stdout: &str) -> Vec<Vec<&str>> {
+    stdout
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect())
+        .collect()
+}
+
 pub fn run_workload(comm: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_workload"))
         .arg("--comm")
