@@ -106,4 +106,19 @@ static __always_inline void count_key(void *map, const void *key, __u64 n)
 	*count += n;
 }
 
+/* The current task's struct file for `fd`, or NULL. */
+static __always_inline struct file *current_file(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
 #endif /* __COMMON_BPF_H */

@@ -96,25 +96,10 @@ int BPF_KPROBE(kprobe__vfs_write, struct file *file, const char *buf, size_t cou
 	return 0;
 }
 
-/* The current task's struct file for `fd`, or NULL. */
-static __always_inline struct file *file_of(long fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-
-	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
-}
-
 static __always_inline int syscall_io(struct trace_event_raw_sys_enter *ctx, bool is_write)
 {
 	/* read/write/pread64/pwrite64(fd, buf, count, ...) */
-	count(file_of(ctx->args[0]), ctx->args[2], is_write);
+	count(current_file(ctx->args[0]), ctx->args[2], is_write);
 	return 0;
 }
 

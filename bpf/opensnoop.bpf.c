@@ -14,6 +14,12 @@
 const volatile bool targ_failed = false;
 /* -P: record the parent's pid (two reads of kernel memory, so only when asked) */
 const volatile bool with_ppid = false;
+/* -F: record the directories a relative path starts in */
+const volatile bool full_path = false;
+
+#ifndef AT_FDCWD
+#define AT_FDCWD -100
+#endif
 
 /* In-flight opens, one per thread; 10240 threads inside open() at once is plenty. */
 struct {
@@ -26,19 +32,83 @@ struct {
 /* The event is built here: at 300 bytes it would take most of the 512-byte BPF stack. */
 PERCPU_SLOT(heap, struct event);
 
-static __always_inline int enter(const char *fname, __s32 flags, __u32 mode)
+static __always_inline int enter(int dfd, const char *fname, __s32 flags, __u32 mode)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct open_args args = {
 		.fname = fname,
 		.flags = flags,
 		.mode = mode,
+		.dfd = dfd,
 	};
 
 	if (!trace_allowed())
 		return 0;
 	bpf_map_update_elem(&start, &tid, &args, BPF_ANY);
 	return 0;
+}
+
+/*
+ * -F: the names of the directories from `dir` up to the root of the task's mount
+ * tree, each with its NUL, written into names after the path (at byte `at`). Mount
+ * points are crossed by way of each mount's parent. Returns the bytes written.
+ */
+static __always_inline __u32 dir_names(struct event *event, __u32 at, struct path *dir)
+{
+	__u64 mnt_offset = bpf_core_field_offset(struct mount, mnt);
+	struct dentry *dentry = dir->dentry;
+	struct mount *mnt = (void *)dir->mnt - mnt_offset;
+	struct dentry *parent;
+	__u32 used = 0, pos;
+	long len;
+	int i;
+
+	for (i = 0; i < DIR_DEPTH; i++) {
+		if (dentry == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			/* The root of the tree: its own parent. */
+			if (up == mnt)
+				return used;
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			continue;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry)
+			return used;
+		pos = at + used;
+		/* Bounds the offset for the verifier as well as for the buffer. */
+		if (pos > sizeof(event->names) - (NAME_MAX + 1))
+			break;
+		len = bpf_probe_read_kernel_str(&event->names[pos], NAME_MAX + 1,
+						BPF_CORE_READ(dentry, d_name.name));
+		if (len <= 0)
+			break;
+		used += len;
+		dentry = parent;
+	}
+	event->dir_cut = 1;
+	return used;
+}
+
+/* -F: where a relative path starts: the working directory, or the directory dfd. */
+static __always_inline bool start_dir(int dfd, struct path *dir)
+{
+	if (dfd == AT_FDCWD) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		dir->dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+		dir->mnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	} else {
+		struct file *file = current_file(dfd);
+
+		if (!file)
+			return false;
+		dir->dentry = BPF_CORE_READ(file, f_path.dentry);
+		dir->mnt = BPF_CORE_READ(file, f_path.mnt);
+	}
+	return dir->dentry && dir->mnt;
 }
 
 static __always_inline int leave(struct trace_event_raw_sys_exit *ctx)
@@ -75,15 +145,27 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx)
 	event->flags = args->flags;
 	event->mode = args->mode;
 	bpf_get_current_comm(event->comm, sizeof(event->comm));
-	len = bpf_probe_read_user_str(event->fname, sizeof(event->fname), args->fname);
+	len = bpf_probe_read_user_str(event->names, NAME_MAX + 1, args->fname);
 	if (len <= 0) {
-		event->fname[0] = '\0';
+		event->names[0] = '\0';
 		len = 1;
 	}
 	/* Re-bound len so the verifier sees a size within the value. */
-	if (len > sizeof(event->fname))
-		len = sizeof(event->fname);
-	submit_event(ctx, event, offsetof(struct event, fname) + len);
+	if (len > NAME_MAX + 1)
+		len = NAME_MAX + 1;
+	event->fname_len = len;
+	event->dir_len = 0;
+	event->dir_cut = 0;
+	if (full_path && event->names[0] != '/') {
+		struct path dir = {};
+
+		if (start_dir(args->dfd, &dir))
+			event->dir_len = dir_names(event, len, &dir);
+		len += event->dir_len;
+		if (len > sizeof(event->names))
+			len = sizeof(event->names);
+	}
+	submit_event(ctx, event, offsetof(struct event, names) + len);
 cleanup:
 	bpf_map_delete_elem(&start, &tid);
 	return 0;
@@ -92,13 +174,15 @@ cleanup:
 SEC("tracepoint/syscalls/sys_enter_open")
 int tracepoint__syscalls__sys_enter_open(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter((const char *)ctx->args[0], (__s32)ctx->args[1], (__u32)ctx->args[2]);
+	return enter(AT_FDCWD, (const char *)ctx->args[0], (__s32)ctx->args[1],
+		     (__u32)ctx->args[2]);
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat")
 int tracepoint__syscalls__sys_enter_openat(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter((const char *)ctx->args[1], (__s32)ctx->args[2], (__u32)ctx->args[3]);
+	return enter((int)ctx->args[0], (const char *)ctx->args[1], (__s32)ctx->args[2],
+		     (__u32)ctx->args[3]);
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat2")
@@ -108,7 +192,8 @@ int tracepoint__syscalls__sys_enter_openat2(struct trace_event_raw_sys_enter *ct
 
 	/* openat2(dfd, filename, how, size): flags and mode live in user memory. */
 	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
-	return enter((const char *)ctx->args[1], (__s32)how.flags, (__u32)how.mode);
+	return enter((int)ctx->args[0], (const char *)ctx->args[1], (__s32)how.flags,
+		     (__u32)how.mode);
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")

@@ -5,17 +5,25 @@
 #include "common.h"
 
 #define NAME_MAX 255
+/* -F: directories walked up from the one a relative path starts in, at most */
+#define DIR_DEPTH 16
+/* -F: bytes for those directories' names */
+#define DIR_BYTES 512
 
 /* What sys_enter_* saw, kept until sys_exit_* of the same thread. */
 struct open_args {
 	const char *fname;
 	__s32 flags;
 	__u32 mode;
+	__s32 dfd;	/* AT_FDCWD for open(2) */
 };
 
 /*
- * One open. The path is last so that only the bytes of the path actually read are
- * submitted: user space decodes any record at least offsetof(struct event, fname) long.
+ * One open. The path is last, in `names`, so that only the bytes used are submitted:
+ * user space decodes any record at least offsetof(struct event, names) long.
+ * names holds the path as passed (fname_len bytes with its NUL) and, with -F for a
+ * relative path, the names of the directories it starts in, from the nearest up to
+ * the root, each with its NUL (dir_len bytes).
  */
 struct event {
 	__u32 tgid;
@@ -25,8 +33,11 @@ struct event {
 	__s32 ret;
 	__s32 flags;
 	__u32 mode;
+	__u16 fname_len;
+	__u16 dir_len;
+	__u32 dir_cut;	/* 1: the walk stopped before the root */
 	char comm[TASK_COMM_LEN];
-	char fname[NAME_MAX + 1];
+	char names[NAME_MAX + 1 + DIR_BYTES];
 };
 
 #endif /* __OPENSNOOP_H */

@@ -321,3 +321,37 @@ fn the_tools_own_opens_are_not_shown() {
         "opensnoop showed its own opens: {rows:?}"
     );
 }
+
+#[test]
+fn full_path_shows_where_a_relative_path_starts() {
+    if !can_trace("opensnoop::full_path_shows_where_a_relative_path_starts") {
+        return;
+    }
+    // A directory of the test's own; resolved, since the kernel reports the real one
+    // (TMPDIR may hold a symbolic link).
+    let dir = unique_path("fpd");
+    std::fs::create_dir(&dir).unwrap();
+    let dir = std::fs::canonicalize(&dir).unwrap().display().to_string();
+    let name = unique_name("fpf");
+    std::fs::write(format!("{dir}/{name}"), b"x").unwrap();
+    let comm = unique_name("fp");
+    let tracer = Tracer::start(OPENSNOOP, &["--json", "-F", "-c", &comm]);
+    // Relative to the working directory, and relative to a directory fd.
+    run_workload(&comm, &["--cwd", &dir, "open", &name]);
+    run_workload(&comm, &["openat", &dir, &name]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let full = format!("{dir}/{name}");
+    let shown: Vec<serde_json::Value> = finished
+        .json_lines()
+        .into_iter()
+        .filter(|event| event["path"] == full.as_str())
+        .collect();
+    assert_eq!(
+        shown.len(),
+        2,
+        "{full} not shown twice: {}",
+        finished.stdout
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

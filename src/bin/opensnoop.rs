@@ -8,8 +8,8 @@ use clap::Parser;
 
 use ebpf_tracers::cli::SnoopArgs;
 use ebpf_tracers::cli::StreamArgs;
-use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
+use ebpf_tracers::output::until_nul;
 use ebpf_tracers::skel::opensnoop::types::event;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
@@ -32,6 +32,10 @@ struct Args {
     /// Extended fields with the open flags by name (O_WRONLY|O_CREAT|...)
     #[arg(short = 'E', long = "format-extended-fields")]
     format_extended: bool,
+    /// Show a relative path in full: the directory it starts in (the working
+    /// directory, or openat's directory), found in the kernel when the call returns
+    #[arg(short = 'F', long = "full-path")]
+    full_path: bool,
     #[command(flatten)]
     stream: StreamArgs,
 }
@@ -51,6 +55,7 @@ EXAMPLES:
     opensnoop -n main     # only print processes whose name contains \"main\"
     opensnoop -e          # show extended fields (flags and mode)
     opensnoop -E          # extended fields, flags by name
+    opensnoop -F          # relative paths in full (from the directory they start in)
     opensnoop --json      # one JSON object per line";
 
 fn main() -> ExitCode {
@@ -59,10 +64,11 @@ fn main() -> ExitCode {
         let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |rodata| {
             rodata.targ_failed = args.snoop.failed;
             rodata.with_ppid = args.print_ppid;
+            rodata.full_path = args.full_path;
             Ok(())
         })?;
         let spec = StreamSpec::new("file opens", header(args), &args.stream);
-        let min_len = offset_of!(event, fname);
+        let min_len = offset_of!(event, names);
         tracing.stream_tasks(spec, min_len, &args.snoop, |event, comm, start| {
             Some(print_event(args, event, comm, start))
         })
@@ -83,6 +89,35 @@ fn header(args: &Args) -> String {
     }
     line.push_str("PATH");
     line
+}
+
+/// The path as passed, or with -F and a relative path, the directories the kernel
+/// walked (nearest first) joined in front of it; "..." first when the walk stopped short
+/// of the root.
+fn path_of(event: &event, full_path: bool) -> Vec<u8> {
+    let names: Vec<u8> = event.names.iter().map(|&c| c as u8).collect();
+    let fname_end = usize::from(event.fname_len).min(names.len());
+    let fname = until_nul(&names[..fname_end]);
+    if !full_path || fname.starts_with(b"/") {
+        return fname.to_vec();
+    }
+    let dir_end = (fname_end + usize::from(event.dir_len)).min(names.len());
+    let mut path = if event.dir_cut != 0 {
+        b"...".to_vec()
+    } else {
+        Vec::new()
+    };
+    for dir in names[fname_end..dir_end]
+        .split(|&b| b == 0)
+        .filter(|d| !d.is_empty())
+        .rev()
+    {
+        path.push(b'/');
+        path.extend_from_slice(dir);
+    }
+    path.push(b'/');
+    path.extend_from_slice(fname);
+    path
 }
 
 /// The FD/ERR convention of bcc: a successful open shows its fd and ERR 0, a failed one
@@ -141,7 +176,7 @@ fn open_flag_names(flags: i32) -> String {
 }
 
 fn print_event(args: &Args, event: &event, comm: &str, start: LineStart) -> String {
-    let path = escape(c_bytes(&event.fname));
+    let path = escape(&path_of(event, args.full_path));
     let (fd, err) = fd_and_err(event.ret);
     let mut line = match start {
         LineStart::Json(mut json) => {
@@ -214,6 +249,24 @@ mod tests {
         );
         assert_eq!(open_flag_names(libc::O_DIRECTORY), "O_RDONLY|O_DIRECTORY");
         assert_eq!(open_flag_names(0o3), "0o3");
+    }
+
+    #[test]
+    fn full_paths_join_the_walked_directories_root_first() {
+        let mut record = event::default();
+        let names = b"notes.txt\0work\0home\0";
+        for (slot, &b) in record.names.iter_mut().zip(names.iter()) {
+            *slot = b as i8;
+        }
+        record.fname_len = 10;
+        record.dir_len = 11;
+        assert_eq!(path_of(&record, true), b"/home/work/notes.txt");
+        assert_eq!(path_of(&record, false), b"notes.txt");
+        record.dir_cut = 1;
+        assert_eq!(path_of(&record, true), b".../home/work/notes.txt");
+        record.dir_len = 0;
+        record.dir_cut = 0;
+        assert_eq!(path_of(&record, true), b"/notes.txt");
     }
 
     #[test]

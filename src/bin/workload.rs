@@ -4,6 +4,7 @@
 use std::ffi::CString;
 use std::io::BufRead;
 use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -24,6 +25,9 @@ struct Args {
     /// Wait for a line on stdin before acting (so a tracer can be started with -p PID)
     #[arg(long = "wait-stdin")]
     wait_stdin: bool,
+    /// Work in this directory (relative paths start there)
+    #[arg(long = "cwd", value_name = "DIR")]
+    cwd: Option<String>,
     /// Become this user (and group) before acting; needs root
     #[arg(long = "uid", value_name = "UID", value_parser = ebpf_tracers::cli::parse_uid)]
     uid: Option<u32>,
@@ -35,6 +39,8 @@ struct Args {
 enum Action {
     /// open(2) each path read-only and close it; prints "PATH fd|errno" per path
     Open { paths: Vec<String> },
+    /// openat(2) NAME relative to the directory DIR (opened first) and close both
+    Openat { dir: String, name: String },
     /// mkdir(2) each path with MODE (octal, e.g. 750); prints "PATH ok|errno" per path
     Mkdir { mode: String, paths: Vec<String> },
     /// unlink(2) each path; prints "PATH ok|errno" per path
@@ -85,6 +91,9 @@ fn act(args: &Args) -> Result<()> {
         nix::unistd::setgid(nix::unistd::Gid::from_raw(uid)).context("setgid failed")?;
         nix::unistd::setuid(nix::unistd::Uid::from_raw(uid)).context("setuid failed")?;
     }
+    if let Some(dir) = &args.cwd {
+        std::env::set_current_dir(dir).with_context(|| format!("cannot work in {dir}"))?;
+    }
     if args.wait_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -106,6 +115,18 @@ fn act(args: &Args) -> Result<()> {
                     );
                 }
             }
+        }
+        Action::Openat { dir, name } => {
+            let dir = std::fs::File::open(dir).with_context(|| format!("open {dir}"))?;
+            let c_name = CString::new(name.as_str()).context("NUL in name")?;
+            // SAFETY: a directory fd we own and a valid C string; the fd is closed at once.
+            let fd = unsafe { libc::openat(dir.as_raw_fd(), c_name.as_ptr(), libc::O_RDONLY) };
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error())
+                    .with_context(|| format!("openat {name}"));
+            }
+            // SAFETY: fd was just returned by openat.
+            unsafe { libc::close(fd) };
         }
         Action::Mkdir { mode, paths } => {
             let mode = u32::from_str_radix(mode, 8)
@@ -179,7 +200,6 @@ fn act(args: &Args) -> Result<()> {
             }
         }
         Action::Write { path, kib } => {
-            use std::os::fd::AsRawFd;
             let file = std::fs::File::create(path).with_context(|| format!("create {path}"))?;
             let chunk = [b'x'; 4096];
             for _ in 0..kib.div_ceil(4) {
