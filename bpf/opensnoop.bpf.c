@@ -14,9 +14,6 @@
 const volatile bool targ_failed = false;
 /* -P: record the parent's pid (two reads of kernel memory, so only when asked) */
 const volatile bool with_ppid = false;
-/* -F: record the directories a relative path starts in */
-const volatile bool full_path = false;
-
 #ifndef AT_FDCWD
 #define AT_FDCWD -100
 #endif
@@ -111,7 +108,12 @@ static __always_inline bool start_dir(int dfd, struct path *dir)
 	return dir->dentry && dir->mnt;
 }
 
-static __always_inline int leave(struct trace_event_raw_sys_exit *ctx)
+/*
+ * `full`: -F. The exits come in two sets, with and without it, and user space loads
+ * one: the kernel-structure reads of the walk need CO-RE relocations that cost
+ * milliseconds at every start, which a run without -F should not pay.
+ */
+static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const bool full)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
@@ -156,7 +158,7 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx)
 	event->fname_len = len;
 	event->dir_len = 0;
 	event->dir_cut = 0;
-	if (full_path && event->names[0] != '/') {
+	if (full && event->names[0] != '/') {
 		struct path dir = {};
 
 		if (start_dir(args->dfd, &dir))
@@ -199,19 +201,37 @@ int tracepoint__syscalls__sys_enter_openat2(struct trace_event_raw_sys_enter *ct
 SEC("tracepoint/syscalls/sys_exit_open")
 int tracepoint__syscalls__sys_exit_open(struct trace_event_raw_sys_exit *ctx)
 {
-	return leave(ctx);
+	return leave(ctx, false);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
 int tracepoint__syscalls__sys_exit_openat(struct trace_event_raw_sys_exit *ctx)
 {
-	return leave(ctx);
+	return leave(ctx, false);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int tracepoint__syscalls__sys_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 {
-	return leave(ctx);
+	return leave(ctx, false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int full_path__sys_exit_open(struct trace_event_raw_sys_exit *ctx)
+{
+	return leave(ctx, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int full_path__sys_exit_openat(struct trace_event_raw_sys_exit *ctx)
+{
+	return leave(ctx, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int full_path__sys_exit_openat2(struct trace_event_raw_sys_exit *ctx)
+{
+	return leave(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

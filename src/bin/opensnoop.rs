@@ -58,13 +58,29 @@ EXAMPLES:
     opensnoop -F          # relative paths in full (from the directory they start in)
     opensnoop --json      # one JSON object per line";
 
+const PLAIN_EXITS: [&str; 3] = [
+    "tracepoint__syscalls__sys_exit_open",
+    "tracepoint__syscalls__sys_exit_openat",
+    "tracepoint__syscalls__sys_exit_openat2",
+];
+const FULL_PATH_EXITS: [&str; 3] = [
+    "full_path__sys_exit_open",
+    "full_path__sys_exit_openat",
+    "full_path__sys_exit_openat2",
+];
+
 fn main() -> ExitCode {
     ebpf_tracers::run::tool_main("opensnoop", |args: &Args| {
-        let loading = Loading::stream(&args.snoop.filters, &args.stream);
+        // The exits come in two sets, with -F's directory walk and without.
+        let unused_exits = if args.full_path {
+            PLAIN_EXITS
+        } else {
+            FULL_PATH_EXITS
+        };
+        let loading = Loading::stream(&args.snoop.filters, &args.stream).switch_off(&unused_exits);
         let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |rodata| {
             rodata.targ_failed = args.snoop.failed;
             rodata.with_ppid = args.print_ppid;
-            rodata.full_path = args.full_path;
             Ok(())
         })?;
         let spec = StreamSpec::new("file opens", header(args), &args.stream);
