@@ -241,7 +241,7 @@ pub fn decode_shown<T: TaskEvent>(
     name: &NameArgs,
 ) -> Option<(T, String)> {
     let event: T = decode_prefix(data, min_len)?;
-    if event.tgid() == std::process::id() {
+    if event.tgid() == crate::run::own_pid() {
         return None;
     }
     let comm = c_bytes(event.comm());

@@ -51,6 +51,13 @@ pub fn group_tool_main<A: clap::Args + clap::FromArgMatches>(
     }
 }
 
+/// This process's id, asked of the kernel once: getpid is a system call each time, and
+/// the streaming tools compare it with every record.
+pub fn own_pid() -> u32 {
+    static PID: OnceLock<u32> = OnceLock::new();
+    *PID.get_or_init(std::process::id)
+}
+
 /// The running tool's name, for messages on stderr.
 pub fn tool_name() -> &'static str {
     TOOL_NAME.get().copied().unwrap_or("ebpf-tracers")

@@ -141,7 +141,7 @@ fn take_counts(map: &dyn MapCore) -> Result<Vec<(FileOfThread, Counters)>> {
             continue;
         };
         // The tool's own reads (of tracefs, while it attaches) are noise.
-        if key.tgid == std::process::id() {
+        if key.tgid == ebpf_tracers::run::own_pid() {
             continue;
         }
         let file = FileOfThread {
