@@ -84,11 +84,7 @@ fn failed_flag_shows_only_the_failures() {
     run_workload(&comm, &["exec", "1", &missing]);
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
-    let events: Vec<Value> = finished
-        .stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect();
+    let events = finished.json_lines();
     assert!(event_running(&events, &missing).is_some(), "{events:?}");
     assert!(
         event_running(&events, &binary).is_none(),

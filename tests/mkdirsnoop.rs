@@ -75,10 +75,9 @@ fn json_lines_carry_the_mode_as_a_number() {
         return;
     }
     let (pid, comm, path, finished) = mkdir_twice(&["--json", "-U"], "mj");
-    let created: serde_json::Value = finished
-        .stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+    let created = finished
+        .json_lines()
+        .into_iter()
         .find(|event| event["path"] == path.as_str() && event["ret"] == 0)
         .unwrap_or_else(|| panic!("{path} not in {}", finished.stdout));
     assert_eq!(created["mode"], 0o750);

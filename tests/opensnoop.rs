@@ -226,10 +226,9 @@ fn parent_pid_and_flag_names_on_request() {
     // The workload is this test's child and opens with O_RDONLY alone.
     let (pid, finished) =
         trace_opens_raw(&["--json", "-P", "-E", "-c", &comm], &comm, &[&existing]);
-    let opened: serde_json::Value = finished
-        .stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+    let opened = finished
+        .json_lines()
+        .into_iter()
         .find(|event| event["path"] == existing.as_str())
         .unwrap_or_else(|| panic!("{existing} not in {}", finished.stdout));
     assert_eq!(opened["pid"], pid);
