@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
 
 use anyhow::Result;
 use clap::Parser;
@@ -123,12 +125,20 @@ fn main() -> ExitCode {
 /// Reads and removes every entry, so that the kernel's map holds only what happened
 /// since the last report (and never fills up with files long closed).
 fn take_counts(map: &dyn MapCore) -> Result<Vec<(FileOfThread, Counters)>> {
+    // Before 5.14 hash maps cannot look up and delete in one call: once that fails,
+    // the tool takes each entry in two calls instead of trying again for every key.
+    static TWO_CALLS: AtomicBool = AtomicBool::new(false);
     let mut taken: HashMap<FileOfThread, Counters> = HashMap::new();
     for raw_key in map.keys() {
-        let value = match map.lookup_and_delete(&raw_key) {
-            Ok(value) => value,
-            // Before 5.14 hash maps cannot do both at once.
-            Err(_) => {
+        let combined = if TWO_CALLS.load(Ordering::Relaxed) {
+            None
+        } else {
+            map.lookup_and_delete(&raw_key).ok()
+        };
+        let value = match combined {
+            Some(value) => value,
+            None => {
+                TWO_CALLS.store(true, Ordering::Relaxed);
                 let value = map.lookup(&raw_key, MapFlags::ANY)?;
                 let _ = map.delete(&raw_key);
                 value
