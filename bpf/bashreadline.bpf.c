@@ -15,7 +15,6 @@ PERCPU_SLOT(heap, struct event);
 SEC("uretprobe")
 int BPF_URETPROBE(uretprobe__readline, const char *line)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct event *event;
 	__u32 zero = 0;
 	long len;
@@ -32,10 +31,7 @@ int BPF_URETPROBE(uretprobe__readline, const char *line)
 		return 0;
 	if (len > sizeof(event->line))
 		len = sizeof(event->line);
-	event->tgid = pid_tgid >> 32;
-	event->pid = (__u32)pid_tgid;
-	event->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	fill_task(&event->task);
 	submit_event(ctx, event, offsetof(struct event, line) + len);
 	return 0;
 }

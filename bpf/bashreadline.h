@@ -8,10 +8,7 @@
 
 /* One line read by readline(); the line is last so only its used bytes are sent. */
 struct event {
-	__u32 tgid;
-	__u32 pid;
-	__u32 uid;
-	char comm[TASK_COMM_LEN];
+	struct task_info task;
 	char line[LINE_LEN];
 };
 

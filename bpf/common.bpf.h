@@ -38,6 +38,8 @@ const volatile uid_t targ_uid = INVALID_UID;
 /* -c: exact process name, NUL padded; only compared when filter_comm is set */
 const volatile char targ_comm[TASK_COMM_LEN] = {};
 const volatile bool filter_comm = false;
+/* fill_task() reads the parent's tgid (two reads of kernel memory, so only if asked) */
+const volatile bool with_ppid = false;
 
 static __always_inline bool comm_allowed(void)
 {
@@ -84,6 +86,23 @@ static __always_inline bool trace_allowed(void)
 	if (targ_uid != INVALID_UID && targ_uid != (uid_t)bpf_get_current_uid_gid())
 		return false;
 	return comm_allowed();
+}
+
+/* The current task, for the header of an event. */
+static __always_inline void fill_task(struct task_info *task)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	task->tgid = pid_tgid >> 32;
+	task->tid = (__u32)pid_tgid;
+	task->uid = (__u32)bpf_get_current_uid_gid();
+	task->ppid = 0;
+	if (with_ppid) {
+		struct task_struct *current = (struct task_struct *)bpf_get_current_task();
+
+		task->ppid = BPF_CORE_READ(current, real_parent, tgid);
+	}
+	bpf_get_current_comm(task->comm, sizeof(task->comm));
 }
 
 /*

@@ -6,4 +6,22 @@
 #define TASK_COMM_LEN 16
 #define INVALID_UID ((uid_t)-1)
 
+/*
+ * The task that caused an event: the first member of every event struct, filled by
+ * fill_task() (common.bpf.h) and decoded once in user space (src/record.rs), so that a
+ * task field is added here and nowhere else.
+ */
+struct task_info {
+	__u32 tgid;	/* the process */
+	__u32 tid;	/* the thread */
+	__u32 ppid;	/* the parent's tgid; 0 unless the tool sets with_ppid */
+	__u32 uid;
+	char comm[TASK_COMM_LEN];
+};
+
+/* A key counted per process name (zero it first: bytes after the NUL count). */
+struct comm_key {
+	char comm[TASK_COMM_LEN];
+};
+
 #endif /* __COMMON_H */

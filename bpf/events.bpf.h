@@ -22,7 +22,7 @@ const volatile bool use_perf_buffer = false;
  */
 const volatile __u64 wakeup_data_size = 0;
 
-/* Sized by user space before load (--ringbuf-pages); this is only the default. */
+/* Sized by user space before load (RINGBUF_BYTES in src/events.rs); this is only the default. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22);

@@ -31,9 +31,7 @@ static const struct event empty_event = {};
 
 static __always_inline int enter(const char *path, const char *const *argv)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	struct task_struct *task;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct event *event;
 	const char *arg;
 	long len;
@@ -46,11 +44,8 @@ static __always_inline int enter(const char *path, const char *const *argv)
 	event = bpf_map_lookup_elem(&execs, &tid);
 	if (!event)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	event->tgid = pid_tgid >> 32;
-	event->pid = tid;
-	event->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	event->uid = (__u32)bpf_get_current_uid_gid();
+	/* with_ppid is always set by execsnoop: PPID is one of its columns. */
+	fill_task(&event->task);
 
 	/* The path executed stands first, for argv[0] need not name it. */
 	len = bpf_probe_read_user_str(event->args, ARG_LEN, path);
@@ -88,7 +83,8 @@ static __always_inline void report(void *ctx, struct event *event, long ret)
 	__u64 size = event->args_size;
 
 	event->ret = ret;
-	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	/* A success is named by the new program. */
+	bpf_get_current_comm(event->task.comm, sizeof(event->task.comm));
 	if (size > ARGS_BYTES)
 		size = ARGS_BYTES;
 	submit_event(ctx, event, offsetof(struct event, args) + size);
@@ -134,7 +130,7 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	if (!event)
 		return 0;
 	if (!targ_failed) {
-		event->pid = (__u32)bpf_get_current_pid_tgid();
+		event->task.tid = (__u32)bpf_get_current_pid_tgid();
 		report(ctx, event, 0);
 	}
 	bpf_map_delete_elem(&execs, &old_tid);

@@ -15,15 +15,11 @@
  * submitted: user space decodes any record at least offsetof(struct event, args) long.
  */
 struct event {
-	__u32 tgid;
-	__u32 pid;
-	__u32 ppid;
-	__u32 uid;
+	struct task_info task;	/* the caller's; a success takes the new program's comm */
 	__s32 ret;
 	__u32 args_count;	/* arguments in args */
 	__u32 args_size;	/* bytes of args used */
 	__u32 args_cut;		/* 1: more arguments than were kept */
-	char comm[TASK_COMM_LEN];
 	char args[ARGS_BYTES];
 };
 

@@ -14,10 +14,6 @@ struct kmalloc_totals {
 	__u64 bytes_alloc;
 };
 
-struct comm_key {
-	char comm[TASK_COMM_LEN];
-};
-
 struct size_hist {
 	__u64 slots[SIZE_SLOTS];
 };

@@ -6,10 +6,6 @@
  */
 #include "common.bpf.h"
 
-struct comm_key {
-	char comm[TASK_COMM_LEN];
-};
-
 /* One counter per process name; 10240 names is far more than a machine runs at once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);

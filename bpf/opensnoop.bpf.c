@@ -12,8 +12,6 @@
 
 /* -x: only opens that failed */
 const volatile bool targ_failed = false;
-/* -P: record the parent's pid (two reads of kernel memory, so only when asked) */
-const volatile bool with_ppid = false;
 #ifndef AT_FDCWD
 #define AT_FDCWD -100
 #endif
@@ -115,8 +113,7 @@ static __always_inline bool start_dir(int dfd, struct path *dir)
  */
 static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const bool full)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct open_args *args;
 	struct event *event;
 	__u32 zero = 0;
@@ -134,19 +131,10 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const boo
 	if (!event)
 		goto cleanup;
 
-	event->tgid = pid_tgid >> 32;
-	event->pid = tid;
-	event->uid = (__u32)bpf_get_current_uid_gid();
-	event->ppid = 0;
-	if (with_ppid) {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-		event->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	}
+	fill_task(&event->task);
 	event->ret = ret;
 	event->flags = args->flags;
 	event->mode = args->mode;
-	bpf_get_current_comm(event->comm, sizeof(event->comm));
 	len = bpf_probe_read_user_str(event->names, NAME_MAX + 1, args->fname);
 	if (len <= 0) {
 		event->names[0] = '\0';

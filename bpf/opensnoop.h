@@ -26,17 +26,13 @@ struct open_args {
  * the root, each with its NUL (dir_len bytes).
  */
 struct event {
-	__u32 tgid;
-	__u32 pid;
-	__u32 uid;
-	__u32 ppid;	/* 0 unless -P */
+	struct task_info task;	/* ppid only with -P */
 	__s32 ret;
 	__s32 flags;
 	__u32 mode;
 	__u16 fname_len;
 	__u16 dir_len;
 	__u32 dir_cut;	/* 1: the walk stopped before the root */
-	char comm[TASK_COMM_LEN];
 	char names[NAME_MAX + 1 + DIR_BYTES];
 };
 

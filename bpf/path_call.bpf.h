@@ -28,7 +28,6 @@ PERCPU_SLOT(heap, struct event);
 /* An event for the current task, or NULL when the filters leave it out. */
 static __always_inline struct event *new_event(void)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct event *event;
 	__u32 zero = 0;
 
@@ -37,18 +36,15 @@ static __always_inline struct event *new_event(void)
 	event = bpf_map_lookup_elem(&heap, &zero);
 	if (!event)
 		return NULL;
-	event->tgid = pid_tgid >> 32;
-	event->pid = (__u32)pid_tgid;
-	event->uid = (__u32)bpf_get_current_uid_gid();
+	fill_task(&event->task);
 	event->ret = 0;
 	event->mode = 0;
-	bpf_get_current_comm(event->comm, sizeof(event->comm));
 	return event;
 }
 
 static __always_inline void remember(struct event *event)
 {
-	bpf_map_update_elem(&start, &event->pid, event, BPF_ANY);
+	bpf_map_update_elem(&start, &event->task.tid, event, BPF_ANY);
 }
 
 /* The entry of a syscall tracepoint: the path is the user's string. */

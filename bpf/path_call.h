@@ -11,12 +11,9 @@
  * result when it returns. The path is last so that only its used bytes matter.
  */
 struct event {
-	__u32 tgid;
-	__u32 pid;
-	__u32 uid;
+	struct task_info task;
 	__s32 ret;
 	__u32 mode;	/* mkdir's mode argument; 0 for calls that take none */
-	char comm[TASK_COMM_LEN];
 	char path[PATH_LEN];
 };
 

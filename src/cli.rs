@@ -1,15 +1,14 @@
 //! Command-line pieces every tool reuses, so that `-p`, `-d`, `--json` and friends mean
 //! the same thing everywhere (bcc libbpf-tools compatible where bcc has the flag).
 
-use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::Args;
-use clap::Command;
-use clap::FromArgMatches;
-use clap::Parser;
+
+use crate::record::Column;
+use crate::record::Table;
 
 /// The kernel keeps 15 bytes of a process name plus a NUL (TASK_COMM_LEN = 16).
 pub const COMM_MAX_BYTES: usize = 15;
@@ -88,22 +87,10 @@ pub struct SnoopArgs {
 }
 
 impl SnoopArgs {
-    /// A table header's start: TIME with -T, then UID with -U.
-    pub fn header_start(&self, output: &OutputArgs) -> String {
-        let mut line = output.time_header();
-        if self.print_uid {
-            line.push_str(&format!("{:<7} ", "UID"));
-        }
-        line
-    }
-
-    /// A table line's start, under `header_start`: the time and the task's uid.
-    pub fn line_start(&self, time: Option<&str>, uid: u32) -> String {
-        let mut line = crate::output::time_cell(time);
-        if self.print_uid {
-            line.push_str(&format!("{uid:<7} "));
-        }
-        line
+    /// A syscall tracer's table begins with the UID column (-U); the runtime puts
+    /// TIME (-T) before it.
+    pub fn table(&self) -> Table {
+        Table::new().column_if(self.print_uid, Column::left("uid", "UID", 7))
     }
 }
 
@@ -156,18 +143,6 @@ pub struct IntervalArgs {
           value_parser = parse_seconds,
           allow_negative_numbers = true)]
     pub interval: Duration,
-}
-
-impl OutputArgs {
-    /// The -T column's value for a line printed now (None without -T).
-    pub fn time(&self) -> Option<String> {
-        self.timestamp.then(crate::output::local_time_hms)
-    }
-
-    /// A table header's start: the -T column's title, or nothing.
-    pub fn time_header(&self) -> String {
-        crate::output::time_cell(self.timestamp.then_some("TIME"))
-    }
 }
 
 /// What every streaming tool takes: how to print, how events travel, when to stop.
@@ -223,38 +198,8 @@ pub struct TotalArgs {
     pub report: ReportArgs,
 }
 
-/// Parses the command line; a usage error is one line on stderr and exit status 2
-/// (clap's own errors span several lines).
-pub fn parse<T: Parser>() -> Result<T, ExitCode> {
-    parse_from(std::env::args_os())
-}
-
-pub fn parse_from<T: Parser, I: IntoIterator<Item = OsString>>(args: I) -> Result<T, ExitCode> {
-    usage_outcome(T::try_parse_from(args))
-}
-
-/// `parse` for a tool whose command line is exactly one shared group (`CountArgs`,
-/// `TotalArgs`): the tool's name, about line and EXAMPLES come from the caller.
-pub fn parse_group<A: Args + FromArgMatches, I: IntoIterator<Item = OsString>>(
-    name: &'static str,
-    about: &'static str,
-    examples: &'static str,
-    args: I,
-) -> Result<A, ExitCode> {
-    // The group's own doc comment would be the about line: the tool's comes after it.
-    let command = A::augment_args(Command::new(name))
-        .version(env!("CARGO_PKG_VERSION"))
-        .about(about)
-        .after_help(examples);
-    usage_outcome(
-        command
-            .try_get_matches_from(args)
-            .and_then(|matches| A::from_arg_matches(&matches)),
-    )
-}
-
 /// --help and --version exit 0 after printing; any other error is one line and exit 2.
-fn usage_outcome<T>(parsed: Result<T, clap::Error>) -> Result<T, ExitCode> {
+pub fn usage_outcome<T>(parsed: Result<T, clap::Error>) -> Result<T, ExitCode> {
     match parsed {
         Ok(parsed) => Ok(parsed),
         Err(err) => match err.kind() {
@@ -383,17 +328,6 @@ mod tests {
             one_line_usage_error("error: unexpected argument '-q' found\n\nUsage: x\n"),
             "error: unexpected argument '-q' found (see --help)"
         );
-    }
-
-    #[test]
-    fn a_group_parses_as_a_whole_command_line() {
-        let args = ["sendto_by_ip", "-p", "7", "--top", "3", "--json"].map(OsString::from);
-        let parsed: CountArgs = parse_group("sendto_by_ip", "About", "EXAMPLES:", args).unwrap();
-        assert_eq!(parsed.filters.pid, Some(7));
-        assert_eq!(parsed.top.top, 3);
-        assert!(parsed.report.output.json);
-        let bad = ["netpkt_count", "--top", "3"].map(OsString::from);
-        assert!(parse_group::<TotalArgs, _>("netpkt_count", "About", "", bad).is_err());
     }
 
     #[test]

@@ -23,8 +23,8 @@ use libbpf_rs::RingBufferBuilder;
 use crate::cli::EventArgs;
 use crate::cli::NameArgs;
 use crate::maps;
-use crate::output::c_bytes;
-use crate::output::escape;
+use crate::record::Task;
+use crate::record::TaskHeader;
 
 const RINGBUF_MAP: &str = "events_rb";
 const PERFBUF_MAP: &str = "events_pb";
@@ -54,7 +54,9 @@ impl EventSource {
         if args.perf_buffer {
             Self::PerfBuffer
         } else if !crate::preflight::ring_buffer_supported() {
-            eprintln!("note: this kernel has no BPF ring buffer (before 5.8); using a perf buffer");
+            crate::run::notice(
+                "this kernel has no BPF ring buffer (before 5.8); using a perf buffer",
+            );
             Self::PerfBuffer
         } else {
             Self::RingBuffer
@@ -223,31 +225,28 @@ pub fn decode_prefix<T: plain::Plain + Default>(data: &[u8], min_len: usize) -> 
     Some(value)
 }
 
-/// A record that names the task which caused it; skel.rs implements it for the events
-/// of the tools that offer -n.
+/// A record that starts with the task that caused it (`struct task_info`); skel.rs
+/// implements it, once, for every such event.
 pub trait TaskEvent: plain::Plain + Default {
-    fn uid(&self) -> u32;
-    fn tgid(&self) -> u32;
-    fn tid(&self) -> u32;
-    fn comm(&self) -> &[i8];
+    fn task_header(&self) -> TaskHeader;
 }
 
-/// `decode_prefix` for a tool with -n: the record and its task's name (escaped), or
-/// None when the record is short, the name does not contain -n's SUBSTR, or the tool
-/// itself caused it (its opens while it attaches, say: noise, as bcc's tools agree).
+/// `decode_prefix` for a record that names its task: the record and its task (ppid
+/// only `with_ppid`), or None when the record is short, the task's name does not contain
+/// -n's SUBSTR, or the tool itself caused it (its opens while it attaches, say: noise,
+/// as bcc's tools agree).
 pub fn decode_shown<T: TaskEvent>(
     data: &[u8],
     min_len: usize,
     name: &NameArgs,
-) -> Option<(T, String)> {
+    with_ppid: bool,
+) -> Option<(T, Task)> {
     let event: T = decode_prefix(data, min_len)?;
-    if event.tgid() == crate::run::own_pid() {
+    let header = event.task_header();
+    if header.tgid == crate::run::own_pid() || !name.matches(header.comm_bytes()) {
         return None;
     }
-    let comm = c_bytes(event.comm());
-    name.matches(comm)
-        .then(|| escape(comm))
-        .map(|comm| (event, comm))
+    Some((event, header.task(with_ppid)))
 }
 
 #[cfg(test)]

@@ -1,9 +1,6 @@
 //! Reading counters out of BPF maps: hash, per-CPU (summed across CPUs) and array maps.
 //! Values are treated as arrays of u64 counters, which every aggregating tool uses.
 
-use std::collections::HashMap;
-use std::hash::Hash;
-
 use anyhow::Context;
 use anyhow::Result;
 use libbpf_rs::MapCore;
@@ -57,6 +54,14 @@ pub fn u64s(bytes: &[u8]) -> Vec<u64> {
         .collect()
 }
 
+/// A map key or value as the generated type (or integer) it is; None when the bytes
+/// are too few.
+pub fn decode<T: plain::Plain + Default>(bytes: &[u8]) -> Option<T> {
+    let mut value = T::default();
+    plain::copy_from_bytes(&mut value, bytes).ok()?;
+    Some(value)
+}
+
 /// Sorts by `weight` descending (ties by key, for stable output) and keeps `limit`.
 pub fn top_n<T, K: Ord>(mut rows: Vec<T>, limit: usize, weight: impl Fn(&T) -> (u64, K)) -> Vec<T> {
     rows.sort_by(|a, b| {
@@ -66,49 +71,6 @@ pub fn top_n<T, K: Ord>(mut rows: Vec<T>, limit: usize, weight: impl Fn(&T) -> (
     });
     rows.truncate(limit);
     rows
-}
-
-/// Turns cumulative kernel counters into per-interval ones. The kernel never resets
-/// its maps (a read-then-delete would lose what lands in between); user space keeps the
-/// previous reading per key and subtracts.
-#[derive(Debug)]
-pub struct IntervalDeltas<K> {
-    previous: HashMap<K, Vec<u64>>,
-}
-
-impl<K> Default for IntervalDeltas<K> {
-    fn default() -> Self {
-        Self {
-            previous: HashMap::new(),
-        }
-    }
-}
-
-impl<K: Eq + Hash + Clone> IntervalDeltas<K> {
-    /// The increase of each key since the last call; keys that did not move are left out.
-    pub fn advance(&mut self, current: Vec<(K, Vec<u64>)>) -> Vec<(K, Vec<u64>)> {
-        let mut moved = self.advance_all(current);
-        moved.retain(|(_, delta)| delta.iter().any(|&d| d != 0));
-        moved
-    }
-
-    /// The increase of every key since the last call, zeros included.
-    pub fn advance_all(&mut self, current: Vec<(K, Vec<u64>)>) -> Vec<(K, Vec<u64>)> {
-        let mut deltas = Vec::with_capacity(current.len());
-        for (key, counters) in current {
-            let before = self.previous.get(&key);
-            let delta: Vec<u64> = counters
-                .iter()
-                .enumerate()
-                .map(|(i, now)| {
-                    now.wrapping_sub(before.and_then(|b| b.get(i)).copied().unwrap_or(0))
-                })
-                .collect();
-            deltas.push((key.clone(), delta));
-            self.previous.insert(key, counters);
-        }
-        deltas
-    }
 }
 
 #[cfg(test)]
@@ -126,33 +88,6 @@ mod tests {
         let cpu1 = u64s(&bytes(&[2, 20, 200]));
         assert_eq!(sum_counters([cpu0, cpu1]), vec![3, 30, 300]);
         assert!(sum_counters(std::iter::empty()).is_empty());
-    }
-
-    #[test]
-    fn interval_deltas_subtract_the_previous_reading() {
-        let mut deltas = IntervalDeltas::default();
-        let first = deltas.advance(vec![("a", vec![1, 10]), ("b", vec![5, 5])]);
-        assert_eq!(first, vec![("a", vec![1, 10]), ("b", vec![5, 5])]);
-        let second = deltas.advance(vec![
-            ("a", vec![3, 10]),
-            ("b", vec![5, 5]),
-            ("c", vec![1, 1]),
-        ]);
-        assert_eq!(second, vec![("a", vec![2, 0]), ("c", vec![1, 1])]);
-    }
-
-    #[test]
-    fn advance_all_keeps_keys_that_did_not_move() {
-        let mut deltas = IntervalDeltas::default();
-        deltas.advance_all(vec![("a", vec![4, 4])]);
-        assert_eq!(
-            deltas.advance_all(vec![("a", vec![4, 6])]),
-            vec![("a", vec![0, 2])]
-        );
-        assert_eq!(
-            deltas.advance_all(vec![("a", vec![4, 6])]),
-            vec![("a", vec![0, 0])]
-        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Writing what the tools print: buffered stdout shared by the event callbacks and the
-//! main loop, terminal-safe escaping of kernel strings, JSON lines, log2 histograms.
+//! main loop, terminal-safe escaping of kernel strings, log2 histograms.
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -32,6 +32,11 @@ impl Output {
         let mut out = self.out.borrow_mut();
         out.write_all(text.as_bytes())?;
         out.write_all(b"\n")
+    }
+
+    /// The buffered stdout itself, for a serializer that writes into it.
+    pub fn writer(&self) -> std::cell::RefMut<'_, BufWriter<Stdout>> {
+        self.out.borrow_mut()
     }
 
     pub fn flush(&self) -> io::Result<()> {
@@ -90,106 +95,6 @@ pub fn escape(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-/// Builds one JSON object per line without a serialization framework: the tools only
-/// print flat objects of numbers and strings.
-#[derive(Debug, Default)]
-pub struct JsonLine {
-    text: String,
-}
-
-impl JsonLine {
-    pub fn new() -> Self {
-        Self {
-            text: String::from("{"),
-        }
-    }
-
-    /// A streaming tool's line, begun with the task that caused the event: the time
-    /// (with -T), uid, pid (the tgid), tid and comm, in that order in every tool.
-    pub fn task(time: Option<&str>, uid: u32, tgid: u32, tid: u32, comm: &str) -> Self {
-        let mut json = Self::new();
-        if let Some(time) = time {
-            json = json.str("time", time);
-        }
-        json.uint("uid", uid.into())
-            .uint("pid", tgid.into())
-            .uint("tid", tid.into())
-            .str("comm", comm)
-    }
-
-    fn key(&mut self, key: &str) {
-        if self.text.len() > 1 {
-            self.text.push(',');
-        }
-        push_json_string(&mut self.text, key);
-        self.text.push(':');
-    }
-
-    pub fn str(mut self, key: &str, value: &str) -> Self {
-        self.key(key);
-        push_json_string(&mut self.text, value);
-        self
-    }
-
-    pub fn int(mut self, key: &str, value: impl Into<i64>) -> Self {
-        self.key(key);
-        let _ = write!(self.text, "{}", value.into());
-        self
-    }
-
-    pub fn uint(mut self, key: &str, value: u64) -> Self {
-        self.key(key);
-        let _ = write!(self.text, "{value}");
-        self
-    }
-
-    /// An array of strings.
-    pub fn strs(mut self, key: &str, values: &[String]) -> Self {
-        self.key(key);
-        self.text.push('[');
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                self.text.push(',');
-            }
-            push_json_string(&mut self.text, value);
-        }
-        self.text.push(']');
-        self
-    }
-
-    /// A nested array of objects (already rendered with `finish`).
-    pub fn objects(mut self, key: &str, values: &[String]) -> Self {
-        self.key(key);
-        self.text.push('[');
-        self.text.push_str(&values.join(","));
-        self.text.push(']');
-        self
-    }
-
-    pub fn finish(mut self) -> String {
-        self.text.push('}');
-        self.text
-    }
-}
-
-fn push_json_string(out: &mut String, value: &str) {
-    out.push('"');
-    for ch in value.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// The -T column of a table line: `time` and a space, or nothing without -T.
@@ -269,19 +174,6 @@ mod tests {
         assert_eq!(c_bytes(&raw), b"ab");
         let full = [b'x' as i8; 4];
         assert_eq!(c_bytes(&full), b"xxxx");
-    }
-
-    #[test]
-    fn json_lines_escape_and_keep_order() {
-        let line = JsonLine::new()
-            .int("pid", 42)
-            .str("path", "a\"b\\c\u{1}")
-            .uint("bytes", u64::MAX)
-            .finish();
-        assert_eq!(
-            line,
-            r#"{"pid":42,"path":"a\"b\\c\u0001","bytes":18446744073709551615}"#
-        );
     }
 
     /// The BPF side's bucketing (log2_slot() in bpf/kmalloc_bytes.bpf.c), to check

@@ -1,38 +1,39 @@
-//! The output of the aggregating tools: a table of counters per interval and at exit,
-//! `[TIME] SCOPE KEY... COUNT...`, or with --json one object per report.
+//! The aggregating tools' reports. A tool reads its maps into `Counts` (typed keys,
+//! u64 counters), which keeps everything cumulative since the start of the run; every
+//! report is derived from that one state: each interval the increase since the last
+//! interval report, at the stop the totals. Tables and JSON come from the same typed
+//! rows (record.rs), so numbers stay numbers.
 
 use std::collections::BTreeMap;
-use std::io;
+use std::hash::Hash;
 
 use anyhow::Result;
 use libbpf_rs::MapCore;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::cli::CountArgs;
 use crate::cli::OutputArgs;
 use crate::cli::ReportArgs;
 use crate::maps;
 use crate::maps::top_n;
-use crate::maps::IntervalDeltas;
-use crate::output::time_cell;
-use crate::output::JsonLine;
-use crate::output::Output;
+use crate::output::log2_hist_lines;
+use crate::output::slot_range;
+use crate::record::Column;
+use crate::record::Printer;
+use crate::record::Table;
 use crate::tool;
 
 /// Whether a report covers the last interval or the whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Scope {
     Interval,
     Total,
 }
 
 impl Scope {
-    pub fn label(self) -> &'static str {
-        match self {
-            Scope::Interval => "interval",
-            Scope::Total => "total",
-        }
-    }
-
     pub fn from_last(last: bool) -> Self {
         if last {
             Scope::Total
@@ -42,314 +43,469 @@ impl Scope {
     }
 }
 
-/// The columns of a counter table: text keys first, then counters; with
-/// `path_last` the last key (a path, of any length) goes after the counters, as in
-/// bcc's tables.
-#[derive(Debug, Clone, Copy)]
-pub struct Columns<'a> {
-    pub keys: &'a [&'a str],
-    pub counts: &'a [&'a str],
-    pub path_last: bool,
+/// The counters of one row as the table and JSON show them, made from the kernel's
+/// u64 counters (in the order of the BPF value struct).
+pub trait Counters: Serialize + JsonSchema {
+    fn from_counts(counts: &[u64]) -> Self;
 }
 
-impl<'a> Columns<'a> {
-    pub const fn new(keys: &'a [&'a str], counts: &'a [&'a str]) -> Self {
-        Self {
-            keys,
-            counts,
-            path_last: false,
-        }
-    }
+/// The one counter of most per-key tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Count {
+    /// Calls counted
+    pub count: u64,
+}
 
-    /// The last key is a path: printed after the counts, however long it is.
-    pub const fn path_last(self) -> Self {
+impl Counters for Count {
+    fn from_counts(counts: &[u64]) -> Self {
         Self {
-            path_last: true,
-            ..self
+            count: counts.first().copied().unwrap_or(0),
         }
     }
 }
 
-/// One row: as many keys and counts as the columns say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    pub keys: Vec<String>,
-    pub counts: Vec<u64>,
+/// A key for a report without keys (one row of counters).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, JsonSchema,
+)]
+pub struct NoKey {}
+
+/// One row of a report: the key's fields, then the counters.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Row<K, C> {
+    #[serde(flatten)]
+    pub key: K,
+    #[serde(flatten)]
+    pub counters: C,
 }
 
-const KEY_WIDTH: usize = 16;
-const COUNT_WIDTH: usize = 10;
-
-pub fn header(columns: Columns<'_>, output: &OutputArgs) -> String {
-    let mut line = output.time_header();
-    line.push_str(&format!("{:<8}", "SCOPE"));
-    push_row(
-        &mut line,
-        columns,
-        columns.keys,
-        columns.counts.iter().copied(),
-    );
-    line
+/// A log2 histogram bucket in JSON: the values it counts, and how many there were.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Bucket {
+    pub low: u64,
+    pub high: u64,
+    pub count: u64,
 }
 
-/// Keys are left-aligned, counts right-aligned.
-fn push_row<K: AsRef<str>, C: std::fmt::Display>(
-    line: &mut String,
-    columns: Columns<'_>,
-    keys: &[K],
-    counts: impl Iterator<Item = C>,
-) {
-    let (front, last) = match keys.split_last() {
-        Some((last, front)) if columns.path_last => (front, Some(last)),
-        _ => (keys, None),
-    };
-    for key in front {
-        line.push_str(&format!(" {:<KEY_WIDTH$}", key.as_ref()));
-    }
-    for count in counts {
-        line.push_str(&format!(" {count:>COUNT_WIDTH$}"));
-    }
-    if let Some(last) = last {
-        line.push(' ');
-        line.push_str(last.as_ref());
+/// One report as JSON: the scope, the sum over all keys where the tool keeps one, the
+/// rows, and a histogram where the tool has one (at the stop).
+#[derive(Serialize, JsonSchema)]
+pub struct ReportRecord<K, C> {
+    pub scope: Scope,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<C>,
+    pub rows: Vec<Row<K, C>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<Vec<Bucket>>,
+}
+
+/// Counters per key, cumulative since the tool started, and what the last interval
+/// report saw of them.
+#[derive(Debug)]
+pub struct Tally<K> {
+    totals: BTreeMap<K, Vec<u64>>,
+    reported: BTreeMap<K, Vec<u64>>,
+}
+
+impl<K> Default for Tally<K> {
+    fn default() -> Self {
+        Self {
+            totals: BTreeMap::new(),
+            reported: BTreeMap::new(),
+        }
     }
 }
 
-/// Prints one report: a row per entry (table), or one JSON object with a "rows" array.
-pub fn print(
-    output: &Output,
-    options: &OutputArgs,
-    columns: Columns<'_>,
+impl<K: Ord + Clone> Tally<K> {
+    /// A reading of counters the kernel keeps cumulative: they replace what was known.
+    /// Raw keys that decode to one key are summed; keys not read again keep their
+    /// totals (counters never go down).
+    pub fn set(&mut self, readings: impl IntoIterator<Item = (K, Vec<u64>)>) {
+        let mut summed: BTreeMap<K, Vec<u64>> = BTreeMap::new();
+        for (key, counts) in readings {
+            let sums = summed.entry(key).or_default();
+            *sums = maps::sum_counters([std::mem::take(sums), counts]);
+        }
+        self.totals.extend(summed);
+    }
+
+    /// Counters the kernel handed over and forgot (taken entries): added to the totals.
+    pub fn add(&mut self, taken: impl IntoIterator<Item = (K, Vec<u64>)>) {
+        for (key, counts) in taken {
+            let sums = self.totals.entry(key).or_default();
+            *sums = maps::sum_counters([std::mem::take(sums), counts]);
+        }
+    }
+
+    /// Every key with its counters since the start.
+    pub fn totals(&self) -> Vec<(K, Vec<u64>)> {
+        self.totals
+            .iter()
+            .map(|(key, counts)| (key.clone(), counts.clone()))
+            .collect()
+    }
+
+    /// Every key with its increase since the last call (zeros included).
+    pub fn interval(&mut self) -> Vec<(K, Vec<u64>)> {
+        let mut deltas = Vec::with_capacity(self.totals.len());
+        for (key, counts) in &self.totals {
+            let before = self.reported.get(key);
+            let delta = counts
+                .iter()
+                .enumerate()
+                .map(|(i, now)| {
+                    now.wrapping_sub(before.and_then(|b| b.get(i)).copied().unwrap_or(0))
+                })
+                .collect();
+            deltas.push((key.clone(), delta));
+        }
+        self.reported = self.totals.clone();
+        deltas
+    }
+}
+
+/// Everything an aggregating tool has counted: per key, in all where the tool counts
+/// that apart, and a log2 histogram where it keeps one. Filled by the tool's reader
+/// before each report.
+#[derive(Debug)]
+pub struct Counts<K> {
+    pub per_key: Tally<K>,
+    pub total: Option<Tally<NoKey>>,
+    /// Cumulative log2 slots (slot 0 counts zeros, slot i 2^(i-1)..2^i - 1).
+    pub histogram: Option<Vec<u64>>,
+}
+
+impl<K> Default for Counts<K> {
+    fn default() -> Self {
+        Self {
+            per_key: Tally::default(),
+            total: None,
+            histogram: None,
+        }
+    }
+}
+
+impl<K: Ord + Clone> Counts<K> {
+    /// The counters of everything together (a map of its own in the kernel).
+    pub fn set_total(&mut self, counts: Vec<u64>) {
+        self.total
+            .get_or_insert_with(Tally::default)
+            .set([(NoKey {}, counts)]);
+    }
+}
+
+/// What ranks a row: a number made from its counters (the larger, the higher).
+pub type Weight = Box<dyn Fn(&[u64]) -> u64>;
+
+/// How rows are chosen and ordered.
+pub enum Ranking {
+    /// Every key that counted something, in key order (CPUs, protocols).
+    KeyOrder,
+    /// Every key, counted or not, in key order: one fixed row (sendrecv_count).
+    AllKeys,
+    /// The `top` keys with the largest `weight` (ties by key).
+    Top { top: usize, weight: Weight },
+}
+
+impl Ranking {
+    /// The largest first counter first, `top` of them.
+    pub fn top(top: u32) -> Self {
+        Self::top_by(top, |counts| counts.first().copied().unwrap_or(0))
+    }
+
+    pub fn top_by(top: u32, weight: impl Fn(&[u64]) -> u64 + 'static) -> Self {
+        Self::Top {
+            top: top as usize,
+            weight: Box::new(weight),
+        }
+    }
+}
+
+/// What a report looks like: its key and counter columns (record.rs), the rows it
+/// shows, and the total row where the tool keeps a total.
+pub struct ReportSpec<'a> {
+    /// For the readiness line: "Tracing {what}... Hit Ctrl-C to end."
+    pub what: &'a str,
+    /// The key columns, then the counter columns.
+    pub table: Table,
+    pub ranking: Ranking,
+    /// The table's total row: the key column that names it and the name (the JSON
+    /// has `total` instead); None where there is no key column.
+    pub total_label: Option<(&'static str, &'static str)>,
+    /// The total row before the rows (else after them).
+    pub total_first: bool,
+    /// The histogram's unit ("bytes"), if the tool keeps one.
+    pub histogram_unit: &'static str,
+}
+
+impl<'a> ReportSpec<'a> {
+    pub fn new(what: &'a str, table: Table, ranking: Ranking) -> Self {
+        Self {
+            what,
+            table,
+            ranking,
+            total_label: None,
+            total_first: false,
+            histogram_unit: "",
+        }
+    }
+}
+
+/// The life of an aggregating tool once attached: the header (not with --json), the
+/// readiness line, then every interval `read` brings `counts` up to date and the
+/// increase is printed, and at the stop (Ctrl-C, SIGTERM, --duration, closed stdout)
+/// the totals.
+pub fn run_reports<K, C>(
+    args: &ReportArgs,
+    mut spec: ReportSpec<'_>,
+    mut read: impl FnMut(&mut Counts<K>) -> Result<()>,
+) -> Result<()>
+where
+    K: Ord + Clone + Serialize + JsonSchema,
+    C: Counters,
+{
+    let mut counts = Counts::default();
+    let printer = report_printer(&args.output, &mut spec);
+    printer.header()?;
+    tool::announce_ready(spec.what);
+    tool::sample_every(args.interval.interval, args.run.duration, |last| {
+        read(&mut counts)?;
+        let scope = Scope::from_last(last);
+        print_report::<K, C>(&printer, &spec, &mut counts, scope)?;
+        Ok(printer.flush()?)
+    })
+}
+
+/// Reports go under SCOPE and the spec's columns.
+fn report_printer(output: &OutputArgs, spec: &mut ReportSpec<'_>) -> Printer {
+    let table = Table::new()
+        .column(Column::left("scope", "SCOPE", 8))
+        .then(std::mem::take(&mut spec.table));
+    Printer::new(table, output.json, output.timestamp)
+}
+
+/// One report of the totals `read` makes, for a tool that counts while it does
+/// something else and reports once, at its end (key_pressed): after a blank line, the
+/// header and the rows, or one JSON object.
+pub fn print_once<K, C>(
+    output: &OutputArgs,
+    mut spec: ReportSpec<'_>,
+    read: impl FnOnce(&mut Counts<K>) -> Result<()>,
+) -> Result<()>
+where
+    K: Ord + Clone + Serialize + JsonSchema,
+    C: Counters,
+{
+    let mut counts = Counts::default();
+    read(&mut counts)?;
+    let printer = report_printer(output, &mut spec);
+    printer.text("")?;
+    printer.header()?;
+    print_report::<K, C>(&printer, &spec, &mut counts, Scope::Total)?;
+    Ok(printer.flush()?)
+}
+
+/// Prints one report of `counts`: rows (and the total row) as a table, or one JSON
+/// object.
+pub fn print_report<K, C>(
+    printer: &Printer,
+    spec: &ReportSpec<'_>,
+    counts: &mut Counts<K>,
     scope: Scope,
-    rows: &[Row],
-) -> io::Result<()> {
-    let time = options.time();
-    if options.json {
-        let rendered: Vec<String> = rows.iter().map(|row| json_row(columns, row)).collect();
-        let mut json = JsonLine::new();
-        if let Some(time) = &time {
-            json = json.str("time", time);
+) -> Result<()>
+where
+    K: Ord + Clone + Serialize + JsonSchema,
+    C: Counters,
+{
+    let (keyed, total) = match scope {
+        Scope::Interval => (
+            counts.per_key.interval(),
+            counts.total.as_mut().map(|t| first_counts(t.interval())),
+        ),
+        Scope::Total => (
+            counts.per_key.totals(),
+            counts.total.as_ref().map(|t| first_counts(t.totals())),
+        ),
+    };
+    let moved = |rows: Vec<(K, Vec<u64>)>| -> Vec<(K, Vec<u64>)> {
+        rows.into_iter()
+            .filter(|(_, c)| c.iter().any(|&n| n != 0))
+            .collect()
+    };
+    let chosen = match &spec.ranking {
+        Ranking::AllKeys => keyed,
+        Ranking::KeyOrder => moved(keyed),
+        Ranking::Top { top, weight } => {
+            top_n(moved(keyed), *top, |(key, c)| (weight(c), key.clone()))
         }
-        output.line(
-            &json
-                .str("scope", scope.label())
-                .objects("rows", &rendered)
-                .finish(),
-        )?;
-    } else {
-        for row in rows {
-            let mut line = time_cell(time.as_deref());
-            line.push_str(&format!("{:<8}", scope.label()));
-            push_row(&mut line, columns, &row.keys, row.counts.iter());
-            output.line(line.trim_end())?;
+    };
+    let rows: Vec<Row<K, C>> = chosen
+        .into_iter()
+        .map(|(key, c)| Row {
+            key,
+            counters: C::from_counts(&c),
+        })
+        .collect();
+    // The histogram comes with the totals, once.
+    let slots = match scope {
+        Scope::Total => counts.histogram.clone(),
+        Scope::Interval => None,
+    };
+    let time = printer.time();
+    if printer.is_json() {
+        let report = ReportRecord {
+            scope,
+            total: total.map(|c| C::from_counts(&c)),
+            rows,
+            histogram: slots.as_deref().map(buckets),
+        };
+        printer.record_at(time.as_deref(), &report)?;
+        return Ok(());
+    }
+    let total_line = |printer: &Printer| -> Result<()> {
+        if let Some(total) = &total {
+            let mut value = serde_json::to_value(C::from_counts(total))?;
+            if let (Some((field, label)), Value::Object(map)) = (spec.total_label, &mut value) {
+                map.insert(field.to_string(), Value::from(label));
+            }
+            printer.record_at(time.as_deref(), &Scoped { scope, row: &value })?;
+        }
+        Ok(())
+    };
+    if spec.total_first {
+        total_line(printer)?;
+    }
+    for row in &rows {
+        printer.record_at(time.as_deref(), &Scoped { scope, row })?;
+    }
+    if !spec.total_first {
+        total_line(printer)?;
+    }
+    if let Some(slots) = slots {
+        for line in log2_hist_lines(&slots, spec.histogram_unit) {
+            printer.text(&line)?;
         }
     }
     Ok(())
 }
 
-fn json_row(columns: Columns<'_>, row: &Row) -> String {
-    let mut json = JsonLine::new();
-    for (name, key) in columns.keys.iter().zip(&row.keys) {
-        json = json.str(&name.to_ascii_lowercase(), key);
-    }
-    for (name, count) in columns.counts.iter().zip(&row.counts) {
-        json = json.uint(&name.to_ascii_lowercase(), *count);
-    }
-    json.finish()
+/// A table row: the scope in front of the row's fields.
+#[derive(Serialize)]
+struct Scoped<'a, R> {
+    scope: Scope,
+    #[serde(flatten)]
+    row: &'a R,
 }
 
-/// The life of an aggregating tool once attached: the header (not with --json), the
-/// readiness line, then `print(Scope::Interval)` every interval and
-/// `print(Scope::Total)` once at the stop (Ctrl-C, SIGTERM, --duration, closed stdout).
-pub fn every_interval(
-    args: &ReportArgs,
-    header: &str,
-    what: &str,
-    mut print: impl FnMut(&Output, Scope) -> Result<()>,
-) -> Result<()> {
-    let output = Output::new();
-    if !args.output.json {
-        output.line(header)?;
-        output.flush()?;
-    }
-    tool::announce_ready(what);
-    tool::sample_every(args.interval.interval, args.run.duration, |last| {
-        print(&output, Scope::from_last(last))?;
-        Ok(output.flush()?)
-    })
+fn first_counts(rows: Vec<(NoKey, Vec<u64>)>) -> Vec<u64> {
+    rows.into_iter().next().map(|(_, c)| c).unwrap_or_default()
 }
 
-/// `every_interval` for a table of `columns`: each report prints the rows `rows` makes.
-pub fn run_reports(
-    args: &ReportArgs,
-    columns: Columns<'_>,
-    what: &str,
-    mut rows: impl FnMut(Scope) -> Result<Vec<Row>>,
-) -> Result<()> {
-    let header = header(columns, &args.output);
-    every_interval(args, &header, what, |output, scope| {
-        let rows = rows(scope)?;
-        Ok(print(output, &args.output, columns, scope, &rows)?)
-    })
+/// The used slots of a log2 histogram as JSON buckets.
+fn buckets(slots: &[u64]) -> Vec<Bucket> {
+    slots
+        .iter()
+        .enumerate()
+        .filter(|(_, &count)| count > 0)
+        .map(|(slot, &count)| {
+            let (low, high) = slot_range(slot);
+            Bucket { low, high, count }
+        })
+        .collect()
 }
 
 /// The life of a per-key counting tool once attached: every report reads `map` (a
 /// per-CPU hash of u64 counters, summed over CPUs), turns each map key into the row's
-/// keys with `render` (None: an entry not to show, e.g. not matching -n), and prints the
-/// largest rows (--top).
-pub fn count_per_key(
+/// typed key with `decode` (None: an entry not to show, e.g. not matching -n), and
+/// prints the largest rows (--top) under `key_columns` and a COUNT column (before a
+/// last key column, a path, as in bcc's tables).
+pub fn count_per_key<K>(
     map: &dyn MapCore,
     args: &CountArgs,
-    columns: Columns<'_>,
+    key_columns: Table,
     what: &str,
-    mut render: impl FnMut(&[u8]) -> Option<Vec<String>>,
-) -> Result<()> {
-    let mut tally = Tally::new(args.top.top as usize);
-    run_reports(&args.report, columns, what, |scope| {
-        // Rendered before the cut, so that --top counts only rows that are shown.
-        let rendered = render_keys(maps::percpu_hash_sums(map)?, &mut render);
-        Ok(tally
-            .select(rendered, scope)
+    mut decode: impl FnMut(&[u8]) -> Option<K>,
+) -> Result<()>
+where
+    K: Ord + Clone + Hash + Serialize + JsonSchema,
+{
+    let table =
+        key_columns.counters_before_last(Table::new().column(Column::right("count", "COUNT", 10)));
+    let spec = ReportSpec::new(what, table, Ranking::top(args.top.top));
+    run_reports::<K, Count>(&args.report, spec, |counts| {
+        let readings = maps::percpu_hash_sums(map)?
             .into_iter()
-            .map(|(keys, counts)| Row { keys, counts })
-            .collect())
+            .filter_map(|(raw, sums)| Some((decode(&raw)?, sums)));
+        counts.per_key.set(readings);
+        Ok(())
     })
-}
-
-/// Map entries as rows of text keys, without those `render` leaves out; entries that
-/// render alike are summed.
-fn render_keys(
-    entries: Vec<(Vec<u8>, Vec<u64>)>,
-    render: &mut impl FnMut(&[u8]) -> Option<Vec<String>>,
-) -> Vec<(Vec<String>, Vec<u64>)> {
-    let mut rendered: BTreeMap<Vec<String>, Vec<u64>> = BTreeMap::new();
-    for (key, counts) in entries {
-        if let Some(keys) = render(&key) {
-            let sums = rendered.entry(keys).or_default();
-            *sums = maps::sum_counters([std::mem::take(sums), counts]);
-        }
-    }
-    rendered.into_iter().collect()
-}
-
-/// The life of a tool with a fixed set of counters (one row, or one per CPU, not keys to
-/// rank): every report reads the cumulative counters with `read`, takes them as they are
-/// (total) or their increase since the previous report, zeros included (interval), and
-/// lays them out as rows with `rows`.
-pub fn count_fixed<K: Eq + std::hash::Hash + Clone>(
-    args: &ReportArgs,
-    columns: Columns<'_>,
-    what: &str,
-    mut read: impl FnMut() -> Result<Vec<(K, Vec<u64>)>>,
-    mut rows: impl FnMut(Vec<(K, Vec<u64>)>) -> Vec<Row>,
-) -> Result<()> {
-    let mut deltas = IntervalDeltas::default();
-    run_reports(args, columns, what, |scope| {
-        let current = read()?;
-        Ok(rows(match scope {
-            Scope::Total => current,
-            Scope::Interval => deltas.advance_all(current),
-        }))
-    })
-}
-
-/// Turns successive readings of cumulative kernel counters into the rows of each
-/// report: increases per interval, everything at the end; sorted by the first counter,
-/// largest first, and cut to `limit`.
-pub struct Tally<K> {
-    deltas: IntervalDeltas<K>,
-    limit: usize,
-}
-
-impl<K: Eq + std::hash::Hash + Clone + Ord> Tally<K> {
-    pub fn new(limit: usize) -> Self {
-        Self {
-            deltas: IntervalDeltas::default(),
-            limit,
-        }
-    }
-
-    pub fn select(&mut self, current: Vec<(K, Vec<u64>)>, scope: Scope) -> Vec<(K, Vec<u64>)> {
-        let chosen = match scope {
-            Scope::Interval => self.deltas.advance(current),
-            Scope::Total => current,
-        };
-        top_n(chosen, self.limit, |(key, counts)| {
-            (counts.first().copied().unwrap_or(0), key.clone())
-        })
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+    struct Comm {
+        comm: String,
+    }
+
+    fn comm(name: &str) -> Comm {
+        Comm { comm: name.into() }
+    }
+
     #[test]
-    fn header_and_rows_have_the_same_columns() {
-        let columns = Columns::new(&["COMM"], &["COUNT"]);
-        let options = OutputArgs::default();
+    fn tally_keeps_totals_and_derives_intervals() {
+        let mut tally = Tally::default();
+        tally.set([(comm("a"), vec![1]), (comm("b"), vec![5])]);
         assert_eq!(
-            header(columns, &options)
-                .split_whitespace()
-                .collect::<Vec<_>>(),
-            ["SCOPE", "COMM", "COUNT"]
+            tally.interval(),
+            vec![(comm("a"), vec![1]), (comm("b"), vec![5])]
+        );
+        // "b" is not read again (an evicted key): its total stays.
+        tally.set([(comm("a"), vec![9])]);
+        assert_eq!(
+            tally.interval(),
+            vec![(comm("a"), vec![8]), (comm("b"), vec![0])]
+        );
+        assert_eq!(
+            tally.totals(),
+            vec![(comm("a"), vec![9]), (comm("b"), vec![5])]
         );
     }
 
     #[test]
-    fn a_path_column_goes_last() {
-        let columns = Columns::new(&["UID", "PATH"], &["COUNT"]).path_last();
-        let header = header(columns, &OutputArgs::default());
-        assert_eq!(
-            header.split_whitespace().collect::<Vec<_>>(),
-            ["SCOPE", "UID", "COUNT", "PATH"]
-        );
+    fn keys_that_decode_alike_are_summed_and_taken_counts_add_up() {
+        let mut tally = Tally::default();
+        tally.set([(comm("cat"), vec![2]), (comm("cat"), vec![3])]);
+        assert_eq!(tally.totals(), vec![(comm("cat"), vec![5])]);
+        let mut taken = Tally::default();
+        taken.add([(comm("w"), vec![1, 10])]);
+        taken.add([(comm("w"), vec![2, 20])]);
+        assert_eq!(taken.interval(), vec![(comm("w"), vec![3, 30])]);
+        assert_eq!(taken.interval(), vec![(comm("w"), vec![0, 0])]);
     }
 
     #[test]
-    fn json_rows_use_lowercase_column_names() {
-        let columns = Columns::new(&["DEST"], &["COUNT"]);
-        let row = Row {
-            keys: vec!["127.0.0.2".into()],
-            counts: vec![5],
+    fn json_rows_carry_typed_keys_and_counters() {
+        let report = ReportRecord {
+            scope: Scope::Total,
+            total: None::<Count>,
+            rows: vec![Row {
+                key: comm("cat"),
+                counters: Count { count: 5 },
+            }],
+            histogram: None,
         };
-        assert_eq!(json_row(columns, &row), r#"{"dest":"127.0.0.2","count":5}"#);
-    }
-
-    #[test]
-    fn rendered_keys_skip_what_is_not_shown_and_sum_what_renders_alike() {
-        let entries = vec![
-            (b"cat\0\0".to_vec(), vec![2]),
-            (b"cat\0x".to_vec(), vec![3]),
-            (b"ls\0\0\0".to_vec(), vec![7]),
-        ];
-        let mut render = |key: &[u8]| {
-            let name = String::from_utf8_lossy(crate::output::until_nul(key)).into_owned();
-            (name != "ls").then(|| vec![name])
-        };
         assert_eq!(
-            render_keys(entries, &mut render),
-            vec![(vec!["cat".to_string()], vec![5])]
+            serde_json::to_string(&report).unwrap(),
+            r#"{"scope":"total","rows":[{"comm":"cat","count":5}]}"#
         );
     }
 
     #[test]
-    fn tally_reports_increases_then_totals_largest_first() {
-        let mut tally = Tally::new(2);
-        let first = tally.select(
-            vec![("a", vec![1]), ("b", vec![5]), ("c", vec![3])],
-            Scope::Interval,
-        );
-        assert_eq!(first, vec![("b", vec![5]), ("c", vec![3])]);
-        let second = tally.select(
-            vec![("a", vec![9]), ("b", vec![5]), ("c", vec![3])],
-            Scope::Interval,
-        );
-        assert_eq!(second, vec![("a", vec![8])]);
-        let total = tally.select(
-            vec![("a", vec![9]), ("b", vec![5]), ("c", vec![3])],
-            Scope::Total,
-        );
-        assert_eq!(total, vec![("a", vec![9]), ("b", vec![5])]);
+    fn histogram_buckets_are_the_used_slots() {
+        let json = serde_json::to_string(&buckets(&[0, 0, 2])).unwrap();
+        assert_eq!(json, r#"[{"low":2,"high":3,"count":2}]"#);
     }
 }

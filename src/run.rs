@@ -22,33 +22,9 @@ static LAST_LIBBPF_WARNING: Mutex<Option<String>> = Mutex::new(None);
 /// The longest a loop waits before it looks at the stop conditions again.
 pub const POLL_SLICE: Duration = Duration::from_millis(100);
 
-/// Runs a tool's body and turns its outcome into the exit status of DESIGN.md: 0 on a
-/// normal stop (including a closed stdout), 1 with one line on stderr otherwise.
-/// A tool's whole `main`: parse the command line (usage errors exit 2), then run.
-pub fn tool_main<A: clap::Parser>(
-    tool: &'static str,
-    body: impl FnOnce(&A) -> Result<()>,
-) -> ExitCode {
+/// Names the running tool, for messages on stderr (`notice`, errors).
+pub fn set_tool_name(tool: &'static str) {
     let _ = TOOL_NAME.set(tool);
-    match crate::cli::parse::<A>() {
-        Ok(args) => main_with(tool, || body(&args)),
-        Err(code) => code,
-    }
-}
-
-/// `tool_main` for a tool whose command line is exactly one shared group (`CountArgs`,
-/// `TotalArgs`), so it has no Args struct of its own: its help text comes from here.
-pub fn group_tool_main<A: clap::Args + clap::FromArgMatches>(
-    tool: &'static str,
-    about: &'static str,
-    examples: &'static str,
-    body: impl FnOnce(&A) -> Result<()>,
-) -> ExitCode {
-    let _ = TOOL_NAME.set(tool);
-    match crate::cli::parse_group::<A, _>(tool, about, examples, std::env::args_os()) {
-        Ok(args) => main_with(tool, || body(&args)),
-        Err(code) => code,
-    }
 }
 
 /// This process's id, asked of the kernel once: getpid is a system call each time, and
@@ -58,11 +34,19 @@ pub fn own_pid() -> u32 {
     *PID.get_or_init(std::process::id)
 }
 
+/// A note for the user on stderr, named by the tool ("opensnoop: ..."): what the tool
+/// chose for them (a fallback, a substitute), never an error.
+pub fn notice(message: &str) {
+    eprintln!("{}: {message}", tool_name());
+}
+
 /// The running tool's name, for messages on stderr.
 pub fn tool_name() -> &'static str {
     TOOL_NAME.get().copied().unwrap_or("ebpf-tracers")
 }
 
+/// Runs a tool's body and turns its outcome into the exit status the README documents:
+/// 0 on a normal stop (including a closed stdout), 1 with one line on stderr otherwise.
 /// Ctrl-C/SIGTERM handling is installed first, so a stop during load is orderly too.
 pub fn main_with(tool: &str, body: impl FnOnce() -> Result<()>) -> ExitCode {
     match install_stop_handler().and_then(|()| body()) {

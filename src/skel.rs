@@ -1,35 +1,49 @@
 //! The generated skeletons, one module per tool (built by build.rs from bpf/<tool>.bpf.c).
-//! Each is made loadable by `tool::load` here (its rodata takes the shared filters), and
-//! types shared with the BPF side (`types::event`, ...) get their `Plain` impl here, so
-//! that records can be decoded without copying code between binaries.
-#![allow(
-    clippy::all,
-    clippy::pedantic,
-    missing_docs,
-    non_camel_case_types,
-    non_snake_case,
-    unused
-)]
+//! `skeleton!` includes each one (the lint exceptions apply to the generated code only),
+//! makes it loadable by `tool::load` (its rodata takes the shared filters), and gives
+//! the types shared with the BPF side their `Plain` impl, so that records and map keys
+//! are decoded through the generated types.
 
-/// Implements `events::TaskEvent` for a tool's `types::event` that carries `uid`, `tgid`,
-/// `pid` (the thread) and `comm`.
-macro_rules! task_event {
-    () => {
+/// One tool's skeleton module:
+/// `skeleton!(name, OpenSkelType, streaming | aggregating, plain [types...], task_event)`.
+/// - `plain`: generated types decoded from bytes (events, map keys and values);
+/// - `task_event`: its `types::event` starts with `struct task_info` (bpf/common.h).
+macro_rules! skeleton {
+    ($name:ident, $open:ident, $kind:ident $(, plain [$($plain:ident),*])? $(, task_event $($task:lifetime)?)?) => {
+        pub mod $name {
+            #[allow(
+                clippy::all,
+                clippy::pedantic,
+                missing_docs,
+                non_camel_case_types,
+                non_snake_case,
+                unused
+            )]
+            mod generated {
+                include!(concat!(env!("OUT_DIR"), "/", stringify!($name), ".skel.rs"));
+            }
+            pub use generated::*;
+
+            tool_skeleton!($open, $kind);
+            $($(
+                // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a
+                // valid value.
+                unsafe impl plain::Plain for types::$plain {}
+            )*)?
+            $(skeleton!(@task_event $($task)?);)?
+        }
+    };
+    (@task_event) => {
         impl crate::events::TaskEvent for types::event {
-            fn uid(&self) -> u32 {
-                self.uid
-            }
-
-            fn tgid(&self) -> u32 {
-                self.tgid
-            }
-
-            fn tid(&self) -> u32 {
-                self.pid
-            }
-
-            fn comm(&self) -> &[i8] {
-                &self.comm
+            fn task_header(&self) -> crate::record::TaskHeader {
+                let task = &self.task;
+                crate::record::TaskHeader {
+                    tgid: task.tgid,
+                    tid: task.tid,
+                    ppid: task.ppid,
+                    uid: task.uid,
+                    comm: task.comm.map(|c| c as u8),
+                }
             }
         }
     };
@@ -57,6 +71,10 @@ macro_rules! tool_skeleton {
                 self.filter_comm = filters.comm.is_some();
             }
 
+            fn write_task(&mut self, with_ppid: bool) {
+                self.with_ppid = with_ppid;
+            }
+
             fn write_event_source(&mut self, source: crate::events::EventSource) -> bool {
                 tool_skeleton!(@events $kind, self, source)
             }
@@ -73,116 +91,76 @@ macro_rules! tool_skeleton {
     }};
 }
 
-pub mod opensnoop {
-    include!(concat!(env!("OUT_DIR"), "/opensnoop.skel.rs"));
-    tool_skeleton!(OpenOpensnoopSkel, streaming);
-    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
-    unsafe impl plain::Plain for types::event {}
-    task_event!();
-}
-
-pub mod kmalloc_bytes {
-    include!(concat!(env!("OUT_DIR"), "/kmalloc_bytes.skel.rs"));
-    tool_skeleton!(OpenKmallocBytesSkel, aggregating);
-}
-
-pub mod unlinksnoop {
-    include!(concat!(env!("OUT_DIR"), "/unlinksnoop.skel.rs"));
-    tool_skeleton!(OpenUnlinksnoopSkel, streaming);
-    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
-    unsafe impl plain::Plain for types::event {}
-    task_event!();
-}
-
-pub mod openat_count {
-    include!(concat!(env!("OUT_DIR"), "/openat_count.skel.rs"));
-    tool_skeleton!(OpenOpenatCountSkel, aggregating);
-}
-
-pub mod execve_count {
-    include!(concat!(env!("OUT_DIR"), "/execve_count.skel.rs"));
-    tool_skeleton!(OpenExecveCountSkel, aggregating);
-}
-
-pub mod sendrecv_count {
-    include!(concat!(env!("OUT_DIR"), "/sendrecv_count.skel.rs"));
-    tool_skeleton!(OpenSendrecvCountSkel, aggregating);
-}
-
-pub mod sendto_by_ip {
-    include!(concat!(env!("OUT_DIR"), "/sendto_by_ip.skel.rs"));
-    tool_skeleton!(OpenSendtoByIpSkel, aggregating);
-}
-
-pub mod execs_by_user {
-    include!(concat!(env!("OUT_DIR"), "/execs_by_user.skel.rs"));
-    tool_skeleton!(OpenExecsByUserSkel, aggregating);
-}
-
-pub mod netpkt_count {
-    include!(concat!(env!("OUT_DIR"), "/netpkt_count.skel.rs"));
-    tool_skeleton!(OpenNetpktCountSkel, aggregating);
-}
-
-pub mod netdev_trace {
-    include!(concat!(env!("OUT_DIR"), "/netdev_trace.skel.rs"));
-    tool_skeleton!(OpenNetdevTraceSkel, streaming);
-    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
-    unsafe impl plain::Plain for types::event {}
-}
-
-pub mod execsnoop {
-    include!(concat!(env!("OUT_DIR"), "/execsnoop.skel.rs"));
-    tool_skeleton!(OpenExecsnoopSkel, streaming);
-    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
-    unsafe impl plain::Plain for types::event {}
-    task_event!();
-}
-
-pub mod mkdirsnoop {
-    include!(concat!(env!("OUT_DIR"), "/mkdirsnoop.skel.rs"));
-    tool_skeleton!(OpenMkdirsnoopSkel, streaming);
-    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
-    unsafe impl plain::Plain for types::event {}
-    task_event!();
-}
-
-pub mod hello {
-    include!(concat!(env!("OUT_DIR"), "/hello.skel.rs"));
-    tool_skeleton!(OpenHelloSkel, aggregating);
-}
-
-pub mod bashreadline {
-    include!(concat!(env!("OUT_DIR"), "/bashreadline.skel.rs"));
-    tool_skeleton!(OpenBashreadlineSkel, streaming);
-    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
-    unsafe impl plain::Plain for types::event {}
-    task_event!();
-}
-
-pub mod xdp_drop_count {
-    include!(concat!(env!("OUT_DIR"), "/xdp_drop_count.skel.rs"));
-    tool_skeleton!(OpenXdpDropCountSkel, aggregating);
-}
-
-pub mod filetop {
-    include!(concat!(env!("OUT_DIR"), "/filetop.skel.rs"));
-    tool_skeleton!(OpenFiletopSkel, aggregating);
-    // SAFETY: repr(C) structs of integers and byte arrays: any bytes are a valid value.
-    unsafe impl plain::Plain for types::file_key {}
-    unsafe impl plain::Plain for types::file_stat {}
-}
-
-pub mod arpsnoop {
-    include!(concat!(env!("OUT_DIR"), "/arpsnoop.skel.rs"));
-    tool_skeleton!(OpenArpsnoopSkel, streaming);
-    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
-    unsafe impl plain::Plain for types::event {}
-}
-
-pub mod key_pressed {
-    include!(concat!(env!("OUT_DIR"), "/key_pressed.skel.rs"));
-    tool_skeleton!(OpenKeyPressedSkel, streaming);
-    // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a valid value.
-    unsafe impl plain::Plain for types::event {}
-}
+skeleton!(
+    opensnoop,
+    OpenOpensnoopSkel,
+    streaming,
+    plain[event],
+    task_event
+);
+skeleton!(
+    execsnoop,
+    OpenExecsnoopSkel,
+    streaming,
+    plain[event],
+    task_event
+);
+skeleton!(
+    unlinksnoop,
+    OpenUnlinksnoopSkel,
+    streaming,
+    plain[event],
+    task_event
+);
+skeleton!(
+    mkdirsnoop,
+    OpenMkdirsnoopSkel,
+    streaming,
+    plain[event],
+    task_event
+);
+skeleton!(
+    bashreadline,
+    OpenBashreadlineSkel,
+    streaming,
+    plain[event],
+    task_event
+);
+skeleton!(hello, OpenHelloSkel, aggregating);
+skeleton!(netdev_trace, OpenNetdevTraceSkel, streaming, plain[event]);
+skeleton!(arpsnoop, OpenArpsnoopSkel, streaming, plain[event]);
+skeleton!(key_pressed, OpenKeyPressedSkel, streaming, plain[event]);
+skeleton!(
+    kmalloc_bytes,
+    OpenKmallocBytesSkel,
+    aggregating,
+    plain[comm_key]
+);
+skeleton!(
+    openat_count,
+    OpenOpenatCountSkel,
+    aggregating,
+    plain[comm_key]
+);
+skeleton!(
+    execve_count,
+    OpenExecveCountSkel,
+    aggregating,
+    plain[name_key]
+);
+skeleton!(sendrecv_count, OpenSendrecvCountSkel, aggregating);
+skeleton!(
+    sendto_by_ip,
+    OpenSendtoByIpSkel,
+    aggregating,
+    plain[dest_key]
+);
+skeleton!(
+    execs_by_user,
+    OpenExecsByUserSkel,
+    aggregating,
+    plain[exec_key]
+);
+skeleton!(netpkt_count, OpenNetpktCountSkel, aggregating);
+skeleton!(filetop, OpenFiletopSkel, aggregating, plain [file_key, file_stat]);
+skeleton!(xdp_drop_count, OpenXdpDropCountSkel, aggregating);

@@ -2,7 +2,6 @@
 //! prepare (log + preflight), open the skeleton, configure the object, load and attach,
 //! then stream events (or sample maps) until stopped.
 
-use std::io;
 use std::mem::MaybeUninit;
 use std::ops::Deref;
 use std::path::Path;
@@ -19,15 +18,15 @@ use libbpf_rs::Link;
 use libbpf_rs::Object;
 use libbpf_rs::OpenObject;
 use libbpf_rs::UprobeOpts;
+use serde::Serialize;
 
 use crate::cli::CountArgs;
 use crate::cli::EventArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
-use crate::cli::OutputArgs;
+use crate::cli::NameArgs;
 use crate::cli::ReportArgs;
 use crate::cli::RunArgs;
-use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
 use crate::cli::TotalArgs;
 use crate::events::decode_shown;
@@ -35,11 +34,12 @@ use crate::events::size_event_maps;
 use crate::events::EventSource;
 use crate::events::EventStream;
 use crate::events::TaskEvent;
-use crate::output::JsonLine;
-use crate::output::Output;
 use crate::preflight;
 use crate::preflight::KernelFeatures;
 use crate::preflight::ProbeMode;
+use crate::record::Printer;
+use crate::record::Table;
+use crate::record::Task;
 use crate::run;
 use crate::run::StopConditions;
 
@@ -61,6 +61,8 @@ pub fn prepare(verbose: bool) -> Result<PathBuf> {
 /// each generated `types::rodata`.
 pub trait ToolRodata {
     fn write_filters(&mut self, filters: &FilterArgs);
+    /// `with_ppid`: fill_task() reads the parent's tgid.
+    fn write_task(&mut self, with_ppid: bool);
     /// False for an object without events.bpf.h (an aggregating tool).
     fn write_event_source(&mut self, source: EventSource) -> bool;
 }
@@ -86,6 +88,7 @@ pub struct Loading<'a> {
     switched_off: &'a [&'a str],
     uprobe: Option<Uprobe<'a>>,
     xdp: Option<Xdp<'a>>,
+    with_ppid: bool,
 }
 
 /// An XDP program and the interface it goes on (its section cannot name one).
@@ -117,7 +120,13 @@ impl<'a> Loading<'a> {
             switched_off: &[],
             uprobe: None,
             xdp: None,
+            with_ppid: false,
         }
+    }
+
+    /// Events carry the parent's tgid in their task (a PPID column).
+    pub fn with_ppid(self, with_ppid: bool) -> Self {
+        Self { with_ppid, ..self }
     }
 
     /// A streaming tool: filters, and events through the ring (or perf) buffer.
@@ -185,6 +194,7 @@ pub struct Tracing<S> {
     _links: Vec<Link>,
     skel: S,
     source: Option<EventSource>,
+    with_ppid: bool,
 }
 
 impl<S> Deref for Tracing<S> {
@@ -217,6 +227,7 @@ where
         .context("failed to open the BPF object")?;
     let rodata = open_skel.rodata().context("BPF object has no rodata")?;
     rodata.write_filters(loading.filters);
+    rodata.write_task(loading.with_ppid);
     if let Some(source) = source {
         anyhow::ensure!(
             rodata.write_event_source(source),
@@ -239,6 +250,7 @@ where
         _links: links,
         skel,
         source,
+        with_ppid: loading.with_ppid,
     })
 }
 
@@ -349,11 +361,7 @@ impl<'a> Hooks<'a> {
         let features = KernelFeatures::probe(&tracefs);
         let (mode, fallback) = preflight::choose_probe_mode(args.mode, features, self.function)?;
         if let Some(why) = fallback {
-            eprintln!(
-                "{}: {why}; falling back to {}",
-                run::tool_name(),
-                self.tracepoints
-            );
+            run::notice(&format!("{why}; falling back to {}", self.tracepoints));
         }
         let via = match mode {
             ProbeMode::Kprobe => self.kprobes,
@@ -363,7 +371,7 @@ impl<'a> Hooks<'a> {
     }
 }
 
-/// The readiness line of DESIGN.md: printed on stderr once everything is attached.
+/// The readiness line (README): printed on stderr once everything is attached.
 pub fn announce_ready(what: &str) {
     eprintln!("Tracing {what}... Hit Ctrl-C to end.");
 }
@@ -372,101 +380,84 @@ pub fn announce_ready(what: &str) {
 pub struct StreamSpec<'a> {
     /// For the readiness line: "Tracing {what}... Hit Ctrl-C to end."
     pub what: &'a str,
-    /// The table header, printed before readiness (None with --json).
-    pub header: Option<String>,
     pub duration: Option<Duration>,
-    /// -T and --json, for the lines `stream_tasks` begins.
-    pub output: OutputArgs,
+    /// How records are printed: the table (under its header), or JSON lines.
+    pub printer: Printer,
 }
 
 impl<'a> StreamSpec<'a> {
-    pub fn new(what: &'a str, header: String, args: &StreamArgs) -> Self {
+    /// Records shown under `table`, with a TIME column with -T.
+    pub fn new(what: &'a str, table: Table, args: &StreamArgs) -> Self {
+        Self::timed(what, table, args, args.output.timestamp)
+    }
+
+    /// Records shown under `table`, with a TIME column if `timestamp` (tools that
+    /// always show one).
+    pub fn timed(what: &'a str, table: Table, args: &StreamArgs, timestamp: bool) -> Self {
         Self {
             what,
-            header: (!args.output.json).then_some(header),
             duration: args.run.duration,
-            output: args.output.clone(),
+            printer: Printer::new(table, args.output.json, timestamp),
         }
     }
 }
 
-/// How a syscall tracer's line for one record begins, made by `stream_tasks`: the
-/// columns of the task, in the same order in every tool.
-pub enum LineStart {
-    /// --json: the object so far: time (with -T), uid, pid, tid, comm.
-    Json(JsonLine),
-    /// A table line's first columns: the time (with -T) and the uid (with -U).
-    Text(String),
-}
-
 impl<'obj, S: Skel<'obj>> Tracing<S> {
-    /// Everything a streaming tool does once attached: header, readiness line, events
-    /// (each handed to `handler` with the buffered stdout) until a stop condition, then
-    /// a drain of what the kernel already produced (so that nothing caused before the
-    /// stop is missing) and a report of lost events.
-    pub fn stream<F>(&self, spec: StreamSpec<'_>, mut handler: F) -> Result<()>
+    /// Everything a streaming tool does once attached: header, readiness line, records
+    /// (each made by `record` from an event's bytes, None: not shown) until a stop
+    /// condition, then a drain of what the kernel already produced (so that nothing
+    /// caused before the stop is missing) and a report of lost events.
+    pub fn stream<R, F>(&self, spec: StreamSpec<'_>, mut record: F) -> Result<()>
     where
-        F: FnMut(&Output, &[u8]) -> io::Result<()>,
+        R: Serialize,
+        F: FnMut(&[u8]) -> Option<R>,
     {
         let source = self
             .source
             .context("this tool was loaded without event output")?;
-        let output = Output::new();
-        let stream = EventStream::new(self.skel.object(), source, |data| handler(&output, data))?;
-        if let Some(header) = &spec.header {
-            output.line(header)?;
-            output.flush()?;
-        }
+        let printer = &spec.printer;
+        let stream = EventStream::new(self.skel.object(), source, |data| match record(data) {
+            Some(record) => printer.record(&record),
+            None => Ok(()),
+        })?;
+        printer.header()?;
         announce_ready(spec.what);
         let stop = StopConditions::start(spec.duration);
         while !stop.reached() {
             stream.poll(stop.next_wait())?;
-            output.flush()?;
+            printer.flush()?;
         }
         stream.drain()?;
-        output.flush()?;
+        printer.flush()?;
         let lost = stream.lost()?;
         if lost > 0 {
-            eprintln!(
-                "{}: {lost} events lost: the buffer was full (user space fell behind)",
-                run::tool_name()
-            );
+            run::notice(&format!(
+                "{lost} events lost: the buffer was full (user space fell behind)"
+            ));
         }
         Ok(())
     }
 
-    /// `stream` for the syscall tracers, whose records of `T` (each at least `min_len`
-    /// bytes) name their task: `line` gets each one decoded, with its task's name
-    /// (escaped) and the start of its line, and returns the line to print (None: none);
-    /// records -n leaves out or the tool itself caused never reach it (see
-    /// `events::decode_shown`).
-    pub fn stream_tasks<T, F>(
+    /// `stream` for the tools whose records of `T` (each at least `min_len` bytes)
+    /// start with their task: `record` gets each one decoded, with its task (see
+    /// `events::decode_shown`: records -n leaves out or the tool itself caused never
+    /// reach it), and returns the record to show (None: none).
+    pub fn stream_tasks<T, R, F>(
         &self,
         spec: StreamSpec<'_>,
         min_len: usize,
-        snoop: &SnoopArgs,
-        mut line: F,
+        name: &NameArgs,
+        mut record: F,
     ) -> Result<()>
     where
         T: TaskEvent,
-        F: FnMut(&T, &str, LineStart) -> Option<String>,
+        R: Serialize,
+        F: FnMut(&T, Task) -> Option<R>,
     {
-        let options = spec.output.clone();
-        self.stream(spec, |output, data| {
-            let Some((event, comm)) = decode_shown::<T>(data, min_len, &snoop.name) else {
-                return Ok(());
-            };
-            let time = options.time();
-            let start = if options.json {
-                let (uid, tgid, tid) = (event.uid(), event.tgid(), event.tid());
-                LineStart::Json(JsonLine::task(time.as_deref(), uid, tgid, tid, &comm))
-            } else {
-                LineStart::Text(snoop.line_start(time.as_deref(), event.uid()))
-            };
-            match line(&event, &comm, start) {
-                Some(line) => output.line(&line),
-                None => Ok(()),
-            }
+        let with_ppid = self.with_ppid;
+        self.stream(spec, |data| {
+            let (event, task) = decode_shown::<T>(data, min_len, name, with_ppid)?;
+            record(&event, task)
         })
     }
 }

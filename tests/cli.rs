@@ -5,43 +5,57 @@ mod common;
 
 use common::*;
 
+use std::path::Path;
+
+use ebpf_tracers::tools;
+use ebpf_tracers::tools::ToolKind;
+
 const OPENSNOOP: &str = env!("CARGO_BIN_EXE_opensnoop");
 const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
 const UNLINKSNOOP: &str = env!("CARGO_BIN_EXE_unlinksnoop");
 const NETDEV_TRACE: &str = env!("CARGO_BIN_EXE_netdev_trace");
 const ICMP_SENDER: &str = env!("CARGO_BIN_EXE_icmp_sender");
-/// The aggregating tools, which take -i.
-const COUNTERS: [&str; 8] = [
-    KMALLOC_BYTES,
-    env!("CARGO_BIN_EXE_openat_count"),
-    env!("CARGO_BIN_EXE_execve_count"),
-    env!("CARGO_BIN_EXE_sendrecv_count"),
-    env!("CARGO_BIN_EXE_sendto_by_ip"),
-    env!("CARGO_BIN_EXE_execs_by_user"),
-    env!("CARGO_BIN_EXE_netpkt_count"),
-    env!("CARGO_BIN_EXE_filetop"),
-];
-/// The streaming tools.
-const STREAMERS: [&str; 8] = [
-    OPENSNOOP,
-    UNLINKSNOOP,
-    NETDEV_TRACE,
-    env!("CARGO_BIN_EXE_execsnoop"),
-    env!("CARGO_BIN_EXE_mkdirsnoop"),
-    env!("CARGO_BIN_EXE_hello"),
-    env!("CARGO_BIN_EXE_bashreadline"),
-    env!("CARGO_BIN_EXE_arpsnoop"),
-];
-
-/// Every tool that loads BPF programs.
-fn tracers() -> impl Iterator<Item = &'static str> {
-    STREAMERS.into_iter().chain(COUNTERS)
-}
-
 /// xdp_drop_count and key_pressed take no task filters (XDP runs before there is a
 /// task; key presses come in interrupts): their own checks.
 const XDP_DROP_COUNT: &str = env!("CARGO_BIN_EXE_xdp_drop_count");
 const KEY_PRESSED: &str = env!("CARGO_BIN_EXE_key_pressed");
+
+/// A tool's binary, beside the others cargo built.
+fn binary(name: &str) -> String {
+    Path::new(OPENSNOOP)
+        .with_file_name(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The registry's tools of `kind` that take the task filters, as binaries.
+fn binaries(kind: ToolKind) -> Vec<String> {
+    tools::ALL
+        .into_iter()
+        .filter(|tool| tool.kind == kind)
+        .map(|tool| binary(tool.name))
+        .filter(|bin| bin != XDP_DROP_COUNT && bin != KEY_PRESSED)
+        .collect()
+}
+
+/// Every tool that loads BPF programs and takes the task filters.
+fn tracers() -> Vec<String> {
+    let mut all = binaries(ToolKind::Events);
+    all.extend(binaries(ToolKind::Counts));
+    all
+}
+
+#[test]
+fn the_registry_names_every_binary() {
+    for tool in tools::ALL {
+        assert!(
+            Path::new(&binary(tool.name)).is_file(),
+            "{} is registered but no binary has its name",
+            tool.name
+        );
+    }
+    assert_eq!(tracers().len(), 16);
+}
 
 #[test]
 fn xdp_drop_count_needs_an_interface_and_known_protocols() {
@@ -70,7 +84,7 @@ fn assert_usage_error(bin: &str, args: &[&str], expect: &str) {
 
 #[test]
 fn bad_pids_are_usage_errors() {
-    for bin in tracers() {
+    for bin in &tracers() {
         assert_usage_error(bin, &["-p", "abc"], "not a process id");
         assert_usage_error(bin, &["-p", "-5"], "must be > 0");
         assert_usage_error(bin, &["--pid=-5"], "must be > 0");
@@ -82,7 +96,7 @@ fn bad_pids_are_usage_errors() {
 
 #[test]
 fn comm_longer_than_the_kernel_keeps_is_refused() {
-    for bin in tracers() {
+    for bin in &tracers() {
         assert_usage_error(
             bin,
             &["-c", "a_name_of_16_byt"],
@@ -93,12 +107,12 @@ fn comm_longer_than_the_kernel_keeps_is_refused() {
 
 #[test]
 fn durations_and_intervals_must_be_positive() {
-    for bin in tracers() {
+    for bin in &tracers() {
         assert_usage_error(bin, &["-d", "0"], "must be greater than 0");
         assert_usage_error(bin, &["-d", "-3"], "must be greater than 0");
         assert_usage_error(bin, &["-d", "soon"], "not a number of seconds");
     }
-    for bin in COUNTERS {
+    for bin in &binaries(ToolKind::Counts) {
         assert_usage_error(bin, &["-i", "0"], "must be greater than 0");
         assert_usage_error(bin, &["--interval=-2"], "must be greater than 0");
     }
@@ -123,8 +137,8 @@ fn durations_and_intervals_must_be_positive() {
 
 #[test]
 fn help_ends_with_examples() {
-    for bin in tracers().chain([XDP_DROP_COUNT, KEY_PRESSED]) {
-        let output = run(bin, &["--help"]);
+    for tool in tools::ALL {
+        let output = run(&binary(tool.name), &["--help"]);
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout);
         assert!(help.contains("EXAMPLES:"), "{help}");
@@ -133,11 +147,15 @@ fn help_ends_with_examples() {
 
 #[test]
 fn unprivileged_run_says_which_privilege_is_missing() {
-    let runs = tracers().map(|bin| (bin, vec!["-d", "1"])).chain([
-        (XDP_DROP_COUNT, vec!["lo", "-d", "1"]),
-        (KEY_PRESSED, vec!["-d", "1"]),
-    ]);
+    let runs = tracers()
+        .into_iter()
+        .map(|bin| (bin, vec!["-d", "1"]))
+        .chain([
+            (XDP_DROP_COUNT.to_string(), vec!["lo", "-d", "1"]),
+            (KEY_PRESSED.to_string(), vec!["-d", "1"]),
+        ]);
     for (bin, args) in runs {
+        let bin = bin.as_str();
         // As root, drop to nobody (which drops every capability); as a user, run as is.
         // SAFETY: geteuid has no preconditions.
         let output = if unsafe { libc::geteuid() } == 0 {

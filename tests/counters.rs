@@ -28,7 +28,7 @@ fn total_while(bin: &str, args: &[&str], workload: impl FnOnce()) -> Value {
     workload();
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
-    total_report(&finished.stdout)
+    total_report(&finished)
 }
 
 fn with_total_only<'a>(extra: &[&'a str]) -> Vec<&'a str> {
@@ -160,21 +160,22 @@ fn execs_by_user_counts_another_users_executions_of_a_path() {
     if !can_trace("counters::execs_by_user_counts_another_users_executions_of_a_path") {
         return;
     }
-    let uid = unique_uid().to_string();
+    let uid_number = unique_uid();
+    let uid = uid_number.to_string();
     let binary = unique_copy_of("/bin/true", &unique_name("eu"));
     let report = total_while(EXECS_BY_USER, &with_total_only(&["-u", &uid]), || {
         run_workload(&unique_name("euw"), &["--uid", &uid, "exec", "4", &binary]);
     });
     let rows = report_rows(&report, "path", &binary);
     assert_eq!(rows.len(), 1, "{report}");
-    assert_eq!(rows[0]["uid"], uid.as_str());
+    assert_eq!(rows[0]["uid"], uid_number);
     assert_eq!(count_of(rows[0]), 4, "{report}");
     assert!(
         report["rows"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|r| r["uid"] == uid.as_str()),
+            .all(|r| r["uid"] == uid_number),
         "-u let other users through: {report}"
     );
 }

@@ -21,7 +21,7 @@ fn write_64_kib(mode_args: &[&str], tag: &str) -> (u32, Vec<serde_json::Value>, 
     finished.assert_clean_exit();
     std::fs::remove_file(&path).unwrap();
     let name = path.rsplit('/').next().unwrap().to_string();
-    let report = total_report(&finished.stdout);
+    let report = total_report(&finished);
     let rows = report_rows(&report, "file", &name)
         .into_iter()
         .cloned()
@@ -32,7 +32,7 @@ fn write_64_kib(mode_args: &[&str], tag: &str) -> (u32, Vec<serde_json::Value>, 
 fn assert_64_kib_in_16_writes(pid: u32, rows: &[serde_json::Value], finished: &Finished) {
     assert_eq!(rows.len(), 1, "{}", finished.stdout);
     let row = &rows[0];
-    assert_eq!(row["tid"], pid.to_string().as_str());
+    assert_eq!(row["tid"], pid);
     assert_eq!(row["t"], "R");
     assert_eq!(
         (row["writes"].as_u64(), row["w_kb"].as_u64()),

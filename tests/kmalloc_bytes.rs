@@ -33,12 +33,12 @@ fn pipe_churn_raises_calls_and_bytes_for_its_comm() {
     run_workload(&comm, &["pipes", &PIPES.to_string()]);
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
-    let report = total_report(&finished.stdout);
+    let report = total_report(&finished);
 
-    let (calls, req, alloc) = counters(&report);
+    let (calls, req, alloc) = counters(&report["total"]);
     assert!(alloc >= req, "total bytes_alloc {alloc} < bytes_req {req}");
     assert!(calls >= PIPES);
-    let row = report["comms"]
+    let row = report["rows"]
         .as_array()
         .unwrap()
         .iter()
@@ -71,17 +71,17 @@ fn comm_filter_counts_that_comm_only_and_hist_sees_the_pipe_rings() {
     run_workload(&other, &["pipes", &PIPES.to_string()]);
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
-    let report = total_report(&finished.stdout);
+    let report = total_report(&finished);
 
-    let comms = report["comms"].as_array().unwrap();
+    let comms = report["rows"].as_array().unwrap();
     assert_eq!(comms.len(), 1, "-c let other names through: {report}");
     assert_eq!(comms[0]["comm"], comm.as_str());
     // With the filter in the kernel, the grand total is exactly that one name's.
-    assert_eq!(counters(&report), counters(&comms[0]));
-    let (calls, req, _) = counters(&report);
+    assert_eq!(counters(&report["total"]), counters(&comms[0]));
+    let (calls, req, _) = counters(&report["total"]);
     assert!(calls >= PIPES && req >= PIPES * PIPE_RING_BYTES, "{report}");
     // 640-byte rings fall in the 512..=1023 bucket.
-    let ring_bucket = report["size_hist"]
+    let ring_bucket = report["histogram"]
         .as_array()
         .unwrap()
         .iter()

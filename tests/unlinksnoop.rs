@@ -125,9 +125,8 @@ fn json_lines_carry_pid_comm_ret_and_path() {
     }
     let (finished, pid, comm, existing, _) = unlink_existing_and_missing(&["--json"], "uj");
     let event: serde_json::Value = finished
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .json_lines()
+        .into_iter()
         .find(|e| e["path"] == existing.as_str())
         .unwrap_or_else(|| panic!("{existing} not in {}", finished.stdout));
     assert_eq!(

@@ -4,66 +4,27 @@
 use std::mem::offset_of;
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use ebpf_tracers::cli::SnoopArgs;
-use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
 use ebpf_tracers::preflight::KernelFeatures;
+use ebpf_tracers::record::cell_text;
+use ebpf_tracers::record::Column;
+use ebpf_tracers::record::Table;
 use ebpf_tracers::skel::execsnoop::types::event;
 use ebpf_tracers::skel::execsnoop::ExecsnoopSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::tool::LineStart;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
-
-/// Trace execve(2): who ran what, with which arguments, and the result.
-#[derive(Debug, Parser)]
-#[command(name = "execsnoop", version, after_help = EXAMPLES)]
-struct Args {
-    #[command(flatten)]
-    snoop: SnoopArgs,
-    /// Put each argument in double quotes
-    #[arg(short = 'q', long = "quote")]
-    quote: bool,
-    /// Show only executions whose arguments contain LINE
-    #[arg(short = 'l', long = "line", value_name = "LINE")]
-    line: Option<String>,
-    /// Arguments kept per execution, the executed path included (1 to 60)
-    #[arg(long = "max-args", value_name = "N", default_value_t = 20,
-          value_parser = clap::value_parser!(u32).range(1..=60))]
-    max_args: u32,
-    /// Read the arguments with a BPF_KSYSCALL kprobe on execve instead of the
-    /// sys_enter_execve tracepoint (needs kprobes)
-    #[arg(long = "ksyscall")]
-    ksyscall: bool,
-    #[command(flatten)]
-    stream: StreamArgs,
-}
-
-const EXAMPLES: &str = "\
-EXAMPLES:
-    execsnoop                # every exec, with its arguments
-    execsnoop -x             # only failed execs
-    execsnoop -U -T          # with UID and time columns
-    execsnoop -p 181         # only execs called by PID 181
-    execsnoop -c bash        # only execs called by processes named bash
-    execsnoop -n ls          # only new programs whose name contains ls
-    execsnoop -l testpkg     # only execs with an argument containing testpkg
-    execsnoop -q --max-args 5
-    execsnoop --ksyscall     # arguments from a kprobe on the syscall
-
-ARGS starts with the path executed (argv[0] need not name it), then argv[1..].
-A success is named by the new program (PCOMM) with RET 0; a failure by the caller,
-with RET -errno. -p/-t/-u/-c select the calling task, in the kernel.";
+use ebpf_tracers::tools::execsnoop::Args;
+use ebpf_tracers::tools::execsnoop::Exec;
+use ebpf_tracers::tools::execsnoop::TOOL;
 
 /// The entry hooks; the one the options did not choose stays unloaded.
 const TRACEPOINT_ENTRY: &str = "tracepoint__syscalls__sys_enter_execve";
 const KSYSCALL_ENTRY: &str = "ksyscall__execve";
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("execsnoop", |args: &Args| {
+    TOOL.main(|args: &Args| {
         let unused_entry = if args.ksyscall {
             let tracefs = tool::prepare(args.stream.run.verbose)?;
             anyhow::ensure!(
@@ -75,7 +36,9 @@ fn main() -> ExitCode {
         } else {
             [KSYSCALL_ENTRY]
         };
-        let loading = Loading::stream(&args.snoop.filters, &args.stream).switch_off(&unused_entry);
+        let loading = Loading::stream(&args.snoop.filters, &args.stream)
+            .switch_off(&unused_entry)
+            .with_ppid(true);
         let tracing = tool::load::<ExecsnoopSkelBuilder>(loading, |rodata| {
             rodata.targ_failed = args.snoop.failed;
             rodata.max_args = args.max_args;
@@ -86,12 +49,40 @@ fn main() -> ExitCode {
         } else {
             "execve via tracepoints"
         };
-        let spec = StreamSpec::new(what, header(args), &args.stream);
+        let spec = StreamSpec::new(what, table(args), &args.stream);
         let min_len = offset_of!(event, args);
-        tracing.stream_tasks(spec, min_len, &args.snoop, |event, comm, start| {
-            print_event(args, event, comm, start)
+        tracing.stream_tasks(spec, min_len, &args.snoop.name, |event: &event, task| {
+            let argv = arguments(&event.args, event.args_size, event.args_count);
+            if let Some(line) = &args.line {
+                argv.iter().find(|arg| arg.contains(line.as_str()))?;
+            }
+            Some(Exec {
+                task,
+                ret: event.ret,
+                args: argv,
+                args_cut: event.args_cut,
+            })
         })
     })
+}
+
+/// bcc's columns: `[UID] PCOMM PID PPID RET ARGS`.
+fn table(args: &Args) -> Table {
+    let quote = args.quote;
+    let args_column = move |record: &serde_json::Value| {
+        let argv: Vec<String> = match record["args"].as_array() {
+            Some(argv) => argv.iter().map(cell_text).collect(),
+            None => Vec::new(),
+        };
+        args_column(&argv, quote, record["args_cut"] != 0)
+    };
+    args.snoop
+        .table()
+        .column(Column::left("comm", "PCOMM", 16))
+        .column(Column::left("pid", "PID", 7))
+        .column(Column::left("ppid", "PPID", 7))
+        .column(Column::right("ret", "RET", 3))
+        .column(Column::last("args", "ARGS").formatted(args_column))
 }
 
 /// The arguments of a record: `count` NUL-terminated strings in the first `size` bytes.
@@ -117,38 +108,6 @@ fn args_column(args: &[String], quote: bool, cut: bool) -> String {
         shown.push("...".to_string());
     }
     shown.join(" ")
-}
-
-fn header(args: &Args) -> String {
-    let mut line = args.snoop.header_start(&args.stream.output);
-    line.push_str(&format!(
-        "{:<16} {:<7} {:<7} {:>3} ARGS",
-        "PCOMM", "PID", "PPID", "RET"
-    ));
-    line
-}
-
-fn print_event(args: &Args, event: &event, comm: &str, start: LineStart) -> Option<String> {
-    let argv = arguments(&event.args, event.args_size, event.args_count);
-    if let Some(line) = &args.line {
-        argv.iter().find(|arg| arg.contains(line.as_str()))?;
-    }
-    let cut = event.args_cut != 0;
-    Some(match start {
-        LineStart::Json(json) => json
-            .uint("ppid", event.ppid.into())
-            .int("ret", event.ret)
-            .strs("args", &argv)
-            .uint("args_cut", cut.into())
-            .finish(),
-        LineStart::Text(start) => format!(
-            "{start}{comm:<16} {:<7} {:<7} {:>3} {}",
-            event.tgid,
-            event.ppid,
-            event.ret,
-            args_column(&argv, args.quote, cut)
-        ),
-    })
 }
 
 #[cfg(test)]
@@ -181,9 +140,12 @@ mod tests {
     }
 
     #[test]
-    fn header_has_the_bcc_columns() {
-        let header = header(&Args::parse_from(["execsnoop", "-T", "-U"]));
-        let expected = ["TIME", "UID", "PCOMM", "PID", "PPID", "RET", "ARGS"];
+    fn table_has_the_bcc_columns() {
+        let args = TOOL
+            .parse_from::<Args, _>(["execsnoop", "-U"].map(Into::into))
+            .unwrap();
+        let header = table(&args).header();
+        let expected = ["UID", "PCOMM", "PID", "PPID", "RET", "ARGS"];
         assert!(header.split_whitespace().eq(expected), "{header}");
     }
 }

@@ -12,42 +12,13 @@ use std::process::ExitCode;
 use anyhow::bail;
 use anyhow::Context;
 use anyhow::Result;
-use clap::Parser;
 
-const EXAMPLES: &str = "\
-EXAMPLES:
-    icmp_sender veth0                      # one broadcast echo request out of veth0
-    icmp_sender veth0 --count 100 --dst-ip 192.0.2.7 --dst-mac 02:00:00:00:00:07
-    netpkt_count -c icmp_sender & icmp_sender veth0 --count 10";
-
-/// Send ICMP echo requests out of an interface through an AF_PACKET socket.
-#[derive(Debug, Parser)]
-#[command(name = "icmp_sender", version, after_help = EXAMPLES)]
-struct Args {
-    /// Interface to send on (e.g. veth0)
-    interface: String,
-    /// How many echo requests to send
-    #[arg(long = "count", value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    count: u32,
-    /// Destination IPv4 address
-    #[arg(
-        long = "dst-ip",
-        value_name = "ADDR",
-        default_value = "255.255.255.255"
-    )]
-    dst_ip: Ipv4Addr,
-    /// Source IPv4 address (default: the interface's first IPv4 address, else 0.0.0.0)
-    #[arg(long = "src-ip", value_name = "ADDR")]
-    src_ip: Option<Ipv4Addr>,
-    /// Destination MAC address
-    #[arg(long = "dst-mac", value_name = "MAC", default_value = "ff:ff:ff:ff:ff:ff",
-          value_parser = parse_mac)]
-    dst_mac: [u8; 6],
-}
+use ebpf_tracers::tools::icmp_sender::parse_mac;
+use ebpf_tracers::tools::icmp_sender::Args;
+use ebpf_tracers::tools::icmp_sender::TOOL;
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("icmp_sender", send)
+    TOOL.main(send)
 }
 
 fn send(args: &Args) -> Result<()> {
@@ -123,22 +94,6 @@ fn interface_ipv4(interface: &str) -> Option<Ipv4Addr> {
         let addr = ifaddr.address?;
         addr.as_sockaddr_in().map(|sin| sin.ip())
     })
-}
-
-fn parse_mac(text: &str) -> Result<[u8; 6], String> {
-    let parts: Vec<&str> = text.split(':').collect();
-    let mut mac = [0u8; 6];
-    if parts.len() != 6 {
-        return Err(format!(
-            "'{text}' is not a MAC address (six hex bytes, aa:bb:cc:dd:ee:ff)"
-        ));
-    }
-    for (byte, part) in mac.iter_mut().zip(parts) {
-        *byte = u8::from_str_radix(part, 16).map_err(|_| {
-            format!("'{text}' is not a MAC address (six hex bytes, aa:bb:cc:dd:ee:ff)")
-        })?;
-    }
-    Ok(mac)
 }
 
 const PAYLOAD: &[u8; 32] = b"ebpf-tracers icmp_sender payload";

@@ -3,48 +3,33 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-use clap::Parser;
-
 use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::events::decode_prefix;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::output::local_time_hms;
-use ebpf_tracers::output::JsonLine;
-use ebpf_tracers::output::Output;
 use ebpf_tracers::preflight;
 use ebpf_tracers::preflight::KernelFeatures;
+use ebpf_tracers::record::Column;
+use ebpf_tracers::record::Table;
+use ebpf_tracers::report;
+use ebpf_tracers::report::Ranking;
+use ebpf_tracers::report::ReportSpec;
 use ebpf_tracers::skel::key_pressed::types::event;
 use ebpf_tracers::skel::key_pressed::KeyPressedSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
+use ebpf_tracers::tools::key_pressed::Args;
+use ebpf_tracers::tools::key_pressed::Key;
+use ebpf_tracers::tools::key_pressed::KeyPress;
+use ebpf_tracers::tools::key_pressed::Presses;
+use ebpf_tracers::tools::key_pressed::TOOL;
 
-/// Show key presses as input devices report them, and the ten most pressed keys.
-#[derive(Debug, Parser)]
-#[command(name = "key_pressed", version, after_help = EXAMPLES)]
-struct Args {
-    #[command(flatten)]
-    stream: StreamArgs,
-}
-
-const EXAMPLES: &str = "\
-EXAMPLES:
-    key_pressed               # every key pressed, then the top 10 at Ctrl-C
-    key_pressed -d 60 --json
-
-Presses only: not releases or auto-repeats. The kprobe on input_event sees every
-input device, virtual ones (uinput) too. Needs a kernel with kprobes: there is
-no tracepoint for input events. What is typed may be secret: this is a key
-logger, as any tool that can see key presses is.";
-
-const TOP: usize = 10;
+const TOP: u32 = 10;
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("key_pressed", |args: &Args| {
+    TOOL.main(|args: &Args| {
         let tracefs = tool::prepare(args.stream.run.verbose)?;
         anyhow::ensure!(
             KernelFeatures::probe(&tracefs).kprobes,
@@ -60,61 +45,45 @@ fn main() -> ExitCode {
             tool::load::<KeyPressedSkelBuilder>(Loading::stream(&filters, &args.stream), |_| {
                 Ok(())
             })?;
-        let header = format!("{:<8} {:<12} {:>5} DEVICE", "TIME", "KEY", "CODE");
-        let spec = StreamSpec::new("key presses (kprobe input_event)", header, &args.stream);
-        tracing.stream(spec, |output, data| {
-            let Some(event) = decode_prefix::<event>(data, std::mem::size_of::<event>()) else {
-                return Ok(());
-            };
-            let time = local_time_hms();
-            let key = key_name(event.code);
-            let device = escape(c_bytes(&event.device));
-            let line = if args.stream.output.json {
-                JsonLine::new()
-                    .str("time", &time)
-                    .str("key", &key)
-                    .uint("code", event.code.into())
-                    .str("device", &device)
-                    .finish()
-            } else {
-                format!("{time:<8} {key:<12} {:>5} {device}", event.code)
-            };
-            output.line(&line)
+        let table = Table::new()
+            .column(Column::left("key", "KEY", 12))
+            .column(Column::right("code", "CODE", 5))
+            .column(Column::last("device", "DEVICE"));
+        let spec = StreamSpec::timed(
+            "key presses (kprobe input_event)",
+            table,
+            &args.stream,
+            true,
+        );
+        tracing.stream(spec, |data| {
+            let event = decode_prefix::<event>(data, std::mem::size_of::<event>())?;
+            Some(KeyPress {
+                key: key_name(event.code),
+                code: event.code,
+                device: escape(c_bytes(&event.device)),
+            })
         })?;
-        let counts = maps::percpu_hash_sums(&tracing.maps.presses)?;
-        let mut keys: Vec<(u32, u64)> = counts
-            .into_iter()
-            .filter_map(|(code, sums)| {
-                let code = u32::from_ne_bytes(code.get(..4)?.try_into().ok()?);
-                Some((code, sums.first().copied().unwrap_or(0)))
-            })
-            .collect();
-        keys = maps::top_n(keys, TOP, |&(code, presses)| (presses, code));
-        print_top(&Output::new(), &keys, args.stream.output.json).context("cannot print the top")
+        // The top 10, once, as the report of a counting tool.
+        let table = Table::new()
+            .column(Column::left("key", "KEY", 12))
+            .column(Column::right("presses", "PRESSES", 8));
+        let spec = ReportSpec::new("", table, Ranking::top(TOP));
+        report::print_once::<Key, Presses>(&args.stream.output, spec, |counts| {
+            let presses = maps::percpu_hash_sums(&tracing.maps.presses)?;
+            counts
+                .per_key
+                .set(presses.into_iter().filter_map(|(code, sums)| {
+                    let code: u32 = maps::decode(&code)?;
+                    Some((
+                        Key {
+                            key: key_name(code),
+                        },
+                        sums,
+                    ))
+                }));
+            Ok(())
+        })
     })
-}
-
-/// The most pressed keys, after the stream: a table, or one JSON object.
-fn print_top(output: &Output, keys: &[(u32, u64)], json: bool) -> std::io::Result<()> {
-    if json {
-        let rows: Vec<String> = keys
-            .iter()
-            .map(|&(code, presses)| {
-                JsonLine::new()
-                    .str("key", &key_name(code))
-                    .uint("presses", presses)
-                    .finish()
-            })
-            .collect();
-        output.line(&JsonLine::new().objects("top", &rows).finish())?;
-    } else {
-        output.line("")?;
-        output.line(&format!("{:<12} {:>8}", "TOP KEY", "PRESSES"))?;
-        for &(code, presses) in keys {
-            output.line(&format!("{:<12} {presses:>8}", key_name(code)))?;
-        }
-    }
-    output.flush()
 }
 
 /// The name of a key code (include/uapi/linux/input-event-codes.h), lowercase and

@@ -4,59 +4,18 @@
 use std::mem::offset_of;
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use ebpf_tracers::cli::SnoopArgs;
-use ebpf_tracers::cli::StreamArgs;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
+use ebpf_tracers::record::Column;
+use ebpf_tracers::record::Table;
 use ebpf_tracers::skel::opensnoop::types::event;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::tool::LineStart;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
-
-/// Trace open family syscalls: who opened what, and the result.
-#[derive(Debug, Parser)]
-#[command(name = "opensnoop", version, after_help = EXAMPLES)]
-struct Args {
-    #[command(flatten)]
-    snoop: SnoopArgs,
-    /// Print the parent's PID
-    #[arg(short = 'P', long = "print-ppid")]
-    print_ppid: bool,
-    /// Extended fields of output (open flags, mode)
-    #[arg(short = 'e', long = "extended-fields")]
-    extended: bool,
-    /// Extended fields with the open flags by name (O_WRONLY|O_CREAT|...)
-    #[arg(short = 'E', long = "format-extended-fields")]
-    format_extended: bool,
-    /// Show a relative path in full: the directory it starts in (the working
-    /// directory, or openat's directory), found in the kernel when the call returns
-    #[arg(short = 'F', long = "full-path")]
-    full_path: bool,
-    #[command(flatten)]
-    stream: StreamArgs,
-}
-
-const EXAMPLES: &str = "\
-EXAMPLES:
-    opensnoop             # trace all open() syscalls
-    opensnoop -T          # include timestamps
-    opensnoop -U          # include UID
-    opensnoop -P          # include the parent's PID
-    opensnoop -x          # only show failed opens
-    opensnoop -p 181      # only trace PID 181
-    opensnoop -t 123      # only trace TID 123
-    opensnoop -u 1000     # only trace UID 1000
-    opensnoop -d 10       # trace for 10 seconds only
-    opensnoop -c cat      # only trace processes named exactly cat (in the kernel)
-    opensnoop -n main     # only print processes whose name contains \"main\"
-    opensnoop -e          # show extended fields (flags and mode)
-    opensnoop -E          # extended fields, flags by name
-    opensnoop -F          # relative paths in full (from the directory they start in)
-    opensnoop --json      # one JSON object per line";
+use ebpf_tracers::tools::opensnoop::Args;
+use ebpf_tracers::tools::opensnoop::Open;
+use ebpf_tracers::tools::opensnoop::TOOL;
 
 const PLAIN_EXITS: [&str; 3] = [
     "tracepoint__syscalls__sys_exit_open",
@@ -70,41 +29,54 @@ const FULL_PATH_EXITS: [&str; 3] = [
 ];
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("opensnoop", |args: &Args| {
+    TOOL.main(|args: &Args| {
         // The exits come in two sets, with -F's directory walk and without.
         let unused_exits = if args.full_path {
             PLAIN_EXITS
         } else {
             FULL_PATH_EXITS
         };
-        let loading = Loading::stream(&args.snoop.filters, &args.stream).switch_off(&unused_exits);
+        let loading = Loading::stream(&args.snoop.filters, &args.stream)
+            .switch_off(&unused_exits)
+            .with_ppid(args.print_ppid);
         let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |rodata| {
             rodata.targ_failed = args.snoop.failed;
-            rodata.with_ppid = args.print_ppid;
             Ok(())
         })?;
-        let spec = StreamSpec::new("file opens", header(args), &args.stream);
+        let spec = StreamSpec::new("file opens", table(args), &args.stream);
         let min_len = offset_of!(event, names);
-        tracing.stream_tasks(spec, min_len, &args.snoop, |event, comm, start| {
-            Some(print_event(args, event, comm, start))
+        tracing.stream_tasks(spec, min_len, &args.snoop.name, |event: &event, task| {
+            let (fd, err) = fd_and_err(event.ret);
+            Some(Open {
+                task,
+                fd,
+                err,
+                flags: event.flags,
+                flag_names: args.format_extended.then(|| open_flag_names(event.flags)),
+                mode: event.mode,
+                path: escape(&path_of(event, args.full_path)),
+            })
         })
     })
 }
 
-fn header(args: &Args) -> String {
-    let mut line = args.snoop.header_start(&args.stream.output);
-    if args.print_ppid {
-        line.push_str(&format!("{:<7} ", "PPID"));
-    }
-    line.push_str(&format!(
-        "{:<7} {:<16} {:>3} {:>3} ",
-        "PID", "COMM", "FD", "ERR"
-    ));
-    if args.extended || args.format_extended {
-        line.push_str(&format!("{:<8} {:<5} ", "FLAGS", "MODE"));
-    }
-    line.push_str("PATH");
-    line
+/// bcc's columns: `[UID] [PPID] PID COMM FD ERR [FLAGS MODE] PATH`.
+fn table(args: &Args) -> Table {
+    let octal_flags = args.extended && !args.format_extended;
+    args.snoop
+        .table()
+        .column_if(args.print_ppid, Column::left("ppid", "PPID", 7))
+        .column(Column::left("pid", "PID", 7))
+        .column(Column::left("comm", "COMM", 16))
+        .column(Column::right("fd", "FD", 3))
+        .column(Column::right("err", "ERR", 3))
+        .column_if(octal_flags, Column::left("flags", "FLAGS", 8).octal(8))
+        .column_if(args.format_extended, Column::left("flag_names", "FLAGS", 8))
+        .column_if(
+            args.extended || args.format_extended,
+            Column::left("mode", "MODE", 5).octal(4),
+        )
+        .column(Column::last("path", "PATH"))
 }
 
 /// The path as passed, or with -F and a relative path, the directories the kernel
@@ -191,47 +163,6 @@ fn open_flag_names(flags: i32) -> String {
     names.join("|")
 }
 
-fn print_event(args: &Args, event: &event, comm: &str, start: LineStart) -> String {
-    let path = escape(&path_of(event, args.full_path));
-    let (fd, err) = fd_and_err(event.ret);
-    let mut line = match start {
-        LineStart::Json(mut json) => {
-            if args.print_ppid {
-                json = json.uint("ppid", event.ppid.into());
-            }
-            if args.format_extended {
-                json = json.str("flag_names", &open_flag_names(event.flags));
-            }
-            return json
-                .int("fd", fd)
-                .int("err", err)
-                .int("flags", event.flags)
-                .uint("mode", event.mode.into())
-                .str("path", &path)
-                .finish();
-        }
-        LineStart::Text(line) => line,
-    };
-    if args.print_ppid {
-        line.push_str(&format!("{:<7} ", event.ppid));
-    }
-    line.push_str(&format!(
-        "{:<7} {:<16} {:>3} {:>3} ",
-        event.tgid, comm, fd, err
-    ));
-    if args.format_extended {
-        line.push_str(&format!(
-            "{:<8} {:04o}  ",
-            open_flag_names(event.flags),
-            event.mode
-        ));
-    } else if args.extended {
-        line.push_str(&format!("{:08o} {:04o}  ", event.flags, event.mode));
-    }
-    line.push_str(&path);
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,13 +217,15 @@ mod tests {
     }
 
     #[test]
-    fn header_has_the_bcc_columns() {
-        let args = Args::parse_from(["opensnoop", "-T", "-U", "-P", "-e"]);
-        let header = header(&args);
+    fn table_has_the_bcc_columns() {
+        let args = TOOL
+            .parse_from::<Args, _>(["opensnoop", "-U", "-P", "-e"].map(Into::into))
+            .unwrap();
+        let header = table(&args).header();
         let columns: Vec<&str> = header.split_whitespace().collect();
         assert_eq!(
             columns,
-            ["TIME", "UID", "PPID", "PID", "COMM", "FD", "ERR", "FLAGS", "MODE", "PATH"]
+            ["UID", "PPID", "PID", "COMM", "FD", "ERR", "FLAGS", "MODE", "PATH"]
         );
     }
 }

@@ -6,57 +6,45 @@ use std::net::Ipv6Addr;
 use std::process::ExitCode;
 
 use ebpf_tracers::cli::CountArgs;
+use ebpf_tracers::maps;
+use ebpf_tracers::record::Column;
+use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
-use ebpf_tracers::report::Columns;
+use ebpf_tracers::skel::sendto_by_ip::types::dest_key;
 use ebpf_tracers::skel::sendto_by_ip::SendtoByIpSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
-
-const ABOUT: &str = "Count sendto(2) calls per destination IP address";
-
-const EXAMPLES: &str = "\
-EXAMPLES:
-    sendto_by_ip              # sendto() calls per destination, every second
-    sendto_by_ip -c ping -d 10
-    sendto_by_ip --top 5 -i 10
-
-Calls on connected sockets name no destination and are counted as (connected).
-Each report walks the whole map from user space: cheap for the few hundred
-destinations a host talks to, but its cost grows with the number of entries
-(up to 10240), so prefer a longer -i on a busy server.";
-
-const COLUMNS: Columns = Columns::new(&["DEST"], &["COUNT"]);
+use ebpf_tracers::tools::sendto_by_ip::Destination;
+use ebpf_tracers::tools::sendto_by_ip::TOOL;
 
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::group_tool_main::<CountArgs>("sendto_by_ip", ABOUT, EXAMPLES, |args| {
+    TOOL.main(|args: &CountArgs| {
         let tracing = tool::load::<SendtoByIpSkelBuilder>(Loading::counting(args), |_| Ok(()))?;
+        let columns = Table::new().column(Column::left("dest", "DEST", 16));
         report::count_per_key(
             &tracing.maps.counts,
             args,
-            COLUMNS,
+            columns,
             "sendto() per destination",
-            |key| Some(vec![destination(key)]),
+            |raw| {
+                let key: dest_key = maps::decode(raw)?;
+                Some(Destination {
+                    dest: destination(&key),
+                })
+            },
         )
     })
 }
 
-/// Renders a `struct dest_key` (bpf/sendto_by_ip.h): family u16, pad u16, addr[16].
-fn destination(key: &[u8]) -> String {
-    if key.len() < 20 {
-        return "(malformed key)".into();
-    }
-    let family = u16::from_ne_bytes([key[0], key[1]]);
-    let addr = &key[4..20];
-    match family {
+/// A `struct dest_key` (bpf/sendto_by_ip.h) as an address, or what was counted instead.
+fn destination(key: &dest_key) -> String {
+    match key.family {
         0 => "(connected)".into(),
-        AF_INET => Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).to_string(),
-        AF_INET6 => {
-            let octets: [u8; 16] = addr.try_into().unwrap_or([0; 16]);
-            Ipv6Addr::from(octets).to_string()
-        }
+        AF_INET => Ipv4Addr::new(key.addr[0], key.addr[1], key.addr[2], key.addr[3]).to_string(),
+        AF_INET6 => Ipv6Addr::from(key.addr).to_string(),
         other => format!("(family {other})"),
     }
 }
@@ -65,12 +53,12 @@ fn destination(key: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn key(family: u16, addr: &[u8]) -> Vec<u8> {
-        let mut key = family.to_ne_bytes().to_vec();
-        key.extend_from_slice(&[0, 0]);
-        let mut padded = addr.to_vec();
-        padded.resize(16, 0);
-        key.extend(padded);
+    fn key(family: u16, addr: &[u8]) -> dest_key {
+        let mut key = dest_key {
+            family,
+            ..Default::default()
+        };
+        key.addr[..addr.len()].copy_from_slice(addr);
         key
     }
 
@@ -82,6 +70,5 @@ mod tests {
         assert_eq!(destination(&key(AF_INET6, &v6)), "::1");
         assert_eq!(destination(&key(0, &[])), "(connected)");
         assert_eq!(destination(&key(1, &[])), "(family 1)");
-        assert_eq!(destination(&[1, 2]), "(malformed key)");
     }
 }

@@ -79,7 +79,12 @@ enum Action {
 }
 
 fn main() -> ExitCode {
-    ebpf_tracers::run::tool_main("workload", act)
+    // A test helper, not a tool of the registry: its command line is its own.
+    ebpf_tracers::run::set_tool_name("workload");
+    match ebpf_tracers::cli::usage_outcome(Args::try_parse()) {
+        Ok(args) => ebpf_tracers::run::main_with("workload", || act(&args)),
+        Err(code) => code,
+    }
 }
 
 fn act(args: &Args) -> Result<()> {

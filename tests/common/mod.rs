@@ -4,6 +4,9 @@
 //! and every tracer sees the whole machine.
 #![allow(dead_code)]
 
+pub mod keyboard;
+pub mod terminal;
+
 use std::io::BufRead;
 use std::io::BufReader;
 use std::io::Write;
@@ -67,6 +70,8 @@ pub fn unique_path(tag: &str) -> String {
 
 /// A tracer that has printed its readiness line.
 pub struct Tracer {
+    /// The tool's name in the registry (its binary's name).
+    tool: String,
     child: Child,
     stdout: Option<ChildStdout>,
     stdout_reader: Option<thread::JoinHandle<String>>,
@@ -77,6 +82,7 @@ pub struct Tracer {
 /// What a tracer printed, and how it ended.
 #[derive(Debug)]
 pub struct Finished {
+    pub tool: String,
     pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
@@ -87,12 +93,16 @@ impl Finished {
         self.stdout.lines().collect()
     }
 
-    /// Every line of stdout as JSON: a line that does not parse fails the test.
+    /// Every line of stdout as JSON: a line that does not parse, or does not have the
+    /// fields and types the tool's record declares (`assert_declared`), fails the test.
     pub fn json_lines(&self) -> Vec<serde_json::Value> {
         self.stdout
             .lines()
             .map(|line| {
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}"))
+                let value =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}"));
+                assert_declared(&self.tool, &value);
+                value
             })
             .collect()
     }
@@ -144,6 +154,7 @@ impl Tracer {
             );
         }
         Tracer {
+            tool: tool_of(bin, args),
             stdout: child.stdout.take(),
             child,
             stdout_reader: None,
@@ -233,6 +244,7 @@ impl Tracer {
             thread::sleep(Duration::from_millis(20));
         };
         Finished {
+            tool: self.tool.clone(),
             status,
             stdout: self
                 .stdout_reader
@@ -248,6 +260,7 @@ impl Tracer {
         let status = self.child.wait().expect("wait failed");
         drop(self.stdout.take());
         Finished {
+            tool: self.tool.clone(),
             status,
             stdout: String::new(),
             stderr: String::new(),
@@ -393,14 +406,133 @@ pub fn unique_copy_of(binary: &str, name: &str) -> String {
     path
 }
 
-/// The last JSON report of an aggregating tool (scope "total").
-pub fn total_report(stdout: &str) -> serde_json::Value {
-    let line = stdout
-        .lines()
+/// The last JSON report of an aggregating tool (scope "total"); every line of its
+/// output must have the fields and types its record declares.
+pub fn total_report(finished: &Finished) -> serde_json::Value {
+    finished
+        .json_lines()
+        .into_iter()
         .rev()
-        .find(|line| line.contains(r#""scope":"total""#))
-        .unwrap_or_else(|| panic!("no total report in:\n{stdout}"));
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}"))
+        .find(|report| report["scope"] == "total")
+        .unwrap_or_else(|| panic!("no total report in:\n{}", finished.stdout))
+}
+
+/// The registry's name of the tool a command runs: the binary's name, or the first
+/// argument that names a tool (`ip netns exec NS xdp_drop_count ...`).
+pub fn tool_of(bin: &str, args: &[&str]) -> String {
+    let name = |path: &str| {
+        std::path::Path::new(path)
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    std::iter::once(bin)
+        .chain(args.iter().copied())
+        .map(name)
+        .find(|name| ebpf_tracers::tools::find(name).is_some())
+        .unwrap_or_else(|| name(bin))
+}
+
+/// Fails unless `line` (one JSON line of `tool`) has exactly the fields its record
+/// declares (ebpf_tracers::tools: the JSON Schema derived from the record struct), each
+/// of its declared JSON type, and every field the declaration requires. Reports (with a
+/// "scope") are checked against the tool's report record, other lines against its event
+/// record; `time` is the runtime's, on any line.
+pub fn assert_declared(tool: &str, line: &serde_json::Value) {
+    let registered = ebpf_tracers::tools::find(tool)
+        .unwrap_or_else(|| panic!("{tool} is not in the tool registry"));
+    let schema = if line.get("scope").is_some() {
+        registered.report_schema()
+    } else {
+        registered.event_schema()
+    };
+    let schema = schema.unwrap_or_else(|| panic!("{tool} declares no record for {line}"));
+    let root = schema.as_value();
+    let mut line = line.clone();
+    if let Some(object) = line.as_object_mut() {
+        if let Some(time) = object.remove("time") {
+            assert!(time.is_string(), "{tool}: time is not a string in {line}");
+        }
+    }
+    if let Err(why) = conforms(root, &line, root) {
+        panic!("{tool}: {why}\nline: {line}\nschema: {root}");
+    }
+}
+
+/// Whether `value` has the shape `schema` declares (the JSON Schema subset schemars
+/// derives: $ref, anyOf/oneOf, type, enum, properties/required, items).
+fn conforms(
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    root: &serde_json::Value,
+) -> Result<(), String> {
+    use serde_json::Value;
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.trim_start_matches("#/$defs/");
+        return conforms(&root["$defs"][name], value, root);
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+            return match branches.iter().any(|b| conforms(b, value, root).is_ok()) {
+                true => Ok(()),
+                false => Err(format!("{value} matches none of {schema}")),
+            };
+        }
+    }
+    if let Some(types) = schema.get("type") {
+        let allowed: Vec<&str> = match types {
+            Value::String(one) => vec![one.as_str()],
+            Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let actual = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_f64() => "number",
+            Value::Number(_) => "integer",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let fits =
+            allowed.contains(&actual) || (actual == "integer" && allowed.contains(&"number"));
+        if !fits {
+            return Err(format!("{value} is {actual}, declared {allowed:?}"));
+        }
+    }
+    if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
+        if !choices.contains(value) {
+            return Err(format!("{value} is not one of {choices:?}"));
+        }
+    }
+    if let (Some(items), Value::Array(values)) = (schema.get("items"), value) {
+        for item in values {
+            conforms(items, item, root)?;
+        }
+    }
+    if let Value::Object(fields) = value {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        if let Some(properties) = properties {
+            for (name, field) in fields {
+                let declared = properties
+                    .get(name)
+                    .ok_or_else(|| format!("field {name:?} is not declared"))?;
+                conforms(declared, field, root).map_err(|why| format!("{name}: {why}"))?;
+            }
+        }
+        for required in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !fields.contains_key(required) {
+                return Err(format!("declared field {required:?} is missing"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The rows of a JSON report whose `key` field equals `value`.

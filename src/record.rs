@@ -1,0 +1,400 @@
+//! Records: what a tool reports, declared once as a struct (`Serialize` for the JSON,
+//! `JsonSchema` for the declaration tests and documentation read), and rendered by the
+//! runtime. A tool builds records; it never formats a table line or a JSON key itself.
+//!
+//! - JSON: serde_json writes the record, with the runtime's `time` in front (-T).
+//! - Table: a `Table` names, in display order, the record fields shown as columns, with
+//!   their heading, width and alignment; the runtime prints the header and each line
+//!   from it. The cells are the record's own values (numbers as numbers), so the table
+//!   and the JSON cannot say different things.
+
+use std::io;
+use std::io::Write;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::output::escape;
+use crate::output::time_cell;
+use crate::output::Output;
+
+/// The task part of every event record: which process and thread, whose, named what.
+/// It mirrors `struct task_info` of bpf/common.h, which starts every BPF event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Task {
+    /// Process id (the kernel's tgid)
+    pub pid: u32,
+    /// Thread id (the kernel's pid)
+    pub tid: u32,
+    /// The parent's process id, in the tools that record it (opensnoop -P, execsnoop)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<u32>,
+    /// User id
+    pub uid: u32,
+    /// Process name (the kernel's comm, at most 15 bytes; control bytes escaped)
+    pub comm: String,
+}
+
+/// The raw task header of a BPF event, as decoded from the generated `task_info`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TaskHeader {
+    pub tgid: u32,
+    pub tid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub comm: [u8; 16],
+}
+
+impl TaskHeader {
+    /// The record's task part; `ppid` only where the tool recorded it (with_ppid).
+    pub fn task(&self, with_ppid: bool) -> Task {
+        Task {
+            pid: self.tgid,
+            tid: self.tid,
+            ppid: with_ppid.then_some(self.ppid),
+            uid: self.uid,
+            comm: escape(self.comm_bytes()),
+        }
+    }
+
+    /// The comm up to its NUL.
+    pub fn comm_bytes(&self) -> &[u8] {
+        crate::output::until_nul(&self.comm)
+    }
+}
+
+/// How a cell sits in its column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+    /// The last column (a path, a command line): printed as it is, however long.
+    Last,
+}
+
+/// Turns a record (as a JSON value) into the text of one cell.
+pub type CellFormat = Box<dyn Fn(&Value) -> String>;
+
+/// One column of a table: the record field it shows, and how.
+pub struct Column {
+    /// The field of the record, as named in its JSON.
+    pub field: &'static str,
+    pub heading: &'static str,
+    pub width: usize,
+    pub align: Align,
+    /// None: the field's value as it is (numbers in decimal, lists space-separated).
+    format: Option<CellFormat>,
+}
+
+impl Column {
+    pub fn left(field: &'static str, heading: &'static str, width: usize) -> Self {
+        Self::new(field, heading, width, Align::Left)
+    }
+
+    pub fn right(field: &'static str, heading: &'static str, width: usize) -> Self {
+        Self::new(field, heading, width, Align::Right)
+    }
+
+    pub fn last(field: &'static str, heading: &'static str) -> Self {
+        Self::new(field, heading, 0, Align::Last)
+    }
+
+    fn new(field: &'static str, heading: &'static str, width: usize, align: Align) -> Self {
+        Self {
+            field,
+            heading,
+            width,
+            align,
+            format: None,
+        }
+    }
+
+    /// The field's number in octal, zero-padded to `digits` (modes, open flags).
+    pub fn octal(self, digits: usize) -> Self {
+        let field = self.field;
+        self.formatted(move |record| match record[field].as_u64() {
+            Some(n) => format!("{n:0digits$o}"),
+            None => cell_text(&record[field]),
+        })
+    }
+
+    /// The cell made from the whole record by `format` (several fields in one column).
+    pub fn formatted(mut self, format: impl Fn(&Value) -> String + 'static) -> Self {
+        self.format = Some(Box::new(format));
+        self
+    }
+
+    fn cell(&self, record: &Value) -> String {
+        match &self.format {
+            Some(format) => format(record),
+            None => cell_text(&record[self.field]),
+        }
+    }
+}
+
+/// A value as a table shows it: strings as they are, numbers in decimal, lists joined
+/// by spaces, nothing as "-".
+pub fn cell_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => "-".to_string(),
+        Value::Bool(flag) => u8::from(*flag).to_string(),
+        Value::Array(items) => items.iter().map(cell_text).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// The columns of a table, in display order.
+#[derive(Default)]
+pub struct Table {
+    columns: Vec<Column>,
+}
+
+impl Table {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn column(mut self, column: Column) -> Self {
+        self.columns.push(column);
+        self
+    }
+
+    /// `column` when `shown` (a column an option adds, as -U or -P do).
+    pub fn column_if(self, shown: bool, column: Column) -> Self {
+        if shown {
+            self.column(column)
+        } else {
+            self
+        }
+    }
+
+    /// Every column of `other` after these.
+    pub fn then(mut self, other: Table) -> Self {
+        self.columns.extend(other.columns);
+        self
+    }
+
+    /// The columns of `counters` after these, but before a last column (a path, which
+    /// goes at the end of a line however long it is).
+    pub fn counters_before_last(mut self, counters: Table) -> Self {
+        let last = match self.columns.last() {
+            Some(column) if column.align == Align::Last => self.columns.pop(),
+            _ => None,
+        };
+        self.columns.extend(counters.columns);
+        self.columns.extend(last);
+        self
+    }
+
+    /// The record fields the table shows, in order.
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.columns.iter().map(|column| column.field)
+    }
+
+    pub fn header(&self) -> String {
+        let headings: Vec<String> = self
+            .columns
+            .iter()
+            .map(|column| column.heading.to_string())
+            .collect();
+        self.join(&headings)
+    }
+
+    /// The line for `record` (a record serialized to a JSON object).
+    pub fn line(&self, record: &Value) -> String {
+        let cells: Vec<String> = self.columns.iter().map(|c| c.cell(record)).collect();
+        self.join(&cells)
+    }
+
+    fn join(&self, cells: &[String]) -> String {
+        let mut line = String::new();
+        for (i, (column, cell)) in self.columns.iter().zip(cells).enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            let width = column.width;
+            match column.align {
+                Align::Left => line.push_str(&format!("{cell:<width$}")),
+                Align::Right => line.push_str(&format!("{cell:>width$}")),
+                Align::Last => line.push_str(cell),
+            }
+        }
+        line.trim_end().to_string()
+    }
+}
+
+/// A record with the runtime's time in front (-T, or tools that always show it).
+#[derive(Serialize)]
+struct Stamped<'a, R> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<&'a str>,
+    #[serde(flatten)]
+    record: &'a R,
+}
+
+/// Where records go: a table under its header, or JSON lines (--json), on the
+/// buffered stdout.
+pub struct Printer {
+    output: Output,
+    json: bool,
+    /// The TIME column / `time` field: -T, or always in the tools that say so.
+    timestamp: bool,
+    table: Table,
+}
+
+impl Printer {
+    pub fn new(table: Table, json: bool, timestamp: bool) -> Self {
+        Self {
+            output: Output::new(),
+            json,
+            timestamp,
+            table,
+        }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// The table header (nothing with --json).
+    pub fn header(&self) -> io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let mut line = time_cell(self.timestamp.then_some("TIME"));
+        line.push_str(&self.table.header());
+        self.output.line(&line)?;
+        self.output.flush()
+    }
+
+    /// The -T column's value for a record printed now (None without -T).
+    pub fn time(&self) -> Option<String> {
+        self.timestamp.then(crate::output::local_time_hms)
+    }
+
+    /// Prints one record: a JSON line, or a table line.
+    pub fn record<R: Serialize>(&self, record: &R) -> io::Result<()> {
+        let time = self.time();
+        self.record_at(time.as_deref(), record)
+    }
+
+    /// `record` with a given time column (the same for every row of one report).
+    pub fn record_at<R: Serialize>(&self, time: Option<&str>, record: &R) -> io::Result<()> {
+        if self.json {
+            let stamped = Stamped { time, record };
+            let mut out = self.output.writer();
+            serde_json::to_writer(&mut *out, &stamped).map_err(io::Error::from)?;
+            return out.write_all(b"\n");
+        }
+        let value = serde_json::to_value(record).map_err(io::Error::from)?;
+        let mut line = time_cell(time);
+        line.push_str(&self.table.line(&value));
+        self.output.line(line.trim_end())
+    }
+
+    /// A line outside the table (a histogram, a section heading); not with --json.
+    pub fn text(&self, line: &str) -> io::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        self.output.line(line)
+    }
+
+    pub fn flush(&self) -> io::Result<()> {
+        self.output.flush()
+    }
+}
+
+/// The JSON shape of a record type, from its declaration: field names, JSON types, and
+/// which fields every record has. Tests check real output against it.
+pub fn schema_of<R: JsonSchema>() -> schemars::Schema {
+    schemars::schema_for!(R)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, JsonSchema)]
+    struct Open {
+        #[serde(flatten)]
+        task: Task,
+        fd: i32,
+        mode: u32,
+        path: String,
+    }
+
+    fn record() -> Open {
+        Open {
+            task: Task {
+                pid: 42,
+                tid: 43,
+                ppid: None,
+                uid: 0,
+                comm: "cat".into(),
+            },
+            fd: -1,
+            mode: 0o750,
+            path: "/tmp/a b".into(),
+        }
+    }
+
+    fn table() -> Table {
+        Table::new()
+            .column(Column::left("pid", "PID", 7))
+            .column(Column::left("comm", "COMM", 16))
+            .column(Column::right("fd", "FD", 3))
+            .column(Column::left("mode", "MODE", 5).octal(4))
+            .column(Column::last("path", "PATH"))
+    }
+
+    #[test]
+    fn header_and_line_come_from_one_declaration() {
+        let table = table();
+        assert_eq!(
+            table.header().split_whitespace().collect::<Vec<_>>(),
+            ["PID", "COMM", "FD", "MODE", "PATH"]
+        );
+        let value = serde_json::to_value(record()).unwrap();
+        assert_eq!(
+            table.line(&value),
+            "42      cat               -1 0750  /tmp/a b"
+        );
+    }
+
+    #[test]
+    fn json_is_the_record_with_the_task_flattened_and_numbers_as_numbers() {
+        let stamped = Stamped {
+            time: Some("12:00:00"),
+            record: &record(),
+        };
+        assert_eq!(
+            serde_json::to_string(&stamped).unwrap(),
+            r#"{"time":"12:00:00","pid":42,"tid":43,"uid":0,"comm":"cat","fd":-1,"mode":488,"path":"/tmp/a b"}"#
+        );
+    }
+
+    #[test]
+    fn the_schema_names_every_field_and_its_type() {
+        let schema = schema_of::<Open>();
+        let properties = schema.get("properties").unwrap();
+        assert_eq!(properties["pid"]["type"], "integer");
+        assert_eq!(properties["comm"]["type"], "string");
+        assert_eq!(
+            properties["ppid"]["type"],
+            serde_json::json!(["integer", "null"])
+        );
+        let required = schema.get("required").unwrap().as_array().unwrap();
+        assert!(required.contains(&Value::from("path")));
+        assert!(!required.contains(&Value::from("ppid")));
+    }
+
+    #[test]
+    fn cells_show_lists_spaced_and_nothing_as_a_dash() {
+        assert_eq!(cell_text(&serde_json::json!(["a", "b"])), "a b");
+        assert_eq!(cell_text(&Value::Null), "-");
+        assert_eq!(cell_text(&serde_json::json!(-3)), "-3");
+    }
+}

@@ -1,0 +1,43 @@
+//! execs_by_user's identity: command line and report (what it does:
+//! src/bin/execs_by_user.rs).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::cli::CountArgs;
+use crate::report::Count;
+use crate::tools::Tool;
+
+pub const TOOL: Tool = Tool::counts::<Args, UserPath, Count>(
+    "execs_by_user",
+    "Count execve(2) calls per user and executed path.",
+    EXAMPLES,
+);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Count only failed executions
+    #[arg(short = 'x', long = "failed")]
+    pub failed: bool,
+    #[command(flatten)]
+    pub counting: CountArgs,
+}
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    execs_by_user             # executions per user and path, every second
+    execs_by_user -u 1001     # only user 1001 (the tutorial's ebpf-pino)
+    execs_by_user -u 1001 -x  # only the executions that failed (e.g. a typo: ENOENT)
+
+Shell builtins such as cd and pwd run inside the shell and never call execve(),
+so they are never counted. PATH is the path as passed to execve().";
+
+/// Counted per user and path (struct exec_key, bpf/execs_by_user.h).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+pub struct UserPath {
+    pub uid: u32,
+    /// The user's name ("?" when no account has the uid)
+    pub user: String,
+    /// The path as passed to execve()
+    pub path: String,
+}

@@ -1,0 +1,66 @@
+//! execsnoop's identity: command line and record (what it does: src/bin/execsnoop.rs).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::cli::SnoopArgs;
+use crate::cli::StreamArgs;
+use crate::record::Task;
+use crate::tools::Tool;
+
+pub const TOOL: Tool = Tool::events::<Args, Exec>(
+    "execsnoop",
+    "Trace execve(2): who ran what, with which arguments, and the result.",
+    EXAMPLES,
+);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub snoop: SnoopArgs,
+    /// Put each argument in double quotes
+    #[arg(short = 'q', long = "quote")]
+    pub quote: bool,
+    /// Show only executions whose arguments contain LINE
+    #[arg(short = 'l', long = "line", value_name = "LINE")]
+    pub line: Option<String>,
+    /// Arguments kept per execution, the executed path included (1 to 60)
+    #[arg(long = "max-args", value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub max_args: u32,
+    /// Read the arguments with a BPF_KSYSCALL kprobe on execve instead of the
+    /// sys_enter_execve tracepoint (needs kprobes)
+    #[arg(long = "ksyscall")]
+    pub ksyscall: bool,
+    #[command(flatten)]
+    pub stream: StreamArgs,
+}
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    execsnoop                # every exec, with its arguments
+    execsnoop -x             # only failed execs
+    execsnoop -U -T          # with UID and time columns
+    execsnoop -p 181         # only execs called by PID 181
+    execsnoop -c bash        # only execs called by processes named bash
+    execsnoop -n ls          # only new programs whose name contains ls
+    execsnoop -l testpkg     # only execs with an argument containing testpkg
+    execsnoop -q --max-args 5
+    execsnoop --ksyscall     # arguments from a kprobe on the syscall
+
+ARGS starts with the path executed (argv[0] need not name it), then argv[1..].
+A success is named by the new program (PCOMM) with RET 0; a failure by the caller,
+with RET -errno. -p/-t/-u/-c select the calling task, in the kernel.";
+
+/// One execve(2) call. `comm` is the new program's name after a success.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Exec {
+    #[serde(flatten)]
+    pub task: Task,
+    /// 0, or -errno of a failed exec
+    pub ret: i32,
+    /// The path executed, then argv[1..]
+    pub args: Vec<String>,
+    /// 1 when there were more arguments than were kept (--max-args), else 0
+    pub args_cut: u32,
+}

@@ -1,0 +1,41 @@
+//! execve_count's identity: command line and report (what it does:
+//! src/bin/execve_count.rs).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::cli::CountArgs;
+use crate::report::Count;
+use crate::tools::Tool;
+
+pub const TOOL: Tool = Tool::counts::<Args, NameKey, Count>(
+    "execve_count",
+    "Count execve(2) calls per executed binary name.",
+    EXAMPLES,
+);
+
+#[derive(Debug, clap::Args)]
+#[command(mut_arg("comm", |arg| arg.help(
+    "Count only executions of a binary named exactly NAME (at most 15 bytes, in the kernel)"
+)))]
+pub struct Args {
+    #[command(flatten)]
+    pub counting: CountArgs,
+}
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    execve_count              # executions per binary name, every second
+    execve_count -c cat       # only executions of binaries named cat (the tutorial's)
+    execve_count -p 181       # only executions started by process 181
+
+NAME is the last component of the path passed to execve(), read when the call
+starts (the kernel still calls the task by the caller's name, bash say, at that
+point). Failed executions count too.";
+
+/// Counted per executed binary name (struct name_key, bpf/execve_count.bpf.c).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+pub struct NameKey {
+    /// The last component of the path executed
+    pub name: String,
+}

@@ -1,0 +1,93 @@
+//! filetop's identity: command line and report (what it does: src/bin/filetop.rs).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::cli::FilterArgs;
+use crate::cli::ModeArgs;
+use crate::cli::ReportArgs;
+use crate::cli::TopArgs;
+use crate::report::Counters;
+use crate::tools::Tool;
+
+pub const TOOL: Tool = Tool::counts::<Args, FileOfThread, FileIo>(
+    "filetop",
+    "Show reads and writes per process and file, the busiest first.",
+    EXAMPLES,
+);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Count sockets, pipes and devices too, not only regular files
+    #[arg(short = 'a', long = "all-files")]
+    pub all_files: bool,
+    /// What "busiest" means
+    #[arg(short = 's', long = "sort", value_enum, default_value_t = SortBy::All)]
+    pub sort: SortBy,
+    #[command(flatten)]
+    pub mode: ModeArgs,
+    #[command(flatten)]
+    pub top: TopArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    filetop                   # the 20 busiest files every second
+    filetop -p 181 -i 5       # one process, every five seconds
+    filetop -a -s wbytes      # sockets and pipes too, by bytes written
+    filetop --mode tracepoint # the syscall tracepoints even where kprobes work
+
+READS/WRITES count calls of read, write, pread64 and pwrite64; R_KB/W_KB the KiB
+they asked for. T is R (regular file), S (socket) or O (other). FILE is the
+file's own name, not its path. Each report shows what happened since the last
+one; the one at the stop, everything since the start.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortBy {
+    /// bytes read and written
+    All,
+    Reads,
+    Writes,
+    Rbytes,
+    Wbytes,
+}
+
+/// One file of one thread.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+pub struct FileOfThread {
+    pub tid: u32,
+    pub comm: String,
+    /// R (regular file), S (socket) or O (other)
+    pub t: char,
+    /// The file's own name (its dentry), not a path
+    pub file: String,
+}
+
+/// The counters of struct file_stat (bpf/filetop.h), bytes in KiB.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FileIo {
+    /// read/pread64 calls
+    pub reads: u64,
+    /// write/pwrite64 calls
+    pub writes: u64,
+    /// KiB asked to read
+    pub r_kb: u64,
+    /// KiB asked to write
+    pub w_kb: u64,
+}
+
+impl Counters for FileIo {
+    fn from_counts(counts: &[u64]) -> Self {
+        let at = |i: usize| counts.get(i).copied().unwrap_or(0);
+        Self {
+            reads: at(0),
+            writes: at(1),
+            r_kb: at(2) / 1024,
+            w_kb: at(3) / 1024,
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The tool registry: every tool's identity — its name, kind, command line (clap),
+//! help text and the records it prints — reachable from the library, so that a build
+//! step (man pages, completions), a test or the README check can enumerate every tool
+//! and get its command line. A tool's module declares its arguments and records; its
+//! binary (src/bin/<name>.rs) holds what it does.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Command;
+use clap::FromArgMatches;
+use schemars::JsonSchema;
+
+use crate::record::schema_of;
+use crate::report::Counters;
+use crate::report::ReportRecord;
+
+pub mod arpsnoop;
+pub mod bashreadline;
+pub mod execs_by_user;
+pub mod execsnoop;
+pub mod execve_count;
+pub mod filetop;
+pub mod hello;
+pub mod icmp_sender;
+pub mod key_pressed;
+pub mod kmalloc_bytes;
+pub mod mkdirsnoop;
+pub mod netdev_trace;
+pub mod netpkt_count;
+pub mod openat_count;
+pub mod opensnoop;
+pub mod sendrecv_count;
+pub mod sendto_by_ip;
+pub mod unlinksnoop;
+pub mod xdp_drop_count;
+
+/// Every tool, in the README's order: event tools, counting tools, helpers.
+pub const ALL: [&Tool; 19] = [
+    &opensnoop::TOOL,
+    &execsnoop::TOOL,
+    &unlinksnoop::TOOL,
+    &mkdirsnoop::TOOL,
+    &bashreadline::TOOL,
+    &hello::TOOL,
+    &netdev_trace::TOOL,
+    &arpsnoop::TOOL,
+    &key_pressed::TOOL,
+    &kmalloc_bytes::TOOL,
+    &openat_count::TOOL,
+    &execve_count::TOOL,
+    &sendrecv_count::TOOL,
+    &sendto_by_ip::TOOL,
+    &execs_by_user::TOOL,
+    &netpkt_count::TOOL,
+    &filetop::TOOL,
+    &xdp_drop_count::TOOL,
+    &icmp_sender::TOOL,
+];
+
+/// The tool of this name.
+pub fn find(name: &str) -> Option<&'static Tool> {
+    ALL.into_iter().find(|tool| tool.name == name)
+}
+
+/// What a tool prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolKind {
+    /// A line (or JSON object) per event.
+    Events,
+    /// Reports of counters per interval and at the stop.
+    Counts,
+    /// Not a tracer: it makes traffic or work for the tracers.
+    Helper,
+}
+
+/// One tool's identity.
+pub struct Tool {
+    pub name: &'static str,
+    pub kind: ToolKind,
+    /// The one-line description (`--help`'s first line, the man page's NAME).
+    pub about: &'static str,
+    /// The EXAMPLES (and notes) `--help` ends with.
+    pub examples: &'static str,
+    arguments: fn(Command) -> Command,
+    event: Option<fn() -> schemars::Schema>,
+    report: Option<fn() -> schemars::Schema>,
+}
+
+impl Tool {
+    const fn new<A: clap::Args>(
+        name: &'static str,
+        kind: ToolKind,
+        about: &'static str,
+        examples: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            kind,
+            about,
+            examples,
+            arguments: A::augment_args,
+            event: None,
+            report: None,
+        }
+    }
+
+    /// A tool that prints a record `R` per event, with arguments `A`.
+    pub const fn events<A: clap::Args, R: JsonSchema>(
+        name: &'static str,
+        about: &'static str,
+        examples: &'static str,
+    ) -> Self {
+        Self {
+            event: Some(schema_of::<R>),
+            ..Self::new::<A>(name, ToolKind::Events, about, examples)
+        }
+    }
+
+    /// A tool that reports counters `C` per key `K`, with arguments `A`.
+    pub const fn counts<A: clap::Args, K: JsonSchema, C: Counters>(
+        name: &'static str,
+        about: &'static str,
+        examples: &'static str,
+    ) -> Self {
+        Self {
+            report: Some(schema_of::<ReportRecord<K, C>>),
+            ..Self::new::<A>(name, ToolKind::Counts, about, examples)
+        }
+    }
+
+    /// An event tool that also reports counters `C` per key `K` when it stops.
+    pub const fn with_report<K: JsonSchema, C: Counters>(self) -> Self {
+        Self {
+            report: Some(schema_of::<ReportRecord<K, C>>),
+            ..self
+        }
+    }
+
+    pub const fn helper<A: clap::Args>(
+        name: &'static str,
+        about: &'static str,
+        examples: &'static str,
+    ) -> Self {
+        Self::new::<A>(name, ToolKind::Helper, about, examples)
+    }
+
+    /// The whole command line, as clap parses it and man pages describe it.
+    pub fn command(&self) -> Command {
+        (self.arguments)(Command::new(self.name))
+            .version(env!("CARGO_PKG_VERSION"))
+            .about(self.about)
+            .after_help(self.examples)
+    }
+
+    /// The JSON shape of the tool's per-event records, if it prints events.
+    pub fn event_schema(&self) -> Option<schemars::Schema> {
+        self.event.map(|schema| schema())
+    }
+
+    /// The JSON shape of the tool's reports (`"scope"` in every one), if it counts.
+    pub fn report_schema(&self) -> Option<schemars::Schema> {
+        self.report.map(|schema| schema())
+    }
+
+    /// A tool's whole `main`: parse the command line (usage errors exit 2), then run
+    /// `body` (exit 0, or 1 with one line saying what failed).
+    pub fn main<A: FromArgMatches>(
+        &'static self,
+        body: impl FnOnce(&A) -> anyhow::Result<()>,
+    ) -> ExitCode {
+        crate::run::set_tool_name(self.name);
+        match self.parse_from::<A, _>(std::env::args_os()) {
+            Ok(args) => crate::run::main_with(self.name, || body(&args)),
+            Err(code) => code,
+        }
+    }
+
+    /// Parses a command line: --help and --version print and exit 0, any other error
+    /// is one line on stderr and exit status 2.
+    pub fn parse_from<A: FromArgMatches, I: IntoIterator<Item = OsString>>(
+        &self,
+        args: I,
+    ) -> Result<A, ExitCode> {
+        crate::cli::usage_outcome(
+            self.command()
+                .try_get_matches_from(args)
+                .and_then(|matches| A::from_arg_matches(&matches)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_has_a_valid_command_line_and_examples() {
+        for tool in ALL {
+            tool.command().debug_assert();
+            assert!(tool.examples.starts_with("EXAMPLES:"), "{}", tool.name);
+            assert_eq!(find(tool.name).map(|t| t.name), Some(tool.name));
+            match tool.kind {
+                ToolKind::Events => assert!(tool.event_schema().is_some(), "{}", tool.name),
+                ToolKind::Counts => assert!(tool.report_schema().is_some(), "{}", tool.name),
+                ToolKind::Helper => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! netpkt_count's identity: command line and report (what it does:
+//! src/bin/netpkt_count.rs).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::cli::TotalArgs;
+use crate::report::Counters;
+use crate::tools::Tool;
+
+pub const TOOL: Tool = Tool::counts::<TotalArgs, Cpu, Packets>(
+    "netpkt_count",
+    "Count the packets a process transmits and receives, per CPU",
+    "\
+EXAMPLES:
+    netpkt_count -p 181           # packets of process 181, per CPU, every second
+    netpkt_count -c icmp_sender   # processes named icmp_sender (matched in the kernel,
+                                  # so ones started later count too)
+    netpkt_count                  # every packet on the machine, per CPU
+
+A packet counts for the process running on the CPU when it passes net_dev_xmit
+(TX) or netif_rx (RX): its own transmits, and receives its sends drive directly
+(loopback, veth). Receives handled later in softirq context land elsewhere.",
+);
+
+/// Counted per CPU (a per-CPU array); the report's `total` sums them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+pub struct Cpu {
+    pub cpu: u32,
+}
+
+/// The counters of bpf/netpkt_count.bpf.c.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Packets {
+    /// Packets transmitted (net_dev_xmit)
+    pub tx: u64,
+    /// Packets received (netif_rx)
+    pub rx: u64,
+}
+
+impl Counters for Packets {
+    fn from_counts(counts: &[u64]) -> Self {
+        let at = |i: usize| counts.get(i).copied().unwrap_or(0);
+        Self {
+            tx: at(0),
+            rx: at(1),
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! openat_count's identity: command line and report (what it does:
+//! src/bin/openat_count.rs).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::cli::CountArgs;
+use crate::cli::NameArgs;
+use crate::report::Count;
+use crate::tools::Tool;
+
+pub const TOOL: Tool = Tool::counts::<Args, CommKey, Count>(
+    "openat_count",
+    "Count openat(2) calls per process name.",
+    EXAMPLES,
+);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub counting: CountArgs,
+    #[command(flatten)]
+    pub name: NameArgs,
+}
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    openat_count              # openat() calls per process name, every second
+    openat_count -c test      # only processes named test (the tutorial's example)
+    openat_count -p 181 -d 10 # one process, for ten seconds
+    openat_count -i 5 --top 5 # the five busiest names every five seconds";
+
+/// Counted per process name (struct comm_key, bpf/common.h).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+pub struct CommKey {
+    /// Process name (control bytes escaped)
+    pub comm: String,
+}

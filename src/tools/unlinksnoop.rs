@@ -1,0 +1,33 @@
+//! unlinksnoop's identity: command line and record (what it does:
+//! src/bin/unlinksnoop.rs).
+
+use crate::cli::ModeArgs;
+use crate::cli::SnoopArgs;
+use crate::cli::StreamArgs;
+use crate::tools::mkdirsnoop::PathCall;
+use crate::tools::Tool;
+
+pub const TOOL: Tool = Tool::events::<Args, PathCall>(
+    "unlinksnoop",
+    "Trace unlink(2) and unlinkat(2): who removed which file, and the result.",
+    EXAMPLES,
+);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub snoop: SnoopArgs,
+    #[command(flatten)]
+    pub mode: ModeArgs,
+    #[command(flatten)]
+    pub stream: StreamArgs,
+}
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    unlinksnoop                   # trace every unlink
+    unlinksnoop -c rm             # only processes named rm
+    unlinksnoop -x -U             # only failed unlinks, with the UID
+    unlinksnoop -p 181 -T         # only PID 181, with a time column
+    unlinksnoop --mode tracepoint # use the syscall tracepoints even where kprobes work
+    unlinksnoop --json            # one JSON object per line";

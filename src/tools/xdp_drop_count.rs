@@ -1,0 +1,127 @@
+//! xdp_drop_count's identity: command line and report (what it does:
+//! src/bin/xdp_drop_count.rs).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::cli::ReportArgs;
+use crate::report::Counters;
+use crate::tools::Tool;
+
+pub const TOOL: Tool = Tool::counts::<Args, Protocol, Frames>(
+    "xdp_drop_count",
+    "Count the frames an interface receives per protocol with XDP, and drop some.",
+    EXAMPLES,
+);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The network interface to attach to (in this network namespace)
+    #[arg(value_name = "IFACE")]
+    pub iface: String,
+    /// Drop the frames of PROTO before the kernel sees them: icmp, tcp, udp, icmpv6,
+    /// arp, or an IP protocol number (repeat for several)
+    #[arg(long = "drop", value_name = "PROTO", value_parser = parse_protocol)]
+    pub drop: Vec<u32>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+    xdp_drop_count eth0               # frames per protocol on eth0, every second
+    xdp_drop_count eth0 --drop icmp   # and drop ICMP (ping stops answering)
+    xdp_drop_count veth1 --drop arp --drop 17 -i 5
+
+Counts are of received frames only, taken before anything else in the kernel
+sees them. IPv6 frames count under their first next header (extension headers
+are not walked). The program stays attached only while the tool runs.";
+
+/// The counter slots of bpf/xdp_drop_count.h: IP protocols 0-255, then ARP, then other.
+pub const SLOT_ARP: u32 = 256;
+pub const SLOT_OTHER: u32 = 257;
+pub const SLOTS: u32 = 258;
+const NAMED: [(u32, &str); 10] = [
+    (1, "icmp"),
+    (2, "igmp"),
+    (6, "tcp"),
+    (17, "udp"),
+    (41, "ipv6-in-ip"),
+    (47, "gre"),
+    (50, "esp"),
+    (58, "icmpv6"),
+    (132, "sctp"),
+    (SLOT_ARP, "arp"),
+];
+
+/// Counted per protocol (a slot of the per-CPU array), in slot order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+pub struct Protocol {
+    #[serde(skip)]
+    pub slot: u32,
+    /// icmp, tcp, udp, arp, ..., ip-proto-N or other
+    pub proto: String,
+}
+
+impl Protocol {
+    pub fn of_slot(slot: u32) -> Self {
+        let proto = match NAMED.iter().find(|(number, _)| *number == slot) {
+            Some((_, name)) => name.to_string(),
+            None if slot == SLOT_OTHER => "other".to_string(),
+            None => format!("ip-proto-{slot}"),
+        };
+        Self { slot, proto }
+    }
+}
+
+/// The counters of one slot.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Frames {
+    /// Frames received
+    pub packets: u64,
+    /// Of those, dropped (--drop)
+    pub dropped: u64,
+}
+
+impl Counters for Frames {
+    fn from_counts(counts: &[u64]) -> Self {
+        let at = |i: usize| counts.get(i).copied().unwrap_or(0);
+        Self {
+            packets: at(0),
+            dropped: at(1),
+        }
+    }
+}
+
+pub fn parse_protocol(text: &str) -> Result<u32, String> {
+    if let Some((number, _)) = NAMED
+        .iter()
+        .find(|(_, name)| name.eq_ignore_ascii_case(text))
+    {
+        return Ok(*number);
+    }
+    match text.parse::<u32>() {
+        Ok(number) if number <= 255 => Ok(number),
+        _ => Err(format!(
+            "{text} is neither a protocol name (icmp, tcp, udp, icmpv6, arp, ...) nor an IP \
+             protocol number (0-255)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocols_parse_by_name_or_number_and_print_by_name() {
+        assert_eq!(parse_protocol("icmp"), Ok(1));
+        assert_eq!(parse_protocol("ARP"), Ok(SLOT_ARP));
+        assert_eq!(parse_protocol("17"), Ok(17));
+        assert!(parse_protocol("256").is_err());
+        assert!(parse_protocol("carrier-pigeon").is_err());
+        assert_eq!(Protocol::of_slot(6).proto, "tcp");
+        assert_eq!(Protocol::of_slot(99).proto, "ip-proto-99");
+        assert_eq!(Protocol::of_slot(SLOT_OTHER).proto, "other");
+    }
+}

@@ -1,0 +1,276 @@
+//! Every tool of the registry (ebpf_tracers::tools::ALL), run on an event the test
+//! causes: the event shows up, and every JSON line the tool prints has exactly the
+//! fields, with the types, that the tool's record declaration says
+//! (`Finished::json_lines` checks each line against it). A tool added to the registry
+//! without a run here fails the test.
+
+mod common;
+
+use std::path::Path;
+
+use common::keyboard::VirtualKeyboard;
+use common::terminal::Terminal;
+use common::*;
+use ebpf_tracers::tools;
+use ebpf_tracers::tools::ToolKind;
+use serde_json::Value;
+
+/// A tool's binary, beside the others cargo built.
+fn binary(name: &str) -> String {
+    Path::new(env!("CARGO_BIN_EXE_opensnoop"))
+        .with_file_name(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs `tool` with `args` around `work`, and returns its JSON lines (checked against
+/// its declaration).
+fn json_while(tool: &str, args: &[&str], work: impl FnOnce()) -> Vec<Value> {
+    let tracer = Tracer::start(&binary(tool), args);
+    work();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    finished.json_lines()
+}
+
+/// The final report (scope "total") among `lines`.
+fn total(lines: &[Value]) -> &Value {
+    lines
+        .iter()
+        .rev()
+        .find(|line| line["scope"] == "total")
+        .unwrap_or_else(|| panic!("no total report in {lines:?}"))
+}
+
+/// Whether one of `lines` has `field` equal to `value`, or one of their report rows does.
+fn shows(lines: &[Value], field: &str, value: &Value) -> bool {
+    lines.iter().any(|line| {
+        &line[field] == value
+            || line["rows"]
+                .as_array()
+                .is_some_and(|rows| rows.iter().any(|row| &row[field] == value))
+    })
+}
+
+/// Runs one tool on an event it must show; false if this kernel cannot run it.
+fn run_on_an_event(tool: &str) -> bool {
+    let comm = unique_name("rec");
+    let counting = ["--json", "-i", "3600"];
+    let (lines, field, value): (Vec<Value>, &str, Value) = match tool {
+        "opensnoop" => {
+            let path = unique_path("recopen");
+            let args = ["--json", "-P", "-E", "-c", &comm];
+            let lines = json_while(tool, &args, || {
+                run_workload(&comm, &["open", &path]);
+            });
+            (lines, "path", path.into())
+        }
+        "execsnoop" => {
+            let marker = unique_name("recarg");
+            let lines = json_while(tool, &["--json", "-c", &comm], || {
+                run_workload(&comm, &["exec", "1", "/bin/true", &marker]);
+            });
+            (lines, "args", serde_json::json!(["/bin/true", marker]))
+        }
+        "unlinksnoop" | "mkdirsnoop" => {
+            let path = unique_path("recpath");
+            let action: &[&str] = match tool {
+                "unlinksnoop" => &["unlink"],
+                _ => &["mkdir", "750"],
+            };
+            let lines = json_while(tool, &["--json", "-c", &comm], || {
+                let mut args = action.to_vec();
+                args.push(&path);
+                run_workload(&comm, &args);
+            });
+            let _ = std::fs::remove_dir(&path);
+            (lines, "path", path.into())
+        }
+        "bashreadline" => {
+            let bash = unique_copy_of("/bin/bash", "bash");
+            let line = format!("echo {comm}");
+            let lines = json_while(tool, &["--json", "-s", &bash], || {
+                let mut terminal = Terminal::open(&bash);
+                terminal.type_line(&line);
+                terminal.exit();
+            });
+            (lines, "command", line.into())
+        }
+        "hello" => {
+            let lines = json_while(tool, &["--json", "-c", &comm], || {
+                run_workload(&comm, &["exec", "1", "/bin/true"]);
+            });
+            (lines, "message", "hello world".into())
+        }
+        "netdev_trace" | "arpsnoop" => {
+            let pair = VethPair::create("rn");
+            let args = match tool {
+                "netdev_trace" => vec!["--json", "--dev", &pair.dev_a],
+                _ => vec!["--json"],
+            };
+            let lines = json_while(tool, &args, || {
+                // Nobody has .99: A asks for it (ARP); the request goes out of dev_a.
+                let _ = pair
+                    .in_a("ping")
+                    .args(["-c", "1", "-W", "1", "10.254.0.99"])
+                    .output()
+                    .expect("cannot run ping (install iputils-ping)");
+            });
+            (lines, "dev", pair.dev_a.clone().into())
+        }
+        "key_pressed" => {
+            if !kernel_has_kprobes() {
+                return false;
+            }
+            let mut keyboard = VirtualKeyboard::create(&comm);
+            let lines = json_while(tool, &["--json"], || keyboard.tap(35));
+            assert!(shows(&lines, "key", &"h".into()), "no top row: {lines:?}");
+            (lines, "device", comm.clone().into())
+        }
+        "kmalloc_bytes" => {
+            let mut args = vec!["-c", &comm, "--by-comm", "--hist"];
+            args.extend(counting);
+            let lines = json_while(tool, &args, || {
+                run_workload(&comm, &["pipes", "10"]);
+            });
+            assert!(total(&lines)["histogram"].is_array(), "{lines:?}");
+            (lines, "comm", comm.clone().into())
+        }
+        "openat_count" | "execs_by_user" => {
+            let binary = unique_copy_of("/bin/true", &unique_name("recx"));
+            let mut args = vec!["-c", &comm];
+            args.extend(counting);
+            let lines = json_while(tool, &args, || {
+                match tool {
+                    "openat_count" => run_workload(&comm, &["open", &binary]),
+                    _ => run_workload(&comm, &["exec", "1", &binary]),
+                };
+            });
+            match tool {
+                "openat_count" => (lines, "comm", comm.clone().into()),
+                _ => (lines, "path", binary.into()),
+            }
+        }
+        "execve_count" => {
+            let name = unique_name("recx");
+            let binary = unique_copy_of("/bin/true", &name);
+            let mut args = vec!["-c", &name];
+            args.extend(counting);
+            let lines = json_while(tool, &args, || {
+                run_workload(&comm, &["exec", "1", &binary]);
+            });
+            (lines, "name", name.into())
+        }
+        "sendrecv_count" | "sendto_by_ip" | "filetop" => {
+            let path = unique_path("recfile");
+            let action: Vec<&str> = match tool {
+                "sendrecv_count" => vec!["udp", "3"],
+                "sendto_by_ip" => vec!["sendto", "127.0.0.2:9", "3"],
+                _ => vec!["write", &path, "8"],
+            };
+            let workload = PendingWorkload::spawn(&comm, &action);
+            let pid = workload.pid().to_string();
+            let mut args = vec!["-p", &pid];
+            args.extend(counting);
+            let lines = json_while(tool, &args, || {
+                workload.go();
+            });
+            let _ = std::fs::remove_file(&path);
+            match tool {
+                "sendrecv_count" => (lines, "sent", 3.into()),
+                "sendto_by_ip" => (lines, "dest", "127.0.0.2".into()),
+                _ => {
+                    let name = Path::new(&path).file_name().unwrap().to_string_lossy();
+                    (lines, "file", name.into_owned().into())
+                }
+            }
+        }
+        "netpkt_count" => {
+            let pair = VethPair::create("rp");
+            let sender = unique_copy_of(&binary("icmp_sender"), &comm);
+            let mut args = vec!["-c", &comm];
+            args.extend(counting);
+            let lines = json_while(tool, &args, || {
+                let sent = pair
+                    .in_a(&sender)
+                    .args([pair.dev_a.as_str(), "--count", "2", "--dst-ip", pair.ip_b])
+                    .status()
+                    .unwrap();
+                assert!(sent.success());
+            });
+            assert!(
+                total(&lines)["total"]["tx"].as_u64() >= Some(2),
+                "{lines:?}"
+            );
+            (lines, "scope", "total".into())
+        }
+        "xdp_drop_count" => {
+            let pair = VethPair::create("rx");
+            let xdp = binary(tool);
+            let mut args = vec!["netns", "exec", &pair.ns_b, &xdp, &pair.dev_b];
+            args.extend(counting);
+            let tracer = Tracer::start("ip", &args);
+            let ping = pair
+                .in_a("ping")
+                .args(["-c", "1", "-W", "1", pair.ip_b])
+                .output()
+                .expect("cannot run ping (install iputils-ping)");
+            assert!(ping.status.success(), "{ping:?}");
+            let finished = tracer.interrupt();
+            finished.assert_clean_exit();
+            (finished.json_lines(), "proto", "icmp".into())
+        }
+        other => panic!("{other} is in the registry but this test has no run for it: add one"),
+    };
+    assert!(
+        shows(&lines, field, &value),
+        "{tool}: no {field} = {value} in {lines:?}"
+    );
+    true
+}
+
+#[test]
+fn every_registered_tool_prints_the_records_it_declares() {
+    if !can_trace("records::every_registered_tool_prints_the_records_it_declares") {
+        return;
+    }
+    for tool in tools::ALL {
+        if tool.kind == ToolKind::Helper {
+            assert!(tool.event_schema().is_none() && tool.report_schema().is_none());
+            report_skip(
+                &format!("records::{}", tool.name),
+                "a helper: it prints no records",
+            );
+            continue;
+        }
+        if !run_on_an_event(tool.name) {
+            report_skip(
+                &format!("records::{}", tool.name),
+                "this kernel has no kprobes (the vmtest guests run it)",
+            );
+        }
+    }
+}
+
+#[test]
+fn the_declaration_check_refuses_drift() {
+    let open = serde_json::json!({
+        "time": "12:00:00", "pid": 1, "tid": 1, "uid": 0, "comm": "cat",
+        "fd": 3, "err": 0, "flags": 0, "mode": 0, "path": "/etc/hostname"
+    });
+    assert_declared("opensnoop", &open);
+    let drifted = [
+        ("uid", serde_json::json!("0")),
+        ("undeclared", serde_json::json!(1)),
+        ("path", Value::Null),
+    ];
+    for (field, value) in drifted {
+        let mut line = open.clone();
+        line[field] = value;
+        let checked = std::panic::catch_unwind(|| assert_declared("opensnoop", &line));
+        assert!(checked.is_err(), "{field} drifted unnoticed: {line}");
+    }
+    let mut missing = open.clone();
+    missing.as_object_mut().unwrap().remove("path");
+    assert!(std::panic::catch_unwind(|| assert_declared("opensnoop", &missing)).is_err());
+}
