@@ -38,6 +38,8 @@ const volatile uid_t targ_uid = INVALID_UID;
 /* -c: exact process name, NUL padded; only compared when filter_comm is set */
 const volatile char targ_comm[TASK_COMM_LEN] = {};
 const volatile bool filter_comm = false;
+/* -x: only calls that failed, in the tools that report a result */
+const volatile bool targ_failed = false;
 /* fill_task() reads the parent's tgid (two reads of kernel memory, so only if asked) */
 const volatile bool with_ppid = false;
 

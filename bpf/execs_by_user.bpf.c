@@ -14,8 +14,6 @@
 #include "common.bpf.h"
 #include "execs_by_user.h"
 
-/* -x: count only failed execs */
-const volatile bool targ_failed = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);

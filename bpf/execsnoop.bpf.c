@@ -13,8 +13,6 @@
 #include "events.bpf.h"
 #include "execsnoop.h"
 
-/* -x: only execs that failed */
-const volatile bool targ_failed = false;
 /* --max-args: arguments kept, the path included (at most ARGS_MAX) */
 const volatile __u32 max_args = 20;
 

@@ -10,8 +10,6 @@
 #include "events.bpf.h"
 #include "opensnoop.h"
 
-/* -x: only opens that failed */
-const volatile bool targ_failed = false;
 #ifndef AT_FDCWD
 #define AT_FDCWD -100
 #endif

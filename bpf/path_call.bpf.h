@@ -11,9 +11,6 @@
 #include "events.bpf.h"
 #include "path_call.h"
 
-/* -x: only calls that failed */
-const volatile bool targ_failed = false;
-
 /* Calls in flight, one per thread; each entry holds the event built at entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

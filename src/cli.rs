@@ -7,9 +7,6 @@ use std::time::Duration;
 use clap::error::ErrorKind;
 use clap::Args;
 
-use crate::record::Column;
-use crate::record::Table;
-
 /// The kernel keeps 15 bytes of a process name plus a NUL (TASK_COMM_LEN = 16).
 pub const COMM_MAX_BYTES: usize = 15;
 
@@ -84,14 +81,6 @@ pub struct SnoopArgs {
     /// Print UID
     #[arg(short = 'U', long = "print-uid")]
     pub print_uid: bool,
-}
-
-impl SnoopArgs {
-    /// A syscall tracer's table begins with the UID column (-U); the runtime puts
-    /// TIME (-T) before it.
-    pub fn table(&self) -> Table {
-        Table::new().column_if(self.print_uid, Column::left("uid", "UID", 7))
-    }
 }
 
 /// For the tools with two ways into the kernel: kprobes, or tracepoints where the

@@ -36,6 +36,25 @@ pub struct Task {
     pub comm: String,
 }
 
+/// The task's columns, the same in every tool's table (bcc's headings and widths).
+impl Task {
+    pub fn pid_column() -> Column {
+        Column::left("pid", "PID", 7)
+    }
+
+    pub fn ppid_column() -> Column {
+        Column::left("ppid", "PPID", 7)
+    }
+
+    pub fn uid_column() -> Column {
+        Column::left("uid", "UID", 7)
+    }
+
+    pub fn comm_column() -> Column {
+        Column::left("comm", "COMM", 16)
+    }
+}
+
 /// The raw task header of a BPF event, as decoded from the generated `task_info`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TaskHeader {
@@ -251,6 +270,14 @@ impl Printer {
             json,
             timestamp,
             table,
+        }
+    }
+
+    /// The TIME column (and JSON `time`) even without -T.
+    pub fn always_timed(self) -> Self {
+        Self {
+            timestamp: true,
+            ..self
         }
     }
 

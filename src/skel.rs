@@ -63,12 +63,13 @@ macro_rules! tool_skeleton {
         }
 
         impl crate::tool::ToolRodata for types::rodata {
-            fn write_filters(&mut self, filters: &crate::cli::FilterArgs) {
+            fn write_filters(&mut self, filters: &crate::cli::FilterArgs, failed_only: bool) {
                 self.targ_tgid = filters.pid.unwrap_or(0) as i32;
                 self.targ_pid = filters.tid.unwrap_or(0) as i32;
                 self.targ_uid = filters.uid.unwrap_or(u32::MAX);
                 self.targ_comm = filters.comm_c();
                 self.filter_comm = filters.comm.is_some();
+                self.targ_failed = failed_only;
             }
 
             fn write_task(&mut self, with_ppid: bool) {

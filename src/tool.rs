@@ -27,8 +27,10 @@ use crate::cli::ModeArgs;
 use crate::cli::NameArgs;
 use crate::cli::ReportArgs;
 use crate::cli::RunArgs;
+use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
 use crate::cli::TotalArgs;
+use crate::events::decode_prefix;
 use crate::events::decode_shown;
 use crate::events::size_event_maps;
 use crate::events::EventSource;
@@ -60,7 +62,8 @@ pub fn prepare(verbose: bool) -> Result<PathBuf> {
 /// streaming tools, the event switches of bpf/events.bpf.h. skel.rs implements it for
 /// each generated `types::rodata`.
 pub trait ToolRodata {
-    fn write_filters(&mut self, filters: &FilterArgs);
+    /// The filters of bpf/common.bpf.h; `failed_only`: -x (targ_failed).
+    fn write_filters(&mut self, filters: &FilterArgs, failed_only: bool);
     /// `with_ppid`: fill_task() reads the parent's tgid.
     fn write_task(&mut self, with_ppid: bool);
     /// False for an object without events.bpf.h (an aggregating tool).
@@ -89,6 +92,7 @@ pub struct Loading<'a> {
     uprobe: Option<Uprobe<'a>>,
     xdp: Option<Xdp<'a>>,
     with_ppid: bool,
+    failed_only: bool,
 }
 
 /// An XDP program and the interface it goes on (its section cannot name one).
@@ -121,6 +125,21 @@ impl<'a> Loading<'a> {
             uprobe: None,
             xdp: None,
             with_ppid: false,
+            failed_only: false,
+        }
+    }
+
+    /// A syscall tracer (`SnoopArgs`): filters, -x, and events through the ring (or
+    /// perf) buffer.
+    pub fn snoop(snoop: &'a SnoopArgs, stream: &'a StreamArgs) -> Self {
+        Self::stream(&snoop.filters, stream).failed_only(snoop.failed)
+    }
+
+    /// Only calls that failed are reported or counted (-x).
+    pub fn failed_only(self, failed_only: bool) -> Self {
+        Self {
+            failed_only,
+            ..self
         }
     }
 
@@ -226,7 +245,7 @@ where
         .open(storage)
         .context("failed to open the BPF object")?;
     let rodata = open_skel.rodata().context("BPF object has no rodata")?;
-    rodata.write_filters(loading.filters);
+    rodata.write_filters(loading.filters, loading.failed_only);
     rodata.write_task(loading.with_ppid);
     if let Some(source) = source {
         anyhow::ensure!(
@@ -388,16 +407,19 @@ pub struct StreamSpec<'a> {
 impl<'a> StreamSpec<'a> {
     /// Records shown under `table`, with a TIME column with -T.
     pub fn new(what: &'a str, table: Table, args: &StreamArgs) -> Self {
-        Self::timed(what, table, args, args.output.timestamp)
-    }
-
-    /// Records shown under `table`, with a TIME column if `timestamp` (tools that
-    /// always show one).
-    pub fn timed(what: &'a str, table: Table, args: &StreamArgs, timestamp: bool) -> Self {
         Self {
             what,
             duration: args.run.duration,
-            printer: Printer::new(table, args.output.json, timestamp),
+            printer: Printer::new(table, args.output.json, args.output.timestamp),
+        }
+    }
+
+    /// With the TIME column (and JSON `time`) whether -T is given or not, as the bcc
+    /// tools that always show one do.
+    pub fn always_timed(self) -> Self {
+        Self {
+            printer: self.printer.always_timed(),
+            ..self
         }
     }
 }
@@ -436,6 +458,19 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
             ));
         }
         Ok(())
+    }
+
+    /// `stream` for fixed-size records of `T`: `record` gets each one decoded (a short
+    /// record is skipped).
+    pub fn stream_events<T, R, F>(&self, spec: StreamSpec<'_>, mut record: F) -> Result<()>
+    where
+        T: plain::Plain + Default,
+        R: Serialize,
+        F: FnMut(T) -> Option<R>,
+    {
+        self.stream(spec, |data| {
+            record(decode_prefix::<T>(data, std::mem::size_of::<T>())?)
+        })
     }
 
     /// `stream` for the tools whose records of `T` (each at least `min_len` bytes)

@@ -4,47 +4,28 @@
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
-use ebpf_tracers::events::decode_prefix;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::skel::arpsnoop::types::event;
 use ebpf_tracers::skel::arpsnoop::ArpsnoopSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::tool::Hooks;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
+use ebpf_tracers::tools::arpsnoop;
 use ebpf_tracers::tools::arpsnoop::Args;
 use ebpf_tracers::tools::arpsnoop::Arp;
 use ebpf_tracers::tools::arpsnoop::TOOL;
 
-const HOOKS: Hooks = Hooks::new(
-    "ARP",
-    "arp_create",
-    "kretprobe arp_create",
-    "tracepoint net/net_dev_queue",
-);
 const ARP_REQUEST: u16 = 1;
 const ARP_REPLY: u16 = 2;
 
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let (mode, what) = HOOKS.choose(&args.mode, &args.stream.run)?;
+        let (mode, what) = arpsnoop::HOOKS.choose(&args.mode, &args.stream.run)?;
         let loading = Loading::stream(&args.filters, &args.stream).probes(mode);
         let tracing = tool::load::<ArpsnoopSkelBuilder>(loading, |_| Ok(()))?;
-        let table = Table::new()
-            .column(Column::left("dev", "DEV", 16))
-            .column(Column::left("op", "OP", 7))
-            .column(Column::left("src_ip", "SRC_IP", 15))
-            .column(Column::left("src_mac", "SRC_MAC", 20).formatted(|record| {
-                format!("{:<17} ->", record["src_mac"].as_str().unwrap_or("-"))
-            }))
-            .column(Column::left("dst_ip", "DST_IP", 15))
-            .column(Column::last("dst_mac", "DST_MAC"));
-        let spec = StreamSpec::timed(&what, table, &args.stream, true);
-        tracing.stream(spec, |data| {
-            let event = decode_prefix::<event>(data, std::mem::size_of::<event>())?;
+        let spec = StreamSpec::new(&what, Arp::table(), &args.stream).always_timed();
+        tracing.stream_events(spec, |event: event| {
             Some(Arp {
                 dev: escape(c_bytes(&event.dev)),
                 op: operation(event.op),

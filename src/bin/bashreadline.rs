@@ -6,8 +6,6 @@ use std::process::ExitCode;
 
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::skel::bashreadline::types::event;
 use ebpf_tracers::skel::bashreadline::BashreadlineSkelBuilder;
 use ebpf_tracers::tool;
@@ -34,13 +32,9 @@ fn main() -> ExitCode {
         };
         let loading = Loading::stream(&args.filters, &args.stream).uprobe(readline);
         let tracing = tool::load::<BashreadlineSkelBuilder>(loading, |_| Ok(()))?;
-        let table = Table::new()
-            .column(Column::left("pid", "PID", 7))
-            .column(Column::left("uid", "UID", 7))
-            .column(Column::left("user", "USER", 10))
-            .column(Column::last("command", "COMMAND"));
         // TIME is always shown, as in bcc's bashreadline.
-        let spec = StreamSpec::timed("readline() in bash", table, &args.stream, true);
+        let spec =
+            StreamSpec::new("readline() in bash", Readline::table(), &args.stream).always_timed();
         let mut users = UserNames::default();
         let min_len = offset_of!(event, line);
         tracing.stream_tasks(spec, min_len, &args.name, |event: &event, task| {

@@ -6,8 +6,6 @@ use std::process::ExitCode;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::skel::execs_by_user::types::exec_key;
 use ebpf_tracers::skel::execs_by_user::ExecsByUserSkelBuilder;
@@ -20,20 +18,13 @@ use ebpf_tracers::users::UserNames;
 
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let tracing =
-            tool::load::<ExecsByUserSkelBuilder>(Loading::counting(&args.counting), |rodata| {
-                rodata.targ_failed = args.failed;
-                Ok(())
-            })?;
-        let columns = Table::new()
-            .column(Column::left("uid", "UID", 16))
-            .column(Column::left("user", "USER", 16))
-            .column(Column::last("path", "PATH"));
+        let loading = Loading::counting(&args.counting).failed_only(args.failed);
+        let tracing = tool::load::<ExecsByUserSkelBuilder>(loading, |_| Ok(()))?;
         let mut users = UserNames::default();
         report::count_per_key(
             &tracing.maps.counts,
             &args.counting,
-            columns,
+            UserPath::table(),
             "execve() per user",
             |raw| {
                 let key: exec_key = maps::decode(raw)?;

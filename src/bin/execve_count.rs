@@ -7,8 +7,6 @@ use ebpf_tracers::cli::c_chars;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::skel::execve_count::types::name_key;
 use ebpf_tracers::skel::execve_count::ExecveCountSkelBuilder;
@@ -29,7 +27,7 @@ fn main() -> ExitCode {
                 rodata.targ_name = c_chars(filters.comm.as_deref().unwrap_or(""));
                 Ok(())
             })?;
-        let columns = Table::new().column(Column::left("name", "NAME", 16));
+        let columns = NameKey::table();
         report::count_per_key(
             &tracing.maps.counts,
             &args.counting,

@@ -13,8 +13,6 @@ use libbpf_rs::MapFlags;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Ranking;
 use ebpf_tracers::report::ReportSpec;
@@ -22,41 +20,23 @@ use ebpf_tracers::skel::filetop::types::file_key;
 use ebpf_tracers::skel::filetop::types::file_stat;
 use ebpf_tracers::skel::filetop::FiletopSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::tool::Hooks;
 use ebpf_tracers::tool::Loading;
+use ebpf_tracers::tools::filetop;
 use ebpf_tracers::tools::filetop::Args;
 use ebpf_tracers::tools::filetop::FileIo;
 use ebpf_tracers::tools::filetop::FileOfThread;
 use ebpf_tracers::tools::filetop::SortBy;
 use ebpf_tracers::tools::filetop::TOOL;
 
-const HOOKS: Hooks = Hooks::new(
-    "file I/O",
-    "vfs_read",
-    "kprobes vfs_read/vfs_write",
-    "tracepoints sys_enter_read/write",
-);
-
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let (mode, what) = HOOKS.choose(&args.mode, &args.report.run)?;
+        let (mode, what) = filetop::HOOKS.choose(&args.mode, &args.report.run)?;
         let loading = Loading::report(&args.filters, &args.report).probes(mode);
         let tracing = tool::load::<FiletopSkelBuilder>(loading, |rodata| {
             rodata.all_files = args.all_files;
             Ok(())
         })?;
-        let table = Table::new()
-            .column(Column::left("tid", "TID", 7))
-            .column(Column::left("comm", "COMM", 16))
-            .column(Column::left("t", "T", 1))
-            .column(Column::last("file", "FILE"))
-            .counters_before_last(
-                Table::new()
-                    .column(Column::right("reads", "READS", 10))
-                    .column(Column::right("writes", "WRITES", 10))
-                    .column(Column::right("r_kb", "R_KB", 10))
-                    .column(Column::right("w_kb", "W_KB", 10)),
-            );
+        let table = FileIo::table();
         let ranking = Ranking::top_by(args.top.top, sort_weight(args.sort));
         let spec = ReportSpec::new(&what, table, ranking);
         report::run_reports::<FileOfThread, FileIo>(&args.report, spec, |counts| {

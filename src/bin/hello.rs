@@ -4,9 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ebpf_tracers::record::Column;
 use ebpf_tracers::record::Printer;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::run::StopConditions;
 use ebpf_tracers::skel::hello::HelloSkelBuilder;
 use ebpf_tracers::tool;
@@ -28,12 +26,7 @@ fn main() -> ExitCode {
             })?;
         let mut pipe = TracePipe::open(&tool::prepare(args.run.verbose)?)?;
         let ours = format!(" #{run_id}");
-        let table = Table::new()
-            .column(Column::left("pid", "PID", 7))
-            .column(Column::left("comm", "COMM", 16))
-            .column(Column::right("cpu", "CPU", 3))
-            .column(Column::last("message", "MESSAGE"));
-        let printer = Printer::new(table, args.output.json, args.output.timestamp);
+        let printer = Printer::new(Printk::table(), args.output.json, args.output.timestamp);
         printer.header()?;
         tool::announce_ready("execve with bpf_printk");
         let show = |lines: Vec<String>| -> std::io::Result<()> {

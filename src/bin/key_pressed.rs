@@ -4,14 +4,11 @@
 use std::process::ExitCode;
 
 use ebpf_tracers::cli::FilterArgs;
-use ebpf_tracers::events::decode_prefix;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::preflight;
 use ebpf_tracers::preflight::KernelFeatures;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Ranking;
 use ebpf_tracers::report::ReportSpec;
@@ -45,18 +42,9 @@ fn main() -> ExitCode {
             tool::load::<KeyPressedSkelBuilder>(Loading::stream(&filters, &args.stream), |_| {
                 Ok(())
             })?;
-        let table = Table::new()
-            .column(Column::left("key", "KEY", 12))
-            .column(Column::right("code", "CODE", 5))
-            .column(Column::last("device", "DEVICE"));
-        let spec = StreamSpec::timed(
-            "key presses (kprobe input_event)",
-            table,
-            &args.stream,
-            true,
-        );
-        tracing.stream(spec, |data| {
-            let event = decode_prefix::<event>(data, std::mem::size_of::<event>())?;
+        let what = "key presses (kprobe input_event)";
+        let spec = StreamSpec::new(what, KeyPress::table(), &args.stream).always_timed();
+        tracing.stream_events(spec, |event: event| {
             Some(KeyPress {
                 key: key_name(event.code),
                 code: event.code,
@@ -64,10 +52,7 @@ fn main() -> ExitCode {
             })
         })?;
         // The top 10, once, as the report of a counting tool.
-        let table = Table::new()
-            .column(Column::left("key", "KEY", 12))
-            .column(Column::right("presses", "PRESSES", 8));
-        let spec = ReportSpec::new("", table, Ranking::top(TOP));
+        let spec = ReportSpec::new("", Key::table(), Ranking::top(TOP));
         report::print_once::<Key, Presses>(&args.stream.output, spec, |counts| {
             let presses = maps::percpu_hash_sums(&tracing.maps.presses)?;
             counts

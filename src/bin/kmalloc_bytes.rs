@@ -7,8 +7,6 @@ use std::process::ExitCode;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Ranking;
 use ebpf_tracers::report::ReportSpec;
@@ -29,11 +27,7 @@ fn main() -> ExitCode {
             rodata.size_hist = args.hist;
             Ok(())
         })?;
-        let table = Table::new()
-            .column_if(args.by_comm, Column::left("comm", "COMM", 16))
-            .column(Column::right("calls", "CALLS", 10))
-            .column(Column::right("bytes_req", "BYTES_REQ", 14))
-            .column(Column::right("bytes_alloc", "BYTES_ALLOC", 14));
+        let table = Allocations::table(args.by_comm);
         // Process names ranked by bytes allocated, under the total of all of them.
         let by_bytes = |counts: &[u64]| counts.get(2).copied().unwrap_or(0);
         let mut spec = ReportSpec::new("kmalloc", table, Ranking::top_by(args.top, by_bytes));

@@ -4,9 +4,6 @@
 use std::mem::offset_of;
 use std::process::ExitCode;
 
-use ebpf_tracers::output::c_bytes;
-use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
 use ebpf_tracers::skel::mkdirsnoop::types::event;
 use ebpf_tracers::skel::mkdirsnoop::MkdirsnoopSkelBuilder;
 use ebpf_tracers::tool;
@@ -18,28 +15,18 @@ use ebpf_tracers::tools::mkdirsnoop::TOOL;
 
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let loading = Loading::stream(&args.snoop.filters, &args.stream);
-        let tracing = tool::load::<MkdirsnoopSkelBuilder>(loading, |rodata| {
-            rodata.targ_failed = args.snoop.failed;
-            Ok(())
-        })?;
-        let table = args
-            .snoop
-            .table()
-            .column(Column::left("pid", "PID", 7))
-            .column(Column::left("comm", "COMM", 16))
-            .column(Column::left("mode", "MODE", 5).octal(4))
-            .column(Column::right("ret", "RET", 4))
-            .column(Column::last("path", "PATH"));
+        let loading = Loading::snoop(&args.snoop, &args.stream);
+        let tracing = tool::load::<MkdirsnoopSkelBuilder>(loading, |_| Ok(()))?;
+        let table = PathCall::table(&args.snoop, true);
         let spec = StreamSpec::new("mkdir and mkdirat", table, &args.stream);
         let min_len = offset_of!(event, path);
         tracing.stream_tasks(spec, min_len, &args.snoop.name, |event: &event, task| {
-            Some(PathCall {
+            Some(PathCall::new(
                 task,
-                mode: Some(event.mode),
-                ret: event.ret,
-                path: escape(c_bytes(&event.path)),
-            })
+                event.ret,
+                Some(event.mode),
+                &event.path,
+            ))
         })
     })
 }

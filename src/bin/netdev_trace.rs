@@ -5,11 +5,8 @@
 use std::process::ExitCode;
 
 use ebpf_tracers::cli::c_chars;
-use ebpf_tracers::events::decode_prefix;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::skel::netdev_trace::types::event;
 use ebpf_tracers::skel::netdev_trace::NetdevTraceSkelBuilder;
 use ebpf_tracers::tool;
@@ -29,18 +26,9 @@ fn main() -> ExitCode {
             rodata.targ_dev = c_chars(args.dev.as_deref().unwrap_or(""));
             Ok(())
         })?;
-        let table = Table::new()
-            .column(Column::left("dir", "DIR", 3))
-            .column(Column::left("dev", "DEV", 16))
-            .column(Column::right("len", "LEN", 6));
-        let spec = StreamSpec::timed(
-            "net_dev_queue (TX) and netif_receive_skb (RX)",
-            table,
-            &args.stream,
-            true,
-        );
-        tracing.stream(spec, |data| {
-            let event = decode_prefix::<event>(data, std::mem::size_of::<event>())?;
+        let what = "net_dev_queue (TX) and netif_receive_skb (RX)";
+        let spec = StreamSpec::new(what, Packet::table(), &args.stream).always_timed();
+        tracing.stream_events(spec, |event: event| {
             let dir = if event.dir == DIR_TX { "TX" } else { "RX" };
             Some(Packet {
                 dir: dir.to_string(),

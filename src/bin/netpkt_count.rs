@@ -5,8 +5,6 @@ use std::process::ExitCode;
 
 use ebpf_tracers::cli::TotalArgs;
 use ebpf_tracers::maps;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Ranking;
 use ebpf_tracers::report::ReportSpec;
@@ -20,10 +18,7 @@ use ebpf_tracers::tools::netpkt_count::TOOL;
 fn main() -> ExitCode {
     TOOL.main(|args: &TotalArgs| {
         let tracing = tool::load::<NetpktCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
-        let table = Table::new()
-            .column(Column::left("cpu", "CPU", 16))
-            .column(Column::right("tx", "TX", 10))
-            .column(Column::right("rx", "RX", 10));
+        let table = Packets::table();
         // The CPUs that counted something, then their sum under CPU "all".
         let mut spec = ReportSpec::new(
             "packets per CPU (net_dev_xmit, netif_rx)",

@@ -6,8 +6,6 @@ use std::process::ExitCode;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::skel::openat_count::types::comm_key;
 use ebpf_tracers::skel::openat_count::OpenatCountSkelBuilder;
@@ -21,7 +19,7 @@ fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let tracing =
             tool::load::<OpenatCountSkelBuilder>(Loading::counting(&args.counting), |_| Ok(()))?;
-        let columns = Table::new().column(Column::left("comm", "COMM", 16));
+        let columns = CommKey::table();
         report::count_per_key(
             &tracing.maps.counts,
             &args.counting,

@@ -6,13 +6,12 @@ use std::process::ExitCode;
 
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::skel::opensnoop::types::event;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
+use ebpf_tracers::tools::opensnoop;
 use ebpf_tracers::tools::opensnoop::Args;
 use ebpf_tracers::tools::opensnoop::Open;
 use ebpf_tracers::tools::opensnoop::TOOL;
@@ -36,14 +35,11 @@ fn main() -> ExitCode {
         } else {
             FULL_PATH_EXITS
         };
-        let loading = Loading::stream(&args.snoop.filters, &args.stream)
+        let loading = Loading::snoop(&args.snoop, &args.stream)
             .switch_off(&unused_exits)
             .with_ppid(args.print_ppid);
-        let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |rodata| {
-            rodata.targ_failed = args.snoop.failed;
-            Ok(())
-        })?;
-        let spec = StreamSpec::new("file opens", table(args), &args.stream);
+        let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |_| Ok(()))?;
+        let spec = StreamSpec::new("file opens", opensnoop::table(args), &args.stream);
         let min_len = offset_of!(event, names);
         tracing.stream_tasks(spec, min_len, &args.snoop.name, |event: &event, task| {
             let (fd, err) = fd_and_err(event.ret);
@@ -58,25 +54,6 @@ fn main() -> ExitCode {
             })
         })
     })
-}
-
-/// bcc's columns: `[UID] [PPID] PID COMM FD ERR [FLAGS MODE] PATH`.
-fn table(args: &Args) -> Table {
-    let octal_flags = args.extended && !args.format_extended;
-    args.snoop
-        .table()
-        .column_if(args.print_ppid, Column::left("ppid", "PPID", 7))
-        .column(Column::left("pid", "PID", 7))
-        .column(Column::left("comm", "COMM", 16))
-        .column(Column::right("fd", "FD", 3))
-        .column(Column::right("err", "ERR", 3))
-        .column_if(octal_flags, Column::left("flags", "FLAGS", 8).octal(8))
-        .column_if(args.format_extended, Column::left("flag_names", "FLAGS", 8))
-        .column_if(
-            args.extended || args.format_extended,
-            Column::left("mode", "MODE", 5).octal(4),
-        )
-        .column(Column::last("path", "PATH"))
 }
 
 /// The path as passed, or with -F and a relative path, the directories the kernel
@@ -214,18 +191,5 @@ mod tests {
         record.dir_len = 0;
         record.dir_cut = 0;
         assert_eq!(path_of(&record, true), b"/notes.txt");
-    }
-
-    #[test]
-    fn table_has_the_bcc_columns() {
-        let args = TOOL
-            .parse_from::<Args, _>(["opensnoop", "-U", "-P", "-e"].map(Into::into))
-            .unwrap();
-        let header = table(&args).header();
-        let columns: Vec<&str> = header.split_whitespace().collect();
-        assert_eq!(
-            columns,
-            ["UID", "PPID", "PID", "COMM", "FD", "ERR", "FLAGS", "MODE", "PATH"]
-        );
     }
 }

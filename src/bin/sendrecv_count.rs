@@ -5,8 +5,6 @@ use std::process::ExitCode;
 
 use ebpf_tracers::cli::TotalArgs;
 use ebpf_tracers::maps;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::report::NoKey;
 use ebpf_tracers::report::Ranking;
@@ -20,9 +18,7 @@ use ebpf_tracers::tools::sendrecv_count::TOOL;
 fn main() -> ExitCode {
     TOOL.main(|args: &TotalArgs| {
         let tracing = tool::load::<SendrecvCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
-        let table = Table::new()
-            .column(Column::right("sent", "SENT", 10))
-            .column(Column::right("recv", "RECV", 10));
+        let table = SendRecv::table();
         // One row, no keys: an idle interval is a row of zeros, not a missing row.
         let spec = ReportSpec::new("sendto() and recvfrom()", table, Ranking::AllKeys);
         report::run_reports::<NoKey, SendRecv>(&args.report, spec, |counts| {

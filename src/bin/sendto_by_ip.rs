@@ -7,8 +7,6 @@ use std::process::ExitCode;
 
 use ebpf_tracers::cli::CountArgs;
 use ebpf_tracers::maps;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::skel::sendto_by_ip::types::dest_key;
 use ebpf_tracers::skel::sendto_by_ip::SendtoByIpSkelBuilder;
@@ -23,7 +21,7 @@ const AF_INET6: u16 = 10;
 fn main() -> ExitCode {
     TOOL.main(|args: &CountArgs| {
         let tracing = tool::load::<SendtoByIpSkelBuilder>(Loading::counting(args), |_| Ok(()))?;
-        let columns = Table::new().column(Column::left("dest", "DEST", 16));
+        let columns = Destination::table();
         report::count_per_key(
             &tracing.maps.counts,
             args,

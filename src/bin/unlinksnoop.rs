@@ -5,50 +5,25 @@
 use std::mem::offset_of;
 use std::process::ExitCode;
 
-use ebpf_tracers::output::c_bytes;
-use ebpf_tracers::output::escape;
-use ebpf_tracers::record::Column;
 use ebpf_tracers::skel::unlinksnoop::types::event;
 use ebpf_tracers::skel::unlinksnoop::UnlinksnoopSkelBuilder;
 use ebpf_tracers::tool;
-use ebpf_tracers::tool::Hooks;
 use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tool::StreamSpec;
 use ebpf_tracers::tools::mkdirsnoop::PathCall;
+use ebpf_tracers::tools::unlinksnoop;
 use ebpf_tracers::tools::unlinksnoop::Args;
 use ebpf_tracers::tools::unlinksnoop::TOOL;
 
-const HOOKS: Hooks = Hooks::new(
-    "unlinks",
-    "do_unlinkat",
-    "kprobe do_unlinkat",
-    "tracepoints sys_enter/exit_unlink(at)",
-);
-
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let (mode, what) = HOOKS.choose(&args.mode, &args.stream.run)?;
-        let loading = Loading::stream(&args.snoop.filters, &args.stream).probes(mode);
-        let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |rodata| {
-            rodata.targ_failed = args.snoop.failed;
-            Ok(())
-        })?;
-        let table = args
-            .snoop
-            .table()
-            .column(Column::left("pid", "PID", 7))
-            .column(Column::left("comm", "COMM", 16))
-            .column(Column::right("ret", "RET", 4))
-            .column(Column::last("path", "PATH"));
-        let spec = StreamSpec::new(&what, table, &args.stream);
+        let (mode, what) = unlinksnoop::HOOKS.choose(&args.mode, &args.stream.run)?;
+        let loading = Loading::snoop(&args.snoop, &args.stream).probes(mode);
+        let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |_| Ok(()))?;
+        let spec = StreamSpec::new(&what, PathCall::table(&args.snoop, false), &args.stream);
         let min_len = offset_of!(event, path);
         tracing.stream_tasks(spec, min_len, &args.snoop.name, |event: &event, task| {
-            Some(PathCall {
-                task,
-                mode: None,
-                ret: event.ret,
-                path: escape(c_bytes(&event.path)),
-            })
+            Some(PathCall::new(task, event.ret, None, &event.path))
         })
     })
 }

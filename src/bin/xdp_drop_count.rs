@@ -7,8 +7,6 @@ use anyhow::Context;
 
 use ebpf_tracers::cli::FilterArgs;
 use ebpf_tracers::maps;
-use ebpf_tracers::record::Column;
-use ebpf_tracers::record::Table;
 use ebpf_tracers::report;
 use ebpf_tracers::report::Ranking;
 use ebpf_tracers::report::ReportSpec;
@@ -42,10 +40,7 @@ fn main() -> ExitCode {
             }
             Ok(())
         })?;
-        let table = Table::new()
-            .column(Column::left("proto", "PROTO", 16))
-            .column(Column::right("packets", "PACKETS", 10))
-            .column(Column::right("dropped", "DROPPED", 10));
+        let table = Frames::table();
         let what = format!("XDP on {}", args.iface);
         let spec = ReportSpec::new(&what, table, Ranking::KeyOrder);
         report::run_reports::<Protocol, Frames>(&args.report, spec, |counts| {

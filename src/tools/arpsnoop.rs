@@ -6,12 +6,24 @@ use serde::Serialize;
 use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
 use crate::cli::StreamArgs;
+use crate::record::cell_text;
+use crate::record::Column;
+use crate::record::Table;
+use crate::tool::Hooks;
 use crate::tools::Tool;
 
 pub const TOOL: Tool = Tool::events::<Args, Arp>(
     "arpsnoop",
     "Show the ARP requests and replies the host sends (IPv4 over Ethernet).",
     EXAMPLES,
+);
+
+/// The two ways into the kernel: kprobes where the kernel has them, else tracepoints.
+pub const HOOKS: Hooks = Hooks::new(
+    "ARP",
+    "arp_create",
+    "kretprobe arp_create",
+    "tracepoint net/net_dev_queue",
 );
 
 #[derive(Debug, clap::Args)]
@@ -48,4 +60,20 @@ pub struct Arp {
     pub src_mac: String,
     pub dst_ip: String,
     pub dst_mac: String,
+}
+
+impl Arp {
+    /// `DEV OP SRC_IP SRC_MAC -> DST_IP DST_MAC`, after the TIME the tool always shows.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Column::left("dev", "DEV", 16))
+            .column(Column::left("op", "OP", 7))
+            .column(Column::left("src_ip", "SRC_IP", 15))
+            .column(
+                Column::left("src_mac", "SRC_MAC", 20)
+                    .formatted(|record| format!("{:<17} ->", cell_text(&record["src_mac"]))),
+            )
+            .column(Column::left("dst_ip", "DST_IP", 15))
+            .column(Column::last("dst_mac", "DST_MAC"))
+    }
 }

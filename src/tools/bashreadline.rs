@@ -9,6 +9,8 @@ use serde::Serialize;
 use crate::cli::FilterArgs;
 use crate::cli::NameArgs;
 use crate::cli::StreamArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::record::Task;
 use crate::tools::Tool;
 
@@ -56,4 +58,15 @@ pub struct Readline {
     pub user: String,
     /// The line as typed
     pub command: String,
+}
+
+impl Readline {
+    /// `PID UID USER COMMAND`, after the TIME the tool always shows.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Task::pid_column())
+            .column(Task::uid_column())
+            .column(Column::left("user", "USER", 10))
+            .column(Column::last("command", "COMMAND"))
+    }
 }

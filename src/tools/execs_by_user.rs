@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::CountArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::report::Count;
 use crate::tools::Tool;
 
@@ -40,4 +42,14 @@ pub struct UserPath {
     pub user: String,
     /// The path as passed to execve()
     pub path: String,
+}
+
+impl UserPath {
+    /// `UID USER` then the counters, then `PATH` (any length) last.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Column::left("uid", "UID", 16))
+            .column(Column::left("user", "USER", 16))
+            .column(Column::last("path", "PATH"))
+    }
 }

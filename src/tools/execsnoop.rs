@@ -5,6 +5,9 @@ use serde::Serialize;
 
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
+use crate::record::cell_text;
+use crate::record::Column;
+use crate::record::Table;
 use crate::record::Task;
 use crate::tools::Tool;
 
@@ -63,4 +66,63 @@ pub struct Exec {
     pub args: Vec<String>,
     /// 1 when there were more arguments than were kept (--max-args), else 0
     pub args_cut: u32,
+}
+
+/// bcc's columns: `[UID] PCOMM PID PPID RET ARGS`.
+pub fn table(args: &Args) -> Table {
+    let quote = args.quote;
+    let args_column = move |record: &serde_json::Value| {
+        let argv: Vec<String> = match record["args"].as_array() {
+            Some(argv) => argv.iter().map(cell_text).collect(),
+            None => Vec::new(),
+        };
+        args_column(&argv, quote, record["args_cut"] != 0)
+    };
+    Table::new()
+        .column_if(args.snoop.print_uid, Task::uid_column())
+        .column(Column::left("comm", "PCOMM", 16))
+        .column(Task::pid_column())
+        .column(Task::ppid_column())
+        .column(Column::right("ret", "RET", 3))
+        .column(Column::last("args", "ARGS").formatted(args_column))
+}
+
+/// ARGS as printed: space-separated, each quoted with -q, "..." when some were cut.
+fn args_column(args: &[String], quote: bool, cut: bool) -> String {
+    let mut shown: Vec<String> = if quote {
+        args.iter()
+            .map(|arg| format!("\"{}\"", arg.replace('"', "\\\"")))
+            .collect()
+    } else {
+        args.to_vec()
+    };
+    if cut {
+        shown.push("...".to_string());
+    }
+    shown.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_column_quotes_and_marks_cut_lists() {
+        let argv = vec!["echo".to_string(), "a \"b\"".to_string()];
+        assert_eq!(args_column(&argv, false, false), "echo a \"b\"");
+        assert_eq!(
+            args_column(&argv, true, true),
+            "\"echo\" \"a \\\"b\\\"\" ..."
+        );
+    }
+
+    #[test]
+    fn table_has_the_bcc_columns() {
+        let args = TOOL
+            .parse_from::<Args, _>(["execsnoop", "-U"].map(Into::into))
+            .unwrap();
+        let header = table(&args).header();
+        let expected = ["UID", "PCOMM", "PID", "PPID", "RET", "ARGS"];
+        assert!(header.split_whitespace().eq(expected), "{header}");
+    }
 }

@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::CountArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::report::Count;
 use crate::tools::Tool;
 
@@ -38,4 +40,11 @@ point). Failed executions count too.";
 pub struct NameKey {
     /// The last component of the path executed
     pub name: String,
+}
+
+impl NameKey {
+    /// The key column `NAME`.
+    pub fn table() -> Table {
+        Table::new().column(Column::left("name", "NAME", 16))
+    }
 }

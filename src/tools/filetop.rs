@@ -7,13 +7,25 @@ use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
 use crate::cli::ReportArgs;
 use crate::cli::TopArgs;
+use crate::record::Column;
+use crate::record::Table;
+use crate::record::Task;
 use crate::report::Counters;
+use crate::tool::Hooks;
 use crate::tools::Tool;
 
 pub const TOOL: Tool = Tool::counts::<Args, FileOfThread, FileIo>(
     "filetop",
     "Show reads and writes per process and file, the busiest first.",
     EXAMPLES,
+);
+
+/// The two ways into the kernel: kprobes where the kernel has them, else tracepoints.
+pub const HOOKS: Hooks = Hooks::new(
+    "file I/O",
+    "vfs_read",
+    "kprobes vfs_read/vfs_write",
+    "tracepoints sys_enter_read/write",
 );
 
 #[derive(Debug, clap::Args)]
@@ -89,5 +101,23 @@ impl Counters for FileIo {
             r_kb: at(2) / 1024,
             w_kb: at(3) / 1024,
         }
+    }
+}
+
+impl FileIo {
+    /// `TID COMM T READS WRITES R_KB W_KB FILE`, as bcc's filetop.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Column::left("tid", "TID", 7))
+            .column(Task::comm_column())
+            .column(Column::left("t", "T", 1))
+            .column(Column::last("file", "FILE"))
+            .counters_before_last(
+                Table::new()
+                    .column(Column::right("reads", "READS", 10))
+                    .column(Column::right("writes", "WRITES", 10))
+                    .column(Column::right("r_kb", "R_KB", 10))
+                    .column(Column::right("w_kb", "W_KB", 10)),
+            )
     }
 }

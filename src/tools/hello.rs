@@ -6,6 +6,9 @@ use serde::Serialize;
 use crate::cli::FilterArgs;
 use crate::cli::OutputArgs;
 use crate::cli::RunArgs;
+use crate::record::Column;
+use crate::record::Table;
+use crate::record::Task;
 use crate::tools::Tool;
 
 pub const TOOL: Tool = Tool::events::<Args, Printk>(
@@ -47,4 +50,15 @@ pub struct Printk {
     /// The kernel's timestamp, seconds since boot, as trace_pipe prints it
     pub ktime: String,
     pub message: String,
+}
+
+impl Printk {
+    /// `[TIME] PID COMM CPU MESSAGE`.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Task::pid_column())
+            .column(Task::comm_column())
+            .column(Column::right("cpu", "CPU", 3))
+            .column(Column::last("message", "MESSAGE"))
+    }
 }

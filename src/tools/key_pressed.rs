@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::StreamArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::report::Counters;
 use crate::tools::Tool;
 
@@ -60,5 +62,24 @@ impl Counters for Presses {
         Self {
             presses: counts.first().copied().unwrap_or(0),
         }
+    }
+}
+
+impl KeyPress {
+    /// `KEY CODE DEVICE`, after the TIME the tool always shows.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Column::left("key", "KEY", 12))
+            .column(Column::right("code", "CODE", 5))
+            .column(Column::last("device", "DEVICE"))
+    }
+}
+
+impl Key {
+    /// The top's `KEY PRESSES`.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Column::left("key", "KEY", 12))
+            .column(Column::right("presses", "PRESSES", 8))
     }
 }

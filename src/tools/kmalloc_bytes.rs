@@ -6,6 +6,9 @@ use serde::Serialize;
 
 use crate::cli::FilterArgs;
 use crate::cli::ReportArgs;
+use crate::record::Column;
+use crate::record::Table;
+use crate::record::Task;
 use crate::report::Counters;
 use crate::tools::openat_count::CommKey;
 use crate::tools::Tool;
@@ -65,5 +68,16 @@ impl Counters for Allocations {
             bytes_req: at(1),
             bytes_alloc: at(2),
         }
+    }
+}
+
+impl Allocations {
+    /// `[COMM] CALLS BYTES_REQ BYTES_ALLOC` (COMM with --by-comm).
+    pub fn table(by_comm: bool) -> Table {
+        Table::new()
+            .column_if(by_comm, Task::comm_column())
+            .column(Column::right("calls", "CALLS", 10))
+            .column(Column::right("bytes_req", "BYTES_REQ", 14))
+            .column(Column::right("bytes_alloc", "BYTES_ALLOC", 14))
     }
 }

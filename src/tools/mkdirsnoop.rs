@@ -5,6 +5,10 @@ use serde::Serialize;
 
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
+use crate::output::c_bytes;
+use crate::output::escape;
+use crate::record::Column;
+use crate::record::Table;
 use crate::record::Task;
 use crate::tools::Tool;
 
@@ -45,4 +49,27 @@ pub struct PathCall {
     pub ret: i32,
     /// The path as passed
     pub path: String,
+}
+
+impl PathCall {
+    /// The record of a call on `path` (a C string from the kernel) with its result.
+    pub fn new(task: Task, ret: i32, mode: Option<u32>, path: &[i8]) -> Self {
+        Self {
+            task,
+            mode,
+            ret,
+            path: escape(c_bytes(path)),
+        }
+    }
+
+    /// `[UID] PID COMM [MODE] RET PATH`: MODE in mkdirsnoop.
+    pub fn table(snoop: &SnoopArgs, with_mode: bool) -> Table {
+        Table::new()
+            .column_if(snoop.print_uid, Task::uid_column())
+            .column(Task::pid_column())
+            .column(Task::comm_column())
+            .column_if(with_mode, Column::left("mode", "MODE", 5).octal(4))
+            .column(Column::right("ret", "RET", 4))
+            .column(Column::last("path", "PATH"))
+    }
 }

@@ -193,6 +193,75 @@ impl Tool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Table;
+    use crate::report::Count;
+    use crate::report::NoKey;
+    use crate::report::Row;
+
+    /// Every column of `table` shows a field of the record `R` (or the report's scope).
+    fn assert_columns_declared<R: JsonSchema>(tool: &str, table: Table) {
+        let schema = schema_of::<R>();
+        let properties = schema.get("properties").and_then(|p| p.as_object());
+        for field in table.fields() {
+            assert!(
+                properties.is_some_and(|p| p.contains_key(field)),
+                "{tool}: column {field} shows no field of its record: {schema:?}"
+            );
+        }
+    }
+
+    fn args<A: FromArgMatches>(tool: &'static Tool, line: &[&str]) -> A {
+        tool.parse_from::<A, _>(line.iter().map(Into::into))
+            .unwrap()
+    }
+
+    #[test]
+    fn every_table_column_shows_a_declared_field() {
+        let all = ["opensnoop", "-U", "-P", "-e", "-E"];
+        let open: opensnoop::Args = args(&opensnoop::TOOL, &all);
+        assert_columns_declared::<opensnoop::Open>("opensnoop", opensnoop::table(&open));
+        let exec: execsnoop::Args = args(&execsnoop::TOOL, &["execsnoop", "-U"]);
+        assert_columns_declared::<execsnoop::Exec>("execsnoop", execsnoop::table(&exec));
+        let snoop: mkdirsnoop::Args = args(&mkdirsnoop::TOOL, &["mkdirsnoop", "-U"]);
+        let path_calls = mkdirsnoop::PathCall::table(&snoop.snoop, true);
+        assert_columns_declared::<mkdirsnoop::PathCall>("mkdirsnoop", path_calls);
+        let lines = bashreadline::Readline::table();
+        assert_columns_declared::<bashreadline::Readline>("bashreadline", lines);
+        assert_columns_declared::<hello::Printk>("hello", hello::Printk::table());
+        let packets = netdev_trace::Packet::table();
+        assert_columns_declared::<netdev_trace::Packet>("netdev_trace", packets);
+        assert_columns_declared::<arpsnoop::Arp>("arpsnoop", arpsnoop::Arp::table());
+        let presses = key_pressed::KeyPress::table();
+        assert_columns_declared::<key_pressed::KeyPress>("key_pressed", presses);
+        type KeyRow = Row<key_pressed::Key, key_pressed::Presses>;
+        assert_columns_declared::<KeyRow>("key_pressed", key_pressed::Key::table());
+        type KmallocRow = Row<openat_count::CommKey, kmalloc_bytes::Allocations>;
+        let kmalloc = kmalloc_bytes::Allocations::table(true);
+        assert_columns_declared::<KmallocRow>("kmalloc_bytes", kmalloc);
+        type CommRow = Row<openat_count::CommKey, Count>;
+        let comm = openat_count::CommKey::table();
+        assert_columns_declared::<CommRow>("openat_count", comm);
+        type NameRow = Row<execve_count::NameKey, Count>;
+        let name = execve_count::NameKey::table();
+        assert_columns_declared::<NameRow>("execve_count", name);
+        type SendRecvRow = Row<NoKey, sendrecv_count::SendRecv>;
+        let sendrecv = sendrecv_count::SendRecv::table();
+        assert_columns_declared::<SendRecvRow>("sendrecv_count", sendrecv);
+        type DestRow = Row<sendto_by_ip::Destination, Count>;
+        let dest = sendto_by_ip::Destination::table();
+        assert_columns_declared::<DestRow>("sendto_by_ip", dest);
+        type UserRow = Row<execs_by_user::UserPath, Count>;
+        let user = execs_by_user::UserPath::table();
+        assert_columns_declared::<UserRow>("execs_by_user", user);
+        type CpuRow = Row<netpkt_count::Cpu, netpkt_count::Packets>;
+        let cpus = netpkt_count::Packets::table();
+        assert_columns_declared::<CpuRow>("netpkt_count", cpus);
+        type FileRow = Row<filetop::FileOfThread, filetop::FileIo>;
+        assert_columns_declared::<FileRow>("filetop", filetop::FileIo::table());
+        type ProtoRow = Row<xdp_drop_count::Protocol, xdp_drop_count::Frames>;
+        let protocols = xdp_drop_count::Frames::table();
+        assert_columns_declared::<ProtoRow>("xdp_drop_count", protocols);
+    }
 
     #[test]
     fn every_tool_has_a_valid_command_line_and_examples() {

@@ -7,6 +7,8 @@ use serde::Serialize;
 use crate::cli::parse_comm;
 use crate::cli::FilterArgs;
 use crate::cli::StreamArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::tools::Tool;
 
 pub const TOOL: Tool = Tool::events::<Args, Packet>(
@@ -47,4 +49,14 @@ pub struct Packet {
     pub dev: String,
     /// Bytes (skb->len)
     pub len: u32,
+}
+
+impl Packet {
+    /// `DIR DEV LEN`, after the TIME the tool always shows.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Column::left("dir", "DIR", 3))
+            .column(Column::left("dev", "DEV", 16))
+            .column(Column::right("len", "LEN", 6))
+    }
 }

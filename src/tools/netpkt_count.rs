@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::TotalArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::report::Counters;
 use crate::tools::Tool;
 
@@ -45,5 +47,15 @@ impl Counters for Packets {
             tx: at(0),
             rx: at(1),
         }
+    }
+}
+
+impl Packets {
+    /// `CPU TX RX`: per CPU, and the total as CPU "all".
+    pub fn table() -> Table {
+        Table::new()
+            .column(Column::left("cpu", "CPU", 16))
+            .column(Column::right("tx", "TX", 10))
+            .column(Column::right("rx", "RX", 10))
     }
 }

@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::cli::CountArgs;
 use crate::cli::NameArgs;
+use crate::record::Table;
+use crate::record::Task;
 use crate::report::Count;
 use crate::tools::Tool;
 
@@ -35,4 +37,11 @@ EXAMPLES:
 pub struct CommKey {
     /// Process name (control bytes escaped)
     pub comm: String,
+}
+
+impl CommKey {
+    /// The key column `COMM`.
+    pub fn table() -> Table {
+        Table::new().column(Task::comm_column())
+    }
 }

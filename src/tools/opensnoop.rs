@@ -5,6 +5,8 @@ use serde::Serialize;
 
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::record::Task;
 use crate::tools::Tool;
 
@@ -71,4 +73,41 @@ pub struct Open {
     pub mode: u32,
     /// The path as passed (-F: relative paths in full)
     pub path: String,
+}
+
+/// bcc's columns: `[UID] [PPID] PID COMM FD ERR [FLAGS MODE] PATH`.
+pub fn table(args: &Args) -> Table {
+    let octal_flags = args.extended && !args.format_extended;
+    Table::new()
+        .column_if(args.snoop.print_uid, Task::uid_column())
+        .column_if(args.print_ppid, Task::ppid_column())
+        .column(Task::pid_column())
+        .column(Task::comm_column())
+        .column(Column::right("fd", "FD", 3))
+        .column(Column::right("err", "ERR", 3))
+        .column_if(octal_flags, Column::left("flags", "FLAGS", 8).octal(8))
+        .column_if(args.format_extended, Column::left("flag_names", "FLAGS", 8))
+        .column_if(
+            args.extended || args.format_extended,
+            Column::left("mode", "MODE", 5).octal(4),
+        )
+        .column(Column::last("path", "PATH"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_the_bcc_columns() {
+        let args = TOOL
+            .parse_from::<Args, _>(["opensnoop", "-U", "-P", "-e"].map(Into::into))
+            .unwrap();
+        let header = table(&args).header();
+        let columns: Vec<&str> = header.split_whitespace().collect();
+        assert_eq!(
+            columns,
+            ["UID", "PPID", "PID", "COMM", "FD", "ERR", "FLAGS", "MODE", "PATH"]
+        );
+    }
 }

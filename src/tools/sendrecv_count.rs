@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::TotalArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::report::Counters;
 use crate::report::NoKey;
 use crate::tools::Tool;
@@ -35,5 +37,14 @@ impl Counters for SendRecv {
             sent: at(0),
             recv: at(1),
         }
+    }
+}
+
+impl SendRecv {
+    /// `SENT RECV`.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Column::right("sent", "SENT", 10))
+            .column(Column::right("recv", "RECV", 10))
     }
 }

@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::CountArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::report::Count;
 use crate::tools::Tool;
 
@@ -28,4 +30,11 @@ destinations a host talks to, but its cost grows with the number of entries
 pub struct Destination {
     /// An IPv4 or IPv6 address, (connected) or (family N)
     pub dest: String,
+}
+
+impl Destination {
+    /// The key column `DEST`.
+    pub fn table() -> Table {
+        Table::new().column(Column::left("dest", "DEST", 16))
+    }
 }

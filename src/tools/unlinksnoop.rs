@@ -4,6 +4,7 @@
 use crate::cli::ModeArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
+use crate::tool::Hooks;
 use crate::tools::mkdirsnoop::PathCall;
 use crate::tools::Tool;
 
@@ -11,6 +12,14 @@ pub const TOOL: Tool = Tool::events::<Args, PathCall>(
     "unlinksnoop",
     "Trace unlink(2) and unlinkat(2): who removed which file, and the result.",
     EXAMPLES,
+);
+
+/// The two ways into the kernel: kprobes where the kernel has them, else tracepoints.
+pub const HOOKS: Hooks = Hooks::new(
+    "unlinks",
+    "do_unlinkat",
+    "kprobe do_unlinkat",
+    "tracepoints sys_enter/exit_unlink(at)",
 );
 
 #[derive(Debug, clap::Args)]

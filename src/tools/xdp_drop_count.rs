@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::ReportArgs;
+use crate::record::Column;
+use crate::record::Table;
 use crate::report::Counters;
 use crate::tools::Tool;
 
@@ -106,6 +108,16 @@ pub fn parse_protocol(text: &str) -> Result<u32, String> {
             "{text} is neither a protocol name (icmp, tcp, udp, icmpv6, arp, ...) nor an IP \
              protocol number (0-255)"
         )),
+    }
+}
+
+impl Frames {
+    /// `PROTO PACKETS DROPPED`.
+    pub fn table() -> Table {
+        Table::new()
+            .column(Column::left("proto", "PROTO", 16))
+            .column(Column::right("packets", "PACKETS", 10))
+            .column(Column::right("dropped", "DROPPED", 10))
     }
 }
 
