@@ -5,7 +5,6 @@
 //! rows (record.rs), so numbers stay numbers.
 
 use std::collections::BTreeMap;
-use std::hash::Hash;
 
 use anyhow::Result;
 use libbpf_rs::MapCore;
@@ -427,7 +426,7 @@ pub fn count_per_key<K>(
     mut decode: impl FnMut(&[u8]) -> Option<K>,
 ) -> Result<()>
 where
-    K: Ord + Clone + Hash + Serialize + JsonSchema,
+    K: Ord + Clone + Serialize + JsonSchema,
 {
     let table =
         key_columns.counters_before_last(Table::new().column(Column::right("count", "COUNT", 10)));

@@ -172,3 +172,22 @@ fn unprivileged_run_says_which_privilege_is_missing() {
         );
     }
 }
+
+#[test]
+fn the_readme_lists_exactly_the_registered_tools() {
+    let readme = include_str!("../README.md");
+    let table = readme
+        .split("## Tools")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").nth(1))
+        .expect("README has a Tools table");
+    let mut listed: Vec<&str> = table
+        .lines()
+        .skip(2)
+        .filter_map(|row| row.split('|').nth(1).map(str::trim))
+        .collect();
+    // The test helper is documented for users who read the tests, not installed.
+    listed.retain(|name| *name != "workload");
+    let registered: Vec<&str> = tools::ALL.iter().map(|tool| tool.name).collect();
+    assert_eq!(listed, registered, "README rows and tools::ALL differ");
+}
