@@ -216,6 +216,18 @@ mod tests {
     }
 
     #[test]
+    fn a_tool_whose_command_line_is_one_shared_group_parses_it_whole() {
+        let line = ["sendto_by_ip", "-p", "7", "--top", "3", "--json"];
+        let parsed: crate::cli::CountArgs = args(&sendto_by_ip::TOOL, &line);
+        assert_eq!(parsed.filters.pid, Some(7));
+        assert_eq!(parsed.top.top, 3);
+        assert!(parsed.report.output.json);
+        let bad = ["netpkt_count", "--top", "3"].map(Into::into);
+        let refused = netpkt_count::TOOL.parse_from::<crate::cli::TotalArgs, _>(bad);
+        assert_eq!(refused.err(), Some(ExitCode::from(2)));
+    }
+
+    #[test]
     fn every_table_column_shows_a_declared_field() {
         let all = ["opensnoop", "-U", "-P", "-e", "-E"];
         let open: opensnoop::Args = args(&opensnoop::TOOL, &all);
