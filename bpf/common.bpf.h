@@ -40,8 +40,22 @@ const volatile char targ_comm[TASK_COMM_LEN] = {};
 const volatile bool filter_comm = false;
 /* -x: only calls that failed, in the tools that report a result */
 const volatile bool targ_failed = false;
+/*
+ * --cgroup: only tasks in the cgroup v2 directory user space puts in slot 0 of
+ * cgroup_filter, or below it. The map is filled after load and before attach.
+ */
+const volatile bool filter_cgroup = false;
+/* --by-cgroup: counting keys carry the task's cgroup id (key_cgroup()) */
+const volatile bool by_cgroup = false;
 /* fill_task() reads the parent's tgid (two reads of kernel memory, so only if asked) */
 const volatile bool with_ppid = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
 
 static __always_inline bool comm_allowed(void)
 {
@@ -87,7 +101,16 @@ static __always_inline bool trace_allowed(void)
 		return false;
 	if (targ_uid != INVALID_UID && targ_uid != (uid_t)bpf_get_current_uid_gid())
 		return false;
-	return comm_allowed();
+	if (!comm_allowed())
+		return false;
+	/* 1: under the cgroup; 0: not; < 0: no cgroup in the slot (never, once attached) */
+	return !filter_cgroup || bpf_current_task_under_cgroup(&cgroup_filter, 0) == 1;
+}
+
+/* The cgroup part of a counting key: the task's cgroup with --by-cgroup, else 0. */
+static __always_inline __u64 key_cgroup(void)
+{
+	return by_cgroup ? bpf_get_current_cgroup_id() : 0;
 }
 
 /* The current task, for the header of an event. */
@@ -105,6 +128,7 @@ static __always_inline void fill_task(struct task_info *task)
 		task->ppid = BPF_CORE_READ(current, real_parent, tgid);
 	}
 	bpf_get_current_comm(task->comm, sizeof(task->comm));
+	task->cgroup_id = bpf_get_current_cgroup_id();
 }
 
 /*

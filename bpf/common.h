@@ -17,10 +17,15 @@ struct task_info {
 	__u32 ppid;	/* the parent's tgid; 0 unless the tool sets with_ppid */
 	__u32 uid;
 	char comm[TASK_COMM_LEN];
+	__u64 cgroup_id;	/* the task's cgroup v2 (its directory's inode number) */
 };
 
-/* A key counted per process name (zero it first: bytes after the NUL count). */
+/*
+ * A key counted per process name (zero it first: bytes after the NUL count), and per
+ * cgroup with --by-cgroup (key_cgroup(), else 0).
+ */
 struct comm_key {
+	__u64 cgroup_id;
 	char comm[TASK_COMM_LEN];
 };
 

@@ -48,6 +48,7 @@ int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx
 	/* Zero the whole key: bytes after the path's NUL are part of the hash key. */
 	__builtin_memset(key, 0, sizeof(*key));
 	key->uid = (__u32)bpf_get_current_uid_gid();
+	key->cgroup_id = key_cgroup();
 	if (bpf_probe_read_user_str(key->path, sizeof(key->path), (const char *)ctx->args[0]) < 0)
 		return 0;
 	bpf_map_update_elem(&start, &tid, key, BPF_ANY);

@@ -6,6 +6,7 @@
 
 /* Who executed what: the counting key, built at sys_enter_execve. */
 struct exec_key {
+	__u64 cgroup_id;	/* key_cgroup() */
 	__u32 uid;
 	char path[PATH_LEN];
 };

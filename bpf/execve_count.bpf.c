@@ -13,6 +13,7 @@
 #define NAME_LEN 64
 
 struct name_key {
+	__u64 cgroup_id;	/* key_cgroup() */
 	char name[NAME_LEN];
 };
 
@@ -78,6 +79,7 @@ int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx
 	bpf_probe_read_kernel_str(key.name, sizeof(key.name), path + (start & (PATH_LEN - 1)));
 	if (!name_allowed(&key))
 		return 0;
+	key.cgroup_id = key_cgroup();
 	count_key(&counts, &key, 1);
 	return 0;
 }

@@ -56,6 +56,7 @@ static __always_inline void count(struct file *file, __u64 bytes, bool is_write)
 	key.tid = (__u32)pid_tgid;
 	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	key.cgroup_id = key_cgroup();
 	stat = bpf_map_lookup_elem(&files, &key);
 	if (!stat) {
 		stat = bpf_map_lookup_elem(&heap, &zero);

@@ -18,6 +18,7 @@ struct file_key {
 	__u32 dev;
 	__u32 pad;
 	__u64 ino;
+	__u64 cgroup_id;	/* key_cgroup() */
 };
 
 struct file_stat {

@@ -9,7 +9,7 @@
 #include "common.bpf.h"
 #include "kmalloc_bytes.h"
 
-/* --by-comm: also count per process name */
+/* --by-comm: also count per process name (and with --by-cgroup, per cgroup) */
 const volatile bool by_comm = false;
 /* --hist: also keep a log2 histogram of request sizes */
 const volatile bool size_hist = false;
@@ -91,8 +91,10 @@ int tracepoint__kmem__kmalloc(void *ctx)
 	if (t)
 		add(t, req, alloc);
 
-	if (by_comm) {
-		bpf_get_current_comm(key.comm, sizeof(key.comm));
+	if (by_comm || by_cgroup) {
+		if (by_comm)
+			bpf_get_current_comm(key.comm, sizeof(key.comm));
+		key.cgroup_id = key_cgroup();
 		t = bpf_map_lookup_elem(&comm_totals, &key);
 		if (!t) {
 			bpf_map_update_elem(&comm_totals, &key, &zeroes, BPF_NOEXIST);

@@ -23,6 +23,7 @@ int tracepoint__syscalls__sys_enter_openat(struct trace_event_raw_sys_enter *ctx
 	if (!trace_allowed())
 		return 0;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	key.cgroup_id = key_cgroup();
 	count_key(&counts, &key, 1);
 	return 0;
 }

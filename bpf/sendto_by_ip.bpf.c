@@ -38,6 +38,7 @@ int tracepoint__syscalls__sys_enter_sendto(struct trace_event_raw_sys_enter *ctx
 		else if (family == AF_INET6 && addrlen >= SOCKADDR_IN6_LEN)
 			bpf_probe_read_user(key.addr, 16, addr + offsetof(struct sockaddr_in6, sin6_addr));
 	}
+	key.cgroup_id = key_cgroup();
 	count_key(&counts, &key, 1);
 	return 0;
 }

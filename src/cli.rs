@@ -1,6 +1,7 @@
 //! Command-line pieces every tool reuses, so that `-p`, `-d`, `--json` and friends mean
 //! the same thing everywhere (bcc libbpf-tools compatible where bcc has the flag).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -28,6 +29,10 @@ pub struct FilterArgs {
     /// Trace only processes named exactly NAME (at most 15 bytes, matched in the kernel)
     #[arg(short = 'c', long = "comm", value_name = "NAME", value_parser = parse_comm)]
     pub comm: Option<String>,
+    /// Trace only tasks in this cgroup v2 directory or below it (a container's
+    /// cgroup, say; matched in the kernel)
+    #[arg(long = "cgroup", value_name = "PATH", value_parser = crate::cgroup::parse_cgroup_dir)]
+    pub cgroup: Option<PathBuf>,
 }
 
 /// bcc's -n: a substring of the process name, matched in user space on what the
@@ -66,15 +71,27 @@ pub fn c_chars<const N: usize>(text: &str) -> [i8; N] {
     out
 }
 
+/// What the tools whose events name their task take to choose which events to show and
+/// how: bcc's -n, and a CONTAINER column.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TaskArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Show a CONTAINER column: the short container id, or outside containers the
+    /// cgroup's last path component
+    #[arg(short = 'G', long = "containers")]
+    pub containers: bool,
+}
+
 /// What the syscall tracers (opensnoop, execsnoop, unlinksnoop) take to choose what
-/// they show: the filters, bcc's -n, -x (in the kernel, through the tool's
+/// they show: the filters, bcc's -n, -G, -x (in the kernel, through the tool's
 /// `targ_failed`) and -U.
 #[derive(Debug, Clone, Default, Args)]
 pub struct SnoopArgs {
     #[command(flatten)]
     pub filters: FilterArgs,
     #[command(flatten)]
-    pub name: NameArgs,
+    pub task: TaskArgs,
     /// Show only calls that failed
     #[arg(short = 'x', long = "failed")]
     pub failed: bool,
@@ -165,12 +182,22 @@ pub struct TopArgs {
     pub top: u32,
 }
 
-/// What every per-key counting tool takes: who to count (in the kernel), how many rows
-/// to show, and when and how to report.
+/// Counting per container: the counting key becomes (cgroup, key) in the kernel.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ByCgroupArgs {
+    /// Count per cgroup (container) too: rows name the cgroup and container
+    #[arg(long = "by-cgroup")]
+    pub by_cgroup: bool,
+}
+
+/// What every per-key counting tool takes: who to count (in the kernel), per cgroup or
+/// not, how many rows to show, and when and how to report.
 #[derive(Debug, Clone, Args)]
 pub struct CountArgs {
     #[command(flatten)]
     pub filters: FilterArgs,
+    #[command(flatten)]
+    pub grouping: ByCgroupArgs,
     #[command(flatten)]
     pub top: TopArgs,
     #[command(flatten)]

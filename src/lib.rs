@@ -4,6 +4,7 @@
 //! header (readiness) -> poll or sample until stopped -> summary`; every step that two
 //! tools share lives in one of these modules.
 
+pub mod cgroup;
 pub mod cli;
 pub mod events;
 pub mod maps;

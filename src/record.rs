@@ -15,6 +15,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::cgroup::Cgroup;
 use crate::output::escape;
 use crate::output::time_cell;
 use crate::output::Output;
@@ -34,6 +35,9 @@ pub struct Task {
     pub uid: u32,
     /// Process name (the kernel's comm, at most 15 bytes; control bytes escaped)
     pub comm: String,
+    /// The task's cgroup, and the container it names
+    #[serde(flatten)]
+    pub cgroup: Cgroup,
 }
 
 /// The task's columns, the same in every tool's table (bcc's headings and widths).
@@ -63,6 +67,7 @@ pub struct TaskHeader {
     pub ppid: u32,
     pub uid: u32,
     pub comm: [u8; 16],
+    pub cgroup_id: u64,
 }
 
 impl TaskHeader {
@@ -74,6 +79,7 @@ impl TaskHeader {
             ppid: with_ppid.then_some(self.ppid),
             uid: self.uid,
             comm: escape(self.comm_bytes()),
+            cgroup: Cgroup::of(self.cgroup_id),
         }
     }
 
@@ -189,6 +195,14 @@ impl Table {
         }
     }
 
+    /// The CONTAINER column first, when `shown` (-G, --by-cgroup).
+    pub fn cgroup_first(mut self, shown: bool) -> Self {
+        if shown {
+            self.columns.insert(0, Cgroup::column());
+        }
+        self
+    }
+
     /// Every column of `other` after these.
     pub fn then(mut self, other: Table) -> Self {
         self.columns.extend(other.columns);
@@ -281,6 +295,11 @@ impl Printer {
         }
     }
 
+    /// Puts `column` first in the table (after TIME).
+    pub fn lead_with(&mut self, column: Column) {
+        self.table.columns.insert(0, column);
+    }
+
     pub fn is_json(&self) -> bool {
         self.json
     }
@@ -361,6 +380,7 @@ mod tests {
                 ppid: None,
                 uid: 0,
                 comm: "cat".into(),
+                cgroup: Cgroup::default(),
             },
             fd: -1,
             mode: 0o750,

@@ -428,8 +428,9 @@ pub fn count_per_key<K>(
 where
     K: Ord + Clone + Serialize + JsonSchema,
 {
-    let table =
-        key_columns.counters_before_last(Table::new().column(Column::right("count", "COUNT", 10)));
+    let table = key_columns
+        .counters_before_last(Table::new().column(Column::right("count", "COUNT", 10)))
+        .cgroup_first(args.grouping.by_cgroup);
     let spec = ReportSpec::new(what, table, Ranking::top(args.top.top));
     run_reports::<K, Count>(&args.report, spec, |counts| {
         let readings = maps::percpu_hash_sums(map)?

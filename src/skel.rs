@@ -43,6 +43,7 @@ macro_rules! skeleton {
                     ppid: task.ppid,
                     uid: task.uid,
                     comm: task.comm.map(|c| c as u8),
+                    cgroup_id: task.cgroup_id,
                 }
             }
         }
@@ -70,10 +71,12 @@ macro_rules! tool_skeleton {
                 self.targ_comm = filters.comm_c();
                 self.filter_comm = filters.comm.is_some();
                 self.targ_failed = failed_only;
+                self.filter_cgroup = filters.cgroup.is_some();
             }
 
-            fn write_task(&mut self, with_ppid: bool) {
+            fn write_task(&mut self, with_ppid: bool, by_cgroup: bool) {
                 self.with_ppid = with_ppid;
+                self.by_cgroup = by_cgroup;
             }
 
             fn write_event_source(&mut self, source: crate::events::EventSource) -> bool {

@@ -20,15 +20,17 @@ use libbpf_rs::OpenObject;
 use libbpf_rs::UprobeOpts;
 use serde::Serialize;
 
+use crate::cgroup;
+use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::cli::EventArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
-use crate::cli::NameArgs;
 use crate::cli::ReportArgs;
 use crate::cli::RunArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
+use crate::cli::TaskArgs;
 use crate::cli::TotalArgs;
 use crate::events::decode_prefix;
 use crate::events::decode_shown;
@@ -64,8 +66,9 @@ pub fn prepare(verbose: bool) -> Result<PathBuf> {
 pub trait ToolRodata {
     /// The filters of bpf/common.bpf.h; `failed_only`: -x (targ_failed).
     fn write_filters(&mut self, filters: &FilterArgs, failed_only: bool);
-    /// `with_ppid`: fill_task() reads the parent's tgid.
-    fn write_task(&mut self, with_ppid: bool);
+    /// `with_ppid`: fill_task() reads the parent's tgid; `by_cgroup`: counting keys
+    /// carry the cgroup id (key_cgroup()).
+    fn write_task(&mut self, with_ppid: bool, by_cgroup: bool);
     /// False for an object without events.bpf.h (an aggregating tool).
     fn write_event_source(&mut self, source: EventSource) -> bool;
 }
@@ -92,6 +95,7 @@ pub struct Loading<'a> {
     uprobe: Option<Uprobe<'a>>,
     xdp: Option<Xdp<'a>>,
     with_ppid: bool,
+    by_cgroup: bool,
     failed_only: bool,
 }
 
@@ -125,6 +129,7 @@ impl<'a> Loading<'a> {
             uprobe: None,
             xdp: None,
             with_ppid: false,
+            by_cgroup: false,
             failed_only: false,
         }
     }
@@ -163,7 +168,12 @@ impl<'a> Loading<'a> {
 
     /// A per-key counting tool (`CountArgs`).
     pub fn counting(args: &'a CountArgs) -> Self {
-        Self::report(&args.filters, &args.report)
+        Self::report(&args.filters, &args.report).by_cgroup(args.grouping.by_cgroup)
+    }
+
+    /// Counting keys carry the task's cgroup (--by-cgroup).
+    pub fn by_cgroup(self, by_cgroup: bool) -> Self {
+        Self { by_cgroup, ..self }
     }
 
     /// A tool with a fixed set of counters (`TotalArgs`).
@@ -246,7 +256,7 @@ where
         .context("failed to open the BPF object")?;
     let rodata = open_skel.rodata().context("BPF object has no rodata")?;
     rodata.write_filters(loading.filters, loading.failed_only);
-    rodata.write_task(loading.with_ppid);
+    rodata.write_task(loading.with_ppid, loading.by_cgroup);
     if let Some(source) = source {
         anyhow::ensure!(
             rodata.write_event_source(source),
@@ -292,6 +302,10 @@ where
     let skel = open.load().context("failed to load BPF programs")?;
     // Warnings so far were about the load that succeeded; a later error is not theirs.
     run::clear_libbpf_warning();
+    // Before attach: no event passes --cgroup's filter with an empty slot.
+    if let Some(dir) = &loading.filters.cgroup {
+        cgroup::fill_filter(skel.object(), dir)?;
+    }
     let links = attach_all(skel.object(), loading)?;
     Ok((skel, links))
 }
@@ -476,12 +490,13 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
     /// `stream` for the tools whose records of `T` (each at least `min_len` bytes)
     /// start with their task: `record` gets each one decoded, with its task (see
     /// `events::decode_shown`: records -n leaves out or the tool itself caused never
-    /// reach it), and returns the record to show (None: none).
+    /// reach it), and returns the record to show (None: none). -G puts the CONTAINER
+    /// column first.
     pub fn stream_tasks<T, R, F>(
         &self,
         spec: StreamSpec<'_>,
         min_len: usize,
-        name: &NameArgs,
+        shown: &TaskArgs,
         mut record: F,
     ) -> Result<()>
     where
@@ -490,8 +505,12 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         F: FnMut(&T, Task) -> Option<R>,
     {
         let with_ppid = self.with_ppid;
+        let mut spec = spec;
+        if shown.containers {
+            spec.printer.lead_with(Cgroup::column());
+        }
         self.stream(spec, |data| {
-            let (event, task) = decode_shown::<T>(data, min_len, name, with_ppid)?;
+            let (event, task) = decode_shown::<T>(data, min_len, &shown.name, with_ppid)?;
             record(&event, task)
         })
     }

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             StreamSpec::new("readline() in bash", Readline::table(), &args.stream).always_timed();
         let mut users = UserNames::default();
         let min_len = offset_of!(event, line);
-        tracing.stream_tasks(spec, min_len, &args.name, |event: &event, task| {
+        tracing.stream_tasks(spec, min_len, &args.task, |event: &event, task| {
             Some(Readline {
                 user: users.name(task.uid),
                 task,

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use ebpf_tracers::cgroup::Cgroup;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
             |raw| {
                 let key: exec_key = maps::decode(raw)?;
                 Some(UserPath {
+                    cgroup: Cgroup::of(key.cgroup_id),
                     uid: key.uid,
                     user: users.name(key.uid),
                     path: escape(c_bytes(&key.path)),

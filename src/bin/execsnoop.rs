@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         };
         let spec = StreamSpec::new(what, execsnoop::table(args), &args.stream);
         let min_len = offset_of!(event, args);
-        tracing.stream_tasks(spec, min_len, &args.snoop.name, |event: &event, task| {
+        tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
             let argv = arguments(&event.args, event.args_size, event.args_count);
             if let Some(line) = &args.line {
                 argv.iter().find(|arg| arg.contains(line.as_str()))?;

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use ebpf_tracers::cgroup::Cgroup;
 use ebpf_tracers::cli::c_chars;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
             |raw| {
                 let key: name_key = maps::decode(raw)?;
                 Some(NameKey {
+                    cgroup: Cgroup::of(key.cgroup_id),
                     name: escape(c_bytes(&key.name)),
                 })
             },

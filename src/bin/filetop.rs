@@ -10,6 +10,7 @@ use anyhow::Result;
 use libbpf_rs::MapCore;
 use libbpf_rs::MapFlags;
 
+use ebpf_tracers::cgroup::Cgroup;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
@@ -31,12 +32,15 @@ use ebpf_tracers::tools::filetop::TOOL;
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let (mode, what) = filetop::HOOKS.choose(&args.mode, &args.report.run)?;
-        let loading = Loading::report(&args.filters, &args.report).probes(mode);
+        let by_cgroup = args.grouping.by_cgroup;
+        let loading = Loading::report(&args.filters, &args.report)
+            .probes(mode)
+            .by_cgroup(by_cgroup);
         let tracing = tool::load::<FiletopSkelBuilder>(loading, |rodata| {
             rodata.all_files = args.all_files;
             Ok(())
         })?;
-        let table = FileIo::table();
+        let table = FileIo::table().cgroup_first(by_cgroup);
         let ranking = Ranking::top_by(args.top.top, sort_weight(args.sort));
         let spec = ReportSpec::new(&what, table, ranking);
         report::run_reports::<FileOfThread, FileIo>(&args.report, spec, |counts| {
@@ -93,6 +97,7 @@ fn take_counts(map: &dyn MapCore) -> Result<Vec<(FileOfThread, Vec<u64>)>> {
             continue;
         }
         let file = FileOfThread {
+            cgroup: Cgroup::of(key.cgroup_id),
             tid: key.tid,
             comm: escape(c_bytes(&stat.comm)),
             t: char::from_u32(stat.kind).unwrap_or('?'),

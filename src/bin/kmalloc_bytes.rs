@@ -4,6 +4,7 @@
 
 use std::process::ExitCode;
 
+use ebpf_tracers::cgroup::Cgroup;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
@@ -21,31 +22,37 @@ use ebpf_tracers::tools::openat_count::CommKey;
 
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let loading = Loading::report(&args.filters, &args.report);
+        let by_cgroup = args.grouping.by_cgroup;
+        let loading = Loading::report(&args.filters, &args.report).by_cgroup(by_cgroup);
         let tracing = tool::load::<KmallocBytesSkelBuilder>(loading, |rodata| {
             rodata.by_comm = args.by_comm;
             rodata.size_hist = args.hist;
             Ok(())
         })?;
-        let table = Allocations::table(args.by_comm);
+        let table = Allocations::table(args.by_comm).cgroup_first(by_cgroup);
         // Process names ranked by bytes allocated, under the total of all of them.
         let by_bytes = |counts: &[u64]| counts.get(2).copied().unwrap_or(0);
         let mut spec = ReportSpec::new("kmalloc", table, Ranking::top_by(args.top, by_bytes));
-        spec.total_label = args.by_comm.then_some(("comm", "[all]"));
+        spec.total_label = match (args.by_comm, by_cgroup) {
+            (true, _) => Some(("comm", "[all]")),
+            (false, true) => Some(("cgroup", "[all]")),
+            (false, false) => None,
+        };
         spec.total_first = true;
         spec.histogram_unit = "bytes";
         let zero = 0u32.to_ne_bytes();
         report::run_reports::<CommKey, Allocations>(&args.report, spec, |counts| {
             // Per-name counters are read before the grand total, so that the total
             // (read last, while the kernel keeps counting) is never below their sum.
-            if args.by_comm {
+            if args.by_comm || by_cgroup {
                 let per_comm = maps::percpu_hash_sums(&tracing.maps.comm_totals)?;
                 counts
                     .per_key
                     .set(per_comm.into_iter().filter_map(|(raw, sums)| {
                         let key: comm_key = maps::decode(&raw)?;
                         let comm = escape(c_bytes(&key.comm));
-                        Some((CommKey { comm }, sums))
+                        let cgroup = Cgroup::of(key.cgroup_id);
+                        Some((CommKey { cgroup, comm }, sums))
                     }));
             }
             counts.set_total(maps::percpu_sum_u64s(&tracing.maps.totals, &zero)?);

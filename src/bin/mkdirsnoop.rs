@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         let table = PathCall::table(&args.snoop, true);
         let spec = StreamSpec::new("mkdir and mkdirat", table, &args.stream);
         let min_len = offset_of!(event, path);
-        tracing.stream_tasks(spec, min_len, &args.snoop.name, |event: &event, task| {
+        tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
             Some(PathCall::new(
                 task,
                 event.ret,

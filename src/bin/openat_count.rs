@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use ebpf_tracers::cgroup::Cgroup;
 use ebpf_tracers::maps;
 use ebpf_tracers::output::c_bytes;
 use ebpf_tracers::output::escape;
@@ -28,9 +29,10 @@ fn main() -> ExitCode {
             |raw| {
                 let key: comm_key = maps::decode(raw)?;
                 let comm = c_bytes(&key.comm);
-                args.name
-                    .matches(comm)
-                    .then(|| CommKey { comm: escape(comm) })
+                args.name.matches(comm).then(|| CommKey {
+                    cgroup: Cgroup::of(key.cgroup_id),
+                    comm: escape(comm),
+                })
             },
         )
     })

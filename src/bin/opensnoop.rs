@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |_| Ok(()))?;
         let spec = StreamSpec::new("file opens", opensnoop::table(args), &args.stream);
         let min_len = offset_of!(event, names);
-        tracing.stream_tasks(spec, min_len, &args.snoop.name, |event: &event, task| {
+        tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
             let (fd, err) = fd_and_err(event.ret);
             Some(Open {
                 task,

@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 use std::net::Ipv6Addr;
 use std::process::ExitCode;
 
+use ebpf_tracers::cgroup::Cgroup;
 use ebpf_tracers::cli::CountArgs;
 use ebpf_tracers::maps;
 use ebpf_tracers::report;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
             |raw| {
                 let key: dest_key = maps::decode(raw)?;
                 Some(Destination {
+                    cgroup: Cgroup::of(key.cgroup_id),
                     dest: destination(&key),
                 })
             },

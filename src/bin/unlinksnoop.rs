@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |_| Ok(()))?;
         let spec = StreamSpec::new(&what, PathCall::table(&args.snoop, false), &args.stream);
         let min_len = offset_of!(event, path);
-        tracing.stream_tasks(spec, min_len, &args.snoop.name, |event: &event, task| {
+        tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
             Some(PathCall::new(task, event.ret, None, &event.path))
         })
     })

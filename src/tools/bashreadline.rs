@@ -7,8 +7,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::FilterArgs;
-use crate::cli::NameArgs;
 use crate::cli::StreamArgs;
+use crate::cli::TaskArgs;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
@@ -25,7 +25,7 @@ pub struct Args {
     #[command(flatten)]
     pub filters: FilterArgs,
     #[command(flatten)]
-    pub name: NameArgs,
+    pub task: TaskArgs,
     /// The binary or library whose readline() to probe: bash has it built in; give
     /// libreadline.so for shells that link it
     #[arg(

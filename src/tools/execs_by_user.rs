@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::record::Column;
 use crate::record::Table;
@@ -37,6 +38,9 @@ so they are never counted. PATH is the path as passed to execve().";
 /// Counted per user and path (struct exec_key, bpf/execs_by_user.h).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 pub struct UserPath {
+    /// The cgroup and container, with --by-cgroup
+    #[serde(flatten)]
+    pub cgroup: Cgroup,
     pub uid: u32,
     /// The user's name ("?" when no account has the uid)
     pub user: String,

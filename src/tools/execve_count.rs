@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::record::Column;
 use crate::record::Table;
@@ -38,6 +39,9 @@ point). Failed executions count too.";
 /// Counted per executed binary name (struct name_key, bpf/execve_count.bpf.c).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 pub struct NameKey {
+    /// The cgroup and container, with --by-cgroup
+    #[serde(flatten)]
+    pub cgroup: Cgroup,
     /// The last component of the path executed
     pub name: String,
 }

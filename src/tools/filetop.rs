@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cgroup::Cgroup;
+use crate::cli::ByCgroupArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
 use crate::cli::ReportArgs;
@@ -43,6 +45,8 @@ pub struct Args {
     #[command(flatten)]
     pub top: TopArgs,
     #[command(flatten)]
+    pub grouping: ByCgroupArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
 }
 
@@ -71,6 +75,9 @@ pub enum SortBy {
 /// One file of one thread.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
 pub struct FileOfThread {
+    /// The cgroup and container, with --by-cgroup
+    #[serde(flatten)]
+    pub cgroup: Cgroup,
     pub tid: u32,
     pub comm: String,
     /// R (regular file), S (socket) or O (other)

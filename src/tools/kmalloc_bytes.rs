@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cli::ByCgroupArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ReportArgs;
 use crate::record::Column;
@@ -33,6 +34,8 @@ pub struct Args {
     /// Print a log2 histogram of request sizes at exit
     #[arg(long = "hist")]
     pub hist: bool,
+    #[command(flatten)]
+    pub grouping: ByCgroupArgs,
     #[command(flatten)]
     pub report: ReportArgs,
 }

@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::cli::NameArgs;
 use crate::record::Table;
@@ -35,7 +36,12 @@ EXAMPLES:
 /// Counted per process name (struct comm_key, bpf/common.h).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 pub struct CommKey {
-    /// Process name (control bytes escaped)
+    /// The cgroup and container, with --by-cgroup
+    #[serde(flatten)]
+    pub cgroup: Cgroup,
+    /// Process name (control bytes escaped); absent when not counted per name
+    /// (kmalloc_bytes --by-cgroup without --by-comm)
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub comm: String,
 }
 

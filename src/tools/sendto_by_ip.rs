@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::record::Column;
 use crate::record::Table;
@@ -28,6 +29,9 @@ destinations a host talks to, but its cost grows with the number of entries
 /// Counted per destination (struct dest_key, bpf/sendto_by_ip.h).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 pub struct Destination {
+    /// The cgroup and container, with --by-cgroup
+    #[serde(flatten)]
+    pub cgroup: Cgroup,
     /// An IPv4 or IPv6 address, (connected) or (family N)
     pub dest: String,
 }

@@ -1,0 +1,510 @@
+//! Cgroups and containers: the cgroup v2 hierarchy wherever it is mounted, `--cgroup`'s
+//! directory (checked when parsed, put into the BPF filter map before attach), and the
+//! names of the cgroup ids events and counting keys carry: the cgroup's path below the
+//! mount and, where the path follows a container runtime's naming, the container id and
+//! the Kubernetes pod UID.
+//!
+//! On cgroup v2 a cgroup's id (`bpf_get_current_cgroup_id()`) is its directory's inode
+//! number, and the kernel opens the directory from it as a file handle
+//! (open_by_handle_at); where that is refused, the hierarchy is searched for the inode.
+//! Ids are never reused, so what an id names is remembered (a bounded cache): a cgroup
+//! made after the tool started is looked up the first time one of its ids arrives; one
+//! already removed by then keeps only its id.
+
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use anyhow::Result;
+use libbpf_rs::MapCore;
+use libbpf_rs::MapFlags;
+use libbpf_rs::Object;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::record::Column;
+
+/// Where a task runs, as records show it: flattened into the task part of every event
+/// record, and into counting keys with --by-cgroup. Every field is absent when the tool
+/// does not know it (counting without --by-cgroup).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+pub struct Cgroup {
+    /// The task's cgroup v2 id (its directory's inode number)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_id: Option<u64>,
+    /// The cgroup's path below the cgroup2 mount, from "/" (absent only when the cgroup
+    /// was removed before the tool could look its id up)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<Arc<str>>,
+    /// The full container id, when the path names a container (Docker, containerd,
+    /// CRI-O, podman)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_id: Option<Arc<str>>,
+    /// The Kubernetes pod's UID, when the path names a pod
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_uid: Option<Arc<str>>,
+}
+
+/// How many cgroup ids the cache remembers (the oldest is forgotten first).
+pub const CACHE_ENTRIES: usize = 4096;
+
+/// Characters of a container id the CONTAINER column shows (as `docker ps` does).
+const SHORT_ID: usize = 12;
+
+impl Cgroup {
+    /// What the cgroup id `id` names (`id` 0: a key without a cgroup, nothing).
+    pub fn of(id: u64) -> Cgroup {
+        if id == 0 {
+            return Cgroup::default();
+        }
+        let mut names = NAMES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        names.get_or_insert_with(Names::new).lookup(id)
+    }
+
+    /// The CONTAINER column: the short container id, or outside containers the
+    /// cgroup's last path component ("/" at the root), else its id.
+    pub fn column() -> Column {
+        Column::left("cgroup", "CONTAINER", 16).formatted(container_cell)
+    }
+}
+
+fn container_cell(record: &Value) -> String {
+    if let Some(id) = record["container_id"].as_str() {
+        return id.chars().take(SHORT_ID).collect();
+    }
+    if let Some(path) = record["cgroup"].as_str() {
+        return match path.rsplit('/').next() {
+            Some(last) if !last.is_empty() => last.to_string(),
+            _ => "/".to_string(),
+        };
+    }
+    match record["cgroup_id"].as_u64() {
+        Some(id) => id.to_string(),
+        None => "-".to_string(),
+    }
+}
+
+static NAMES: Mutex<Option<Names>> = Mutex::new(None);
+
+/// The cache of what cgroup ids name.
+struct Names {
+    /// The cgroup2 mount and its directory, opened (None: no cgroup2 mounted).
+    root: Option<(PathBuf, File)>,
+    known: HashMap<u64, Cgroup>,
+    /// Ids in the order they were learnt, to forget the oldest.
+    order: VecDeque<u64>,
+    /// Whether the kernel opens cgroups by handle (else the tree is searched).
+    by_handle: bool,
+}
+
+impl Names {
+    fn new() -> Self {
+        let root = cgroup2_mount().and_then(|mount| {
+            let dir = open_dir(&mount).ok()?;
+            Some((mount, dir))
+        });
+        Self {
+            root,
+            known: HashMap::new(),
+            order: VecDeque::new(),
+            by_handle: true,
+        }
+    }
+
+    fn lookup(&mut self, id: u64) -> Cgroup {
+        if let Some(known) = self.known.get(&id) {
+            return known.clone();
+        }
+        let path = self.path_of(id);
+        let mut cgroup = Cgroup {
+            cgroup_id: Some(id),
+            ..Cgroup::default()
+        };
+        if let Some(path) = path {
+            let place = place_of(&path);
+            cgroup.container_id = place.container_id.map(Arc::from);
+            cgroup.pod_uid = place.pod_uid.map(Arc::from);
+            cgroup.cgroup = Some(Arc::from(path));
+        }
+        if self.order.len() >= CACHE_ENTRIES {
+            if let Some(oldest) = self.order.pop_front() {
+                self.known.remove(&oldest);
+            }
+        }
+        self.order.push_back(id);
+        self.known.insert(id, cgroup.clone());
+        cgroup
+    }
+
+    /// The path of cgroup `id` below the mount ("/..."), None if it no longer exists.
+    fn path_of(&mut self, id: u64) -> Option<String> {
+        let (mount, dir) = self.root.as_ref()?;
+        if self.by_handle {
+            match open_by_id(dir, id) {
+                Ok(found) => {
+                    let path = std::fs::read_link(format!("/proc/self/fd/{}", found.as_raw_fd()));
+                    return path.ok().and_then(|path| below(mount, &path));
+                }
+                // Removed: ids are never reused, so it is gone for good.
+                Err(err) if err.raw_os_error() == Some(libc::ESTALE) => return None,
+                Err(_) => self.by_handle = false,
+            }
+        }
+        find_inode(mount, id, 0).and_then(|path| below(mount, &path))
+    }
+}
+
+/// `path` relative to the mount, from "/".
+fn below(mount: &Path, path: &Path) -> Option<String> {
+    let rest = path.strip_prefix(mount).ok()?;
+    Some(format!("/{}", rest.to_string_lossy()))
+}
+
+/// The kernel's handle for a kernfs node (include/linux/exportfs.h: FILEID_KERNFS): the
+/// node's 64-bit id.
+const FILEID_KERNFS: i32 = 0xfe;
+
+#[repr(C)]
+struct KernfsHandle {
+    handle_bytes: u32,
+    handle_type: i32,
+    id: u64,
+}
+
+/// Opens the cgroup directory whose id is `id` (needs CAP_DAC_READ_SEARCH).
+fn open_by_id(mount_dir: &File, id: u64) -> std::io::Result<File> {
+    use std::os::fd::FromRawFd;
+    let mut handle = KernfsHandle {
+        handle_bytes: 8,
+        handle_type: FILEID_KERNFS,
+        id,
+    };
+    // SAFETY: a valid directory fd and a file_handle of handle_bytes bytes after its
+    // header; the returned fd (if any) is ours.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_by_handle_at,
+            mount_dir.as_raw_fd(),
+            &mut handle as *mut KernfsHandle,
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a new fd the kernel just gave us.
+    Ok(unsafe { File::from_raw_fd(fd as i32) })
+}
+
+/// The directory below `dir` whose inode number is `ino` (cgroup trees are shallow).
+fn find_inode(dir: &Path, ino: u64, depth: usize) -> Option<PathBuf> {
+    if std::fs::metadata(dir).ok()?.ino() == ino {
+        return Some(dir.to_path_buf());
+    }
+    if depth >= 32 {
+        return None;
+    }
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+        .find_map(|entry| find_inode(&entry.path(), ino, depth + 1))
+}
+
+fn open_dir(path: &Path) -> std::io::Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(path)
+}
+
+/// Where the cgroup2 hierarchy is mounted (/sys/fs/cgroup on unified hosts,
+/// /sys/fs/cgroup/unified on hybrid ones), from /proc/self/mounts.
+pub fn cgroup2_mount() -> Option<PathBuf> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
+    mounts.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        let mount_point = fields.nth(1)?;
+        (fields.next()? == "cgroup2").then(|| PathBuf::from(unescape_mount(mount_point)))
+    })
+}
+
+/// /proc/mounts writes a space, tab, newline or backslash as \ and three octal digits.
+fn unescape_mount(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|digits| bytes[i] == b'\\' && digits.iter().all(|d| (b'0'..=b'7').contains(d)));
+        match octal {
+            Some(digits) => {
+                let value = digits.iter().fold(0u32, |n, d| n * 8 + u32::from(d - b'0'));
+                out.push(value as u8);
+                i += 4;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// --cgroup's value: a directory of the cgroup2 hierarchy (clap's value parser; the
+/// error is the rest of clap's one line).
+pub fn parse_cgroup_dir(text: &str) -> Result<PathBuf, String> {
+    let Some(mount) = cgroup2_mount() else {
+        return Err(
+            "no cgroup2 file system is mounted (see /proc/mounts): mount one, \
+                    e.g. `mount -t cgroup2 none /sys/fs/cgroup`, and give a directory of it"
+                .to_string(),
+        );
+    };
+    let hint = format!(
+        "give a directory of the cgroup2 hierarchy mounted at {}",
+        mount.display()
+    );
+    let path = Path::new(text);
+    match std::fs::metadata(path) {
+        Err(err) => return Err(format!("{err}: {hint}")),
+        Ok(meta) if !meta.is_dir() => return Err(format!("not a directory: {hint}")),
+        Ok(_) => {}
+    }
+    match nix::sys::statfs::statfs(path) {
+        Ok(fs) if fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC => {
+            Ok(path.to_path_buf())
+        }
+        Ok(_) => Err(format!("not in the cgroup2 hierarchy: {hint}")),
+        Err(err) => Err(format!("{err}: {hint}")),
+    }
+}
+
+/// Puts --cgroup's directory into slot 0 of the object's `cgroup_filter` map
+/// (bpf/common.bpf.h), between load and attach: the map keeps the cgroup itself, so
+/// the directory's fd is closed again here.
+pub fn fill_filter(object: &Object, dir: &Path) -> Result<()> {
+    let cgroup = open_dir(dir).with_context(|| format!("cannot open {}", dir.display()))?;
+    let map = object
+        .maps()
+        .find(|map| map.name() == "cgroup_filter")
+        .context("BPF object has no cgroup_filter map (common.bpf.h)")?;
+    let fd = cgroup.as_raw_fd() as u32;
+    map.update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+        .with_context(|| format!("cannot filter on cgroup {}", dir.display()))
+}
+
+/// What a cgroup path says of containers.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    pub container_id: Option<String>,
+    pub pod_uid: Option<String>,
+}
+
+/// Reads a container id and a Kubernetes pod UID from a cgroup path, as the runtimes
+/// name their cgroups:
+/// - Docker: `docker-<id>.scope` (systemd driver) or `/docker/<id>` (cgroupfs);
+/// - containerd: `cri-containerd-<id>.scope`; CRI-O: `crio-<id>.scope`;
+/// - podman: `libpod-<id>.scope` (or `libpod-<id>` with cgroupfs);
+/// - Kubernetes, under `kubepods…`: `pod<uid>` (cgroupfs) or `…-pod<uid_with_underscores>.slice`
+///   (systemd), with the pod's containers below it, by their runtime's name or as a bare
+///   id (cgroupfs).
+///
+/// Ids are 64 lowercase hex digits; conmon's scopes (`crio-conmon-`, `libpod-conmon-`)
+/// are not containers. Nested containers name the innermost.
+pub fn place_of(path: &str) -> Place {
+    let mut place = Place::default();
+    let mut in_kubepods = false;
+    let mut parent = "";
+    for part in path.split('/').filter(|part| !part.is_empty()) {
+        if part.starts_with("kubepods") {
+            in_kubepods = true;
+        }
+        let pod = in_kubepods.then(|| pod_uid_in(part)).flatten();
+        let bare_id_allowed = parent == "docker" || (in_kubepods && place.pod_uid.is_some());
+        if let Some(id) = container_id_in(part, bare_id_allowed) {
+            place.container_id = Some(id.to_string());
+        }
+        if let Some(uid) = pod {
+            place.pod_uid = Some(uid);
+        }
+        parent = part;
+    }
+    place
+}
+
+/// The container id a path component names, if it does.
+fn container_id_in(part: &str, bare_id_allowed: bool) -> Option<&str> {
+    const PREFIXES: [&str; 4] = ["docker-", "cri-containerd-", "crio-", "libpod-"];
+    if bare_id_allowed && is_container_id(part) {
+        return Some(part);
+    }
+    let name = part.strip_suffix(".scope").unwrap_or(part);
+    PREFIXES
+        .iter()
+        .filter_map(|prefix| name.strip_prefix(prefix))
+        .find(|id| is_container_id(id))
+}
+
+fn is_container_id(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The pod UID in `pod<uid>` or `kubepods-<class>-pod<uid>.slice` (with '_' for '-'),
+/// written with '-'.
+fn pod_uid_in(part: &str) -> Option<String> {
+    let name = part.strip_suffix(".slice").unwrap_or(part);
+    let (before, uid) = name.rsplit_once("pod")?;
+    if !(before.is_empty() || before.ends_with('-')) {
+        return None;
+    }
+    let uid = uid.replace('_', "-");
+    is_uuid(&uid).then_some(uid)
+}
+
+/// 8-4-4-4-12 hex digits.
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a";
+    const UID: &str = "0b5c2a7e-1d3f-4e5a-9b8c-7d6e5f4a3b2c";
+
+    fn container(path: &str) -> Option<String> {
+        place_of(path).container_id
+    }
+
+    #[test]
+    fn each_runtime_naming_gives_the_container_id() {
+        for path in [
+            format!("/system.slice/docker-{ID}.scope"),
+            format!("/docker/{ID}"),
+            format!("/system.slice/containerd.service/cri-containerd-{ID}.scope"),
+            format!("/machine.slice/crio-{ID}.scope"),
+            format!("/machine.slice/libpod-{ID}.scope"),
+            format!("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{ID}.scope/container"),
+            format!("/libpod_parent/libpod-{ID}"),
+        ] {
+            assert_eq!(container(&path).as_deref(), Some(ID), "{path}");
+            assert_eq!(place_of(&path).pod_uid, None, "{path}");
+        }
+    }
+
+    #[test]
+    fn kubernetes_paths_give_the_pod_uid_and_the_container() {
+        let underscored = UID.replace('-', "_");
+        let systemd = format!(
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{underscored}.slice/cri-containerd-{ID}.scope"
+        );
+        let cgroupfs = format!("/kubepods/besteffort/pod{UID}/{ID}");
+        let guaranteed = format!("/kubepods.slice/kubepods-pod{underscored}.slice/crio-{ID}.scope");
+        for path in [systemd, cgroupfs, guaranteed] {
+            let place = place_of(&path);
+            assert_eq!(place.pod_uid.as_deref(), Some(UID), "{path}");
+            assert_eq!(place.container_id.as_deref(), Some(ID), "{path}");
+        }
+        // The pod's own cgroup: a pod, no container yet.
+        let pod_only = format!("/kubepods/burstable/pod{UID}");
+        assert_eq!(
+            place_of(&pod_only),
+            Place {
+                container_id: None,
+                pod_uid: Some(UID.to_string())
+            }
+        );
+    }
+
+    #[test]
+    fn nested_containers_name_the_innermost() {
+        let inner = ID.replace('3', "4");
+        assert_eq!(
+            container(&format!("/docker/{ID}/docker/{inner}")),
+            Some(inner)
+        );
+    }
+
+    #[test]
+    fn paths_that_look_close_are_not_containers() {
+        let short = &ID[..63];
+        let upper = ID.to_uppercase();
+        for path in [
+            "/".to_string(),
+            "/system.slice/docker.service".to_string(),
+            "/system.slice/containerd.service".to_string(),
+            "/user.slice/user-1000.slice/session-2.scope".to_string(),
+            format!("/system.slice/docker-{short}.scope"),
+            format!("/system.slice/docker-{ID}0.scope"),
+            format!("/docker/{upper}"),
+            format!("/machine.slice/crio-conmon-{ID}.scope"),
+            format!("/machine.slice/libpod-conmon-{ID}.scope"),
+            format!("/system.slice/podman-{ID}.scope"),
+            // A bare id only counts below docker/ or a pod.
+            format!("/system.slice/{ID}"),
+            format!("/kubepods/burstable/{ID}"),
+        ] {
+            assert_eq!(place_of(&path), Place::default(), "{path}");
+        }
+    }
+
+    #[test]
+    fn pods_are_only_read_below_kubepods_and_as_whole_uids() {
+        let underscored = UID.replace('-', "_");
+        for path in [
+            format!("/system.slice/pod{UID}"),
+            "/kubepods.slice/kubepods-burstable.slice".to_string(),
+            format!("/kubepods/burstable/pod{}", &UID[..35]),
+            format!("/kubepods.slice/kubepods-burstable-pod{underscored}x.slice"),
+            format!("/kubepods.slice/kubepods-burstable-notapod{underscored}.slice"),
+        ] {
+            assert_eq!(place_of(&path).pod_uid, None, "{path}");
+        }
+    }
+
+    #[test]
+    fn mount_points_are_unescaped() {
+        assert_eq!(unescape_mount("/sys/fs/cgroup"), "/sys/fs/cgroup");
+        assert_eq!(unescape_mount("/mnt/my\\040cgroups"), "/mnt/my cgroups");
+        assert_eq!(unescape_mount("/a\\\\b\\01"), "/a\\\\b\\01");
+    }
+
+    #[test]
+    fn the_column_shows_a_short_container_id_or_the_last_component() {
+        let cell = |value: serde_json::Value| container_cell(&value);
+        assert_eq!(
+            cell(serde_json::json!({"cgroup": "/x", "container_id": ID})),
+            &ID[..12]
+        );
+        assert_eq!(
+            cell(serde_json::json!({"cgroup": "/user.slice/session-2.scope"})),
+            "session-2.scope"
+        );
+        assert_eq!(cell(serde_json::json!({"cgroup": "/"})), "/");
+        assert_eq!(cell(serde_json::json!({"cgroup_id": 77})), "77");
+        assert_eq!(cell(serde_json::json!({})), "-");
+    }
+}
