@@ -116,7 +116,8 @@ fn run() -> Result<(), String> {
     measure(None, &["open-loop", &n.to_string(), &target], &work, None)?;
     measure(None, &["pipe-loop", &pipes.to_string()], &work, None)?;
 
-    let open_configs = open_configs();
+    let cgroups = BenchCgroups::create()?;
+    let open_configs = open_configs(&cgroups);
     let mut open_results: HashMap<&str, Vec<Sample>> = HashMap::new();
     for run in 0..runs {
         // Each run starts at another configuration, so none always follows the same one.
@@ -243,7 +244,8 @@ fn c_opensnoop(name: &'static str, args: &[&str], to_file: bool) -> Tracer {
 
 const BPFTRACE_OPENAT_COUNT: &str = "tracepoint:syscalls:sys_enter_openat { @c = count(); }";
 
-fn open_configs() -> Vec<(&'static str, Option<Tracer>)> {
+fn open_configs(cgroups: &BenchCgroups) -> Vec<(&'static str, Option<Tracer>)> {
+    let (empty, root) = (cgroups.empty_arg(), cgroups.root_arg());
     vec![
         ("no tracer", None),
         (
@@ -270,7 +272,52 @@ fn open_configs() -> Vec<(&'static str, Option<Tracer>)> {
             "ours opensnoop -p 1 (filtered out)",
             Some(ours("opensnoop", OPENSNOOP, &["-p", "1"], false)),
         ),
+        (
+            "ours opensnoop --cgroup (filtered out)",
+            Some(ours("opensnoop", OPENSNOOP, &["--cgroup", empty], false)),
+        ),
+        (
+            "ours opensnoop --cgroup > file (passing)",
+            Some(ours("opensnoop", OPENSNOOP, &["--cgroup", root], true)),
+        ),
     ]
+}
+
+/// The cgroups of the --cgroup rows: an empty one made for the bench (the workload is
+/// never in it: filtered out) and the cgroup2 root (every task is below it: passing).
+/// The empty one is removed when dropped.
+struct BenchCgroups {
+    empty: PathBuf,
+    root: PathBuf,
+}
+
+impl BenchCgroups {
+    fn create() -> Result<Self, String> {
+        let mounts = fs::read_to_string("/proc/mounts").map_err(|e| e.to_string())?;
+        let root = mounts
+            .lines()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            .find(|fields| fields.get(2) == Some(&"cgroup2"))
+            .map(|fields| PathBuf::from(fields[1]))
+            .ok_or("no cgroup2 file system is mounted (the --cgroup rows need one)")?;
+        let empty = root.join(format!("ebpf_tracers_bench_{}", std::process::id()));
+        fs::create_dir_all(&empty).map_err(|e| format!("{}: {e}", empty.display()))?;
+        Ok(Self { empty, root })
+    }
+
+    fn empty_arg(&self) -> &str {
+        self.empty.to_str().unwrap_or_default()
+    }
+
+    fn root_arg(&self) -> &str {
+        self.root.to_str().unwrap_or_default()
+    }
+}
+
+impl Drop for BenchCgroups {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.empty);
+    }
 }
 
 fn aggregating_configs() -> Vec<(&'static str, Option<Tracer>, &'static str)> {
@@ -795,6 +842,16 @@ impl Report<'_> {
                 "ours / C, filtered out",
                 by(o, "ours opensnoop -p 1 (filtered out)"),
                 by(o, "C opensnoop -p 1 (filtered out)"),
+            ),
+            (
+                "ours --cgroup / -p, filtered out",
+                by(o, "ours opensnoop --cgroup (filtered out)"),
+                by(o, "ours opensnoop -p 1 (filtered out)"),
+            ),
+            (
+                "ours --cgroup passing / unfiltered",
+                by(o, "ours opensnoop --cgroup > file (passing)"),
+                by(o, "ours opensnoop > file (ring buffer)"),
             ),
             (
                 "ours filtered out / bpftrace floor",

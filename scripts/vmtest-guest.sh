@@ -15,6 +15,13 @@ if ! grep -q ' /dev/pts devpts ' /proc/mounts; then
 	mkdir -p /dev/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 	[ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
 fi
+# The container tests make cgroups: mount the cgroup2 hierarchy where the guest has
+# none (on /sys/fs/cgroup unless something else is mounted there).
+if ! grep -q ' cgroup2 ' /proc/mounts; then
+	cgroup2=/sys/fs/cgroup
+	grep -q ' /sys/fs/cgroup ' /proc/mounts && cgroup2=/dev/shm/cgroup2
+	mkdir -p "$cgroup2" && mount -t cgroup2 none "$cgroup2"
+fi
 echo "guest kernel: $(uname -r)"
 status=0
 while read -r binary; do

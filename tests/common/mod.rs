@@ -4,6 +4,7 @@
 //! and every tracer sees the whole machine.
 #![allow(dead_code)]
 
+pub mod cgroups;
 pub mod keyboard;
 pub mod terminal;
 
