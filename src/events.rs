@@ -23,7 +23,6 @@ use libbpf_rs::RingBufferBuilder;
 use crate::cli::EventArgs;
 use crate::cli::NameArgs;
 use crate::maps;
-use crate::record::Task;
 use crate::record::TaskHeader;
 
 const RINGBUF_MAP: &str = "events_rb";
@@ -231,22 +230,21 @@ pub trait TaskEvent: plain::Plain + Default {
     fn task_header(&self) -> TaskHeader;
 }
 
-/// `decode_prefix` for a record that names its task: the record and its task (ppid
-/// only `with_ppid`), or None when the record is short, the task's name does not contain
-/// -n's SUBSTR, or the tool itself caused it (its opens while it attaches, say: noise,
-/// as bcc's tools agree).
+/// `decode_prefix` for a record that names its task: the record and its task header,
+/// or None when the record is short, the task's name does not contain -n's SUBSTR, or
+/// the tool itself caused it (its opens while it attaches, say: noise, as bcc's tools
+/// agree).
 pub fn decode_shown<T: TaskEvent>(
     data: &[u8],
     min_len: usize,
     name: &NameArgs,
-    with_ppid: bool,
-) -> Option<(T, Task)> {
+) -> Option<(T, TaskHeader)> {
     let event: T = decode_prefix(data, min_len)?;
     let header = event.task_header();
     if header.tgid == crate::run::own_pid() || !name.matches(header.comm_bytes()) {
         return None;
     }
-    Some((event, header.task(with_ppid)))
+    Some((event, header))
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub struct Task {
     pub uid: u32,
     /// Process name (the kernel's comm, at most 15 bytes; control bytes escaped)
     pub comm: String,
-    /// The task's cgroup, and the container it names
+    /// The task's cgroup, and the container it names (looked up for JSON and -G only)
     #[serde(flatten)]
     pub cgroup: Cgroup,
 }
@@ -71,15 +71,19 @@ pub struct TaskHeader {
 }
 
 impl TaskHeader {
-    /// The record's task part; `ppid` only where the tool recorded it (with_ppid).
-    pub fn task(&self, with_ppid: bool) -> Task {
+    /// The record's task part; `ppid` only where the tool recorded it (with_ppid), the
+    /// cgroup only where it is shown (`with_cgroup`: JSON, -G).
+    pub fn task(&self, with_ppid: bool, with_cgroup: bool) -> Task {
         Task {
             pid: self.tgid,
             tid: self.tid,
             ppid: with_ppid.then_some(self.ppid),
             uid: self.uid,
             comm: escape(self.comm_bytes()),
-            cgroup: Cgroup::of(self.cgroup_id),
+            cgroup: match with_cgroup {
+                true => Cgroup::of(self.cgroup_id),
+                false => Cgroup::default(),
+            },
         }
     }
 

@@ -509,9 +509,11 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         if shown.containers {
             spec.printer.lead_with(Cgroup::column());
         }
+        // A table without -G shows no cgroup: its names are not looked up.
+        let with_cgroup = shown.containers || spec.printer.is_json();
         self.stream(spec, |data| {
-            let (event, task) = decode_shown::<T>(data, min_len, &shown.name, with_ppid)?;
-            record(&event, task)
+            let (event, header) = decode_shown::<T>(data, min_len, &shown.name)?;
+            record(&event, header.task(with_ppid, with_cgroup))
         })
     }
 }

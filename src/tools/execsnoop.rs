@@ -50,6 +50,9 @@ EXAMPLES:
     execsnoop -l testpkg     # only execs with an argument containing testpkg
     execsnoop -q --max-args 5
     execsnoop --ksyscall     # arguments from a kprobe on the syscall
+    execsnoop -G             # with a CONTAINER column
+    execsnoop --cgroup /sys/fs/cgroup/kubepods.slice
+                             # only execs in Kubernetes pods
 
 ARGS starts with the path executed (argv[0] need not name it), then argv[1..].
 A success is named by the new program (PCOMM) with RET 0; a failure by the caller,

@@ -31,7 +31,8 @@ EXAMPLES:
     openat_count              # openat() calls per process name, every second
     openat_count -c test      # only processes named test (the tutorial's example)
     openat_count -p 181 -d 10 # one process, for ten seconds
-    openat_count -i 5 --top 5 # the five busiest names every five seconds";
+    openat_count -i 5 --top 5 # the five busiest names every five seconds
+    openat_count --by-cgroup  # per container (cgroup) and name";
 
 /// Counted per process name (struct comm_key, bpf/common.h).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]

@@ -53,7 +53,10 @@ EXAMPLES:
     opensnoop -e          # show extended fields (flags and mode)
     opensnoop -E          # extended fields, flags by name
     opensnoop -F          # relative paths in full (from the directory they start in)
-    opensnoop --json      # one JSON object per line";
+    opensnoop --json      # one JSON object per line, with cgroup and container_id
+    opensnoop -G          # a CONTAINER column (short container id, or cgroup)
+    opensnoop --cgroup /sys/fs/cgroup/system.slice/docker-<id>.scope
+                          # only one container (any cgroup v2 directory, and below)";
 
 /// One open(2), openat(2) or openat2(2) call.
 #[derive(Debug, Serialize, JsonSchema)]
