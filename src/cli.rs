@@ -144,11 +144,28 @@ pub struct EventArgs {
 /// Print interval for aggregating tools.
 #[derive(Debug, Clone, Args)]
 pub struct IntervalArgs {
-    /// Print counts every SECS seconds (decimals allowed)
-    #[arg(short = 'i', long = "interval", value_name = "SECS", default_value = "1",
-          value_parser = parse_seconds,
+    /// Print counts every SECS seconds (decimals allowed; default 1; with
+    /// --metrics-addr, no table unless given)
+    #[arg(short = 'i', long = "interval", value_name = "SECS", value_parser = parse_seconds,
           allow_negative_numbers = true)]
-    pub interval: Duration,
+    pub interval: Option<Duration>,
+}
+
+impl IntervalArgs {
+    /// How often the maps are read (and a report printed, if printed at all).
+    pub fn every(&self) -> Duration {
+        self.interval.unwrap_or(Duration::from_secs(1))
+    }
+}
+
+/// Serving the counters to Prometheus.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricsArgs {
+    /// Serve the counters as Prometheus metrics at http://HOST:PORT/metrics (the table
+    /// is then off unless -i is given)
+    #[arg(long = "metrics-addr", value_name = "HOST:PORT",
+          value_parser = crate::metrics::parse_addr)]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// What every streaming tool takes: how to print, how events travel, when to stop.
@@ -162,13 +179,16 @@ pub struct StreamArgs {
     pub run: RunArgs,
 }
 
-/// What every aggregating tool takes: when to print, how, and when to stop.
+/// What every aggregating tool takes: when to print, how, where to serve metrics, and
+/// when to stop.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub interval: IntervalArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -8,6 +8,7 @@ pub mod cgroup;
 pub mod cli;
 pub mod events;
 pub mod maps;
+pub mod metrics;
 pub mod output;
 pub mod preflight;
 pub mod record;

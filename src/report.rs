@@ -17,6 +17,7 @@ use crate::cli::OutputArgs;
 use crate::cli::ReportArgs;
 use crate::maps;
 use crate::maps::top_n;
+use crate::metrics::Exporter;
 use crate::output::log2_hist_lines;
 use crate::output::slot_range;
 use crate::record::Column;
@@ -265,10 +266,29 @@ where
 {
     let mut counts = Counts::default();
     let printer = report_printer(&args.output, &mut spec);
-    printer.header()?;
+    let mut exporter = match args.metrics.metrics_addr {
+        Some(addr) => Some(Exporter::serve(addr)?),
+        None => None,
+    };
+    // A daemon's stdout is a log: with metrics, a table only if -i asks for one.
+    let tables = exporter.is_none() || args.interval.interval.is_some();
+    if tables {
+        printer.header()?;
+    }
     tool::announce_ready(spec.what);
-    tool::sample_every(args.interval.interval, args.run.duration, |last| {
+    tool::sample_every(args.interval.every(), args.run.duration, |last| {
         read(&mut counts)?;
+        if let Some(exporter) = &mut exporter {
+            let total = counts.total.as_ref().map(|t| first_counts(t.totals()));
+            exporter.publish(
+                &counts.per_key.totals(),
+                total.as_deref(),
+                counts.histogram.as_deref(),
+            );
+        }
+        if !tables {
+            return Ok(());
+        }
         let scope = Scope::from_last(last);
         print_report::<K, C>(&printer, &spec, &mut counts, scope)?;
         Ok(printer.flush()?)

@@ -307,6 +307,7 @@ where
         cgroup::fill_filter(skel.object(), dir)?;
     }
     let links = attach_all(skel.object(), loading)?;
+    crate::metrics::note_attached(links.len());
     Ok((skel, links))
 }
 

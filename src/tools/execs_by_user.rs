@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
+use crate::metrics::CounterSeries;
+use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report::Count;
@@ -15,7 +17,17 @@ pub const TOOL: Tool = Tool::counts::<Args, UserPath, Count>(
     "execs_by_user",
     "Count execve(2) calls per user and executed path.",
     EXAMPLES,
-);
+)
+.with_metrics(&METRICS);
+
+/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+const METRICS: Declared = Declared {
+    counters: &[CounterSeries {
+        name: "execs_by_user_calls_total",
+        help: "execve(2) calls, per user and path executed",
+    }],
+    histogram: None,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

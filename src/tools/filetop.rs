@@ -9,6 +9,8 @@ use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
 use crate::cli::ReportArgs;
 use crate::cli::TopArgs;
+use crate::metrics::CounterSeries;
+use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
@@ -20,7 +22,31 @@ pub const TOOL: Tool = Tool::counts::<Args, FileOfThread, FileIo>(
     "filetop",
     "Show reads and writes per process and file, the busiest first.",
     EXAMPLES,
-);
+)
+.with_metrics(&METRICS);
+
+/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+const METRICS: Declared = Declared {
+    counters: &[
+        CounterSeries {
+            name: "filetop_reads_total",
+            help: "read(2) and pread64(2) calls, per thread and file",
+        },
+        CounterSeries {
+            name: "filetop_writes_total",
+            help: "write(2) and pwrite64(2) calls, per thread and file",
+        },
+        CounterSeries {
+            name: "filetop_read_bytes_total",
+            help: "Bytes asked to read, per thread and file",
+        },
+        CounterSeries {
+            name: "filetop_written_bytes_total",
+            help: "Bytes asked to write, per thread and file",
+        },
+    ],
+    histogram: None,
+};
 
 /// The two ways into the kernel: kprobes where the kernel has them, else tracepoints.
 pub const HOOKS: Hooks = Hooks::new(

@@ -7,6 +7,9 @@ use serde::Serialize;
 use crate::cli::ByCgroupArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ReportArgs;
+use crate::metrics::CounterSeries;
+use crate::metrics::Declared;
+use crate::metrics::HistogramSeries;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
@@ -18,7 +21,31 @@ pub const TOOL: Tool = Tool::counts::<Args, CommKey, Allocations>(
     "kmalloc_bytes",
     "Count kmalloc calls and bytes (requested and actually allocated).",
     EXAMPLES,
-);
+)
+.with_metrics(&METRICS);
+
+/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+const METRICS: Declared = Declared {
+    counters: &[
+        CounterSeries {
+            name: "kmalloc_bytes_calls_total",
+            help: "kmalloc calls",
+        },
+        CounterSeries {
+            name: "kmalloc_bytes_requested_bytes_total",
+            help: "Bytes requested from kmalloc",
+        },
+        CounterSeries {
+            name: "kmalloc_bytes_allocated_bytes_total",
+            help: "Bytes kmalloc allocated (slab object sizes)",
+        },
+    ],
+    histogram: Some(HistogramSeries {
+        name: "kmalloc_bytes_request_size_bytes",
+        help: "kmalloc request sizes (--hist); bucket bounds are 2^i - 1",
+        sum_of: 1,
+    }),
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

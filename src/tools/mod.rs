@@ -11,6 +11,7 @@ use clap::Command;
 use clap::FromArgMatches;
 use schemars::JsonSchema;
 
+use crate::metrics::Declared;
 use crate::record::schema_of;
 use crate::report::Counters;
 use crate::report::ReportRecord;
@@ -85,6 +86,8 @@ pub struct Tool {
     arguments: fn(Command) -> Command,
     event: Option<fn() -> schemars::Schema>,
     report: Option<fn() -> schemars::Schema>,
+    /// The counters a counting tool serves with --metrics-addr.
+    pub metrics: Option<&'static Declared>,
 }
 
 impl Tool {
@@ -102,6 +105,15 @@ impl Tool {
             arguments: A::augment_args,
             event: None,
             report: None,
+            metrics: None,
+        }
+    }
+
+    /// The Prometheus metrics of a counting tool's counters (metrics.rs).
+    pub const fn with_metrics(self, metrics: &'static Declared) -> Self {
+        Self {
+            metrics: Some(metrics),
+            ..self
         }
     }
 
@@ -170,6 +182,7 @@ impl Tool {
         body: impl FnOnce(&A) -> anyhow::Result<()>,
     ) -> ExitCode {
         crate::run::set_tool_name(self.name);
+        crate::metrics::declare(self.name, self.metrics);
         match self.parse_from::<A, _>(std::env::args_os()) {
             Ok(args) => crate::run::main_with(self.name, || body(&args)),
             Err(code) => code,

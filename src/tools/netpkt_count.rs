@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::TotalArgs;
+use crate::metrics::CounterSeries;
+use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report::Counters;
@@ -23,7 +25,23 @@ EXAMPLES:
 A packet counts for the process running on the CPU when it passes net_dev_xmit
 (TX) or netif_rx (RX): its own transmits, and receives its sends drive directly
 (loopback, veth). Receives handled later in softirq context land elsewhere.",
-);
+)
+.with_metrics(&METRICS);
+
+/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+const METRICS: Declared = Declared {
+    counters: &[
+        CounterSeries {
+            name: "netpkt_count_transmitted_packets_total",
+            help: "Packets transmitted (net_dev_xmit), per CPU",
+        },
+        CounterSeries {
+            name: "netpkt_count_received_packets_total",
+            help: "Packets received (netif_rx), per CPU",
+        },
+    ],
+    histogram: None,
+};
 
 /// Counted per CPU (a per-CPU array); the report's `total` sums them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]

@@ -7,6 +7,8 @@ use serde::Serialize;
 use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::cli::NameArgs;
+use crate::metrics::CounterSeries;
+use crate::metrics::Declared;
 use crate::record::Table;
 use crate::record::Task;
 use crate::report::Count;
@@ -16,7 +18,17 @@ pub const TOOL: Tool = Tool::counts::<Args, CommKey, Count>(
     "openat_count",
     "Count openat(2) calls per process name.",
     EXAMPLES,
-);
+)
+.with_metrics(&METRICS);
+
+/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+const METRICS: Declared = Declared {
+    counters: &[CounterSeries {
+        name: "openat_count_calls_total",
+        help: "openat(2) calls, per process name",
+    }],
+    histogram: None,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

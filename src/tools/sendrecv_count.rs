@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::TotalArgs;
+use crate::metrics::CounterSeries;
+use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report::Counters;
@@ -19,7 +21,23 @@ EXAMPLES:
     sendrecv_count            # sendto()/recvfrom() calls every second
     sendrecv_count -c ping    # only processes named ping
     sendrecv_count -p 181 -i 5 -d 60",
-);
+)
+.with_metrics(&METRICS);
+
+/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+const METRICS: Declared = Declared {
+    counters: &[
+        CounterSeries {
+            name: "sendrecv_count_sendto_calls_total",
+            help: "sendto(2) calls",
+        },
+        CounterSeries {
+            name: "sendrecv_count_recvfrom_calls_total",
+            help: "recvfrom(2) calls",
+        },
+    ],
+    histogram: None,
+};
 
 /// The two counters of bpf/sendrecv_count.bpf.c.
 #[derive(Debug, Serialize, JsonSchema)]

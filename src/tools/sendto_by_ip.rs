@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
+use crate::metrics::CounterSeries;
+use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report::Count;
@@ -24,7 +26,17 @@ Calls on connected sockets name no destination and are counted as (connected).
 Each report walks the whole map from user space: cheap for the few hundred
 destinations a host talks to, but its cost grows with the number of entries
 (up to 10240), so prefer a longer -i on a busy server.",
-);
+)
+.with_metrics(&METRICS);
+
+/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+const METRICS: Declared = Declared {
+    counters: &[CounterSeries {
+        name: "sendto_by_ip_calls_total",
+        help: "sendto(2) calls, per destination",
+    }],
+    histogram: None,
+};
 
 /// Counted per destination (struct dest_key, bpf/sendto_by_ip.h).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]

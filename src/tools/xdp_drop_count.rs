@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::ReportArgs;
+use crate::metrics::CounterSeries;
+use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report::Counters;
@@ -14,7 +16,23 @@ pub const TOOL: Tool = Tool::counts::<Args, Protocol, Frames>(
     "xdp_drop_count",
     "Count the frames an interface receives per protocol with XDP, and drop some.",
     EXAMPLES,
-);
+)
+.with_metrics(&METRICS);
+
+/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+const METRICS: Declared = Declared {
+    counters: &[
+        CounterSeries {
+            name: "xdp_drop_count_packets_total",
+            help: "Frames received, per protocol",
+        },
+        CounterSeries {
+            name: "xdp_drop_count_dropped_packets_total",
+            help: "Frames dropped (--drop), per protocol",
+        },
+    ],
+    histogram: None,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
