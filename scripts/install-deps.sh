@@ -15,6 +15,9 @@ have make || need_apt+=(make)
 have bpftool || need_apt+=(bpftool)
 have ip || need_apt+=(iproute2)
 have ping || need_apt+=(iputils-ping)
+# The metrics tests check the exposition with promtool and scrape it with a real
+# Prometheus server (both in Debian's prometheus package).
+have promtool || need_apt+=(prometheus)
 # --bench: the reference tools the benchmark compares against.
 if [ "${1:-}" = "--bench" ]; then
 	[ -x /usr/sbin/opensnoop ] || need_apt+=(libbpf-tools)

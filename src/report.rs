@@ -276,8 +276,17 @@ where
         printer.header()?;
     }
     tool::announce_ready(spec.what);
-    tool::sample_every(args.interval.every(), args.run.duration, |last| {
+    // Metrics are refreshed at least every second; a table is printed every -i, that is
+    // every `reads_per_report` reads.
+    let every = args.interval.every();
+    let reads_per_report = match exporter {
+        Some(_) => every.as_secs_f64().ceil().max(1.0) as u32,
+        None => 1,
+    };
+    let mut reads = 0u32;
+    tool::sample_every(every / reads_per_report, args.run.duration, |last| {
         read(&mut counts)?;
+        reads += 1;
         if let Some(exporter) = &mut exporter {
             let total = counts.total.as_ref().map(|t| first_counts(t.totals()));
             exporter.publish(
@@ -286,7 +295,7 @@ where
                 counts.histogram.as_deref(),
             );
         }
-        if !tables {
+        if !tables || !(last || reads % reads_per_report == 0) {
             return Ok(());
         }
         let scope = Scope::from_last(last);

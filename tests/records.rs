@@ -7,8 +7,10 @@
 mod common;
 
 use std::path::Path;
+use std::time::Duration;
 
 use common::keyboard::VirtualKeyboard;
+use common::metrics::*;
 use common::terminal::Terminal;
 use common::*;
 use ebpf_tracers::tools;
@@ -24,10 +26,33 @@ fn binary(name: &str) -> String {
 }
 
 /// Runs `tool` with `args` around `work`, and returns its JSON lines (checked against
-/// its declaration).
+/// its declaration). A counting tool also serves metrics: once its first counter has a
+/// sample, promtool must accept the exposition.
 fn json_while(tool: &str, args: &[&str], work: impl FnOnce()) -> Vec<Value> {
-    let tracer = Tracer::start(&binary(tool), args);
+    let declared = tools::find(tool).and_then(|t| t.metrics);
+    let port = free_port().to_string();
+    let addr = format!("127.0.0.1:{port}");
+    let mut args = args.to_vec();
+    if declared.is_some() {
+        args.extend(["--metrics-addr", &addr]);
+    }
+    let tracer = Tracer::start(&binary(tool), &args);
     work();
+    if let Some(declared) = declared {
+        let first = format!(
+            "{}_{}",
+            ebpf_tracers::metrics::PREFIX,
+            declared.counters[0].name
+        );
+        let has_sample = |body: &str| {
+            body.lines().any(|line| {
+                line.starts_with(&format!("{first}{{")) || line.starts_with(&format!("{first} "))
+            })
+        };
+        let exposition = scrape_until(port.parse().unwrap(), Duration::from_secs(20), has_sample)
+            .unwrap_or_else(|| panic!("{tool}: no {first} sample at {addr}"));
+        assert_promtool_accepts(tool, &exposition);
+    }
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
     finished.json_lines()

@@ -6,6 +6,7 @@
 
 pub mod cgroups;
 pub mod keyboard;
+pub mod metrics;
 pub mod terminal;
 
 use std::io::BufRead;
