@@ -13,9 +13,10 @@
 //!   every later one is summed into one series whose labels all read `[overflow]`.
 //!
 //! The sampling loop builds a snapshot after each read and swaps it in; server threads
-//! encode the snapshot they took, so a slow or stuck client never holds up the loop
-//! (tiny_http reads each connection on a thread of its own and answers malformed
-//! requests itself).
+//! encode the snapshot they took, so a slow scrape never holds up the loop (tiny_http
+//! reads connections on a pool of threads and answers malformed requests itself). Known
+//! limit: a client that never finishes its request holds a pool thread, and a scrape
+//! that tiny_http queues behind it waits (see the README).
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -115,9 +116,12 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
 /// The label sets admitted so far, and the snapshot scrapes read.
 pub struct Exporter {
     admitted: BTreeSet<Labels>,
-    snapshot: Arc<Mutex<Arc<Vec<MetricFamily>>>>,
+    snapshot: Snapshot,
     server: Arc<tiny_http::Server>,
 }
+
+/// What scrapes are answered from: the families of the last read.
+type Snapshot = Arc<Mutex<Arc<Vec<MetricFamily>>>>;
 
 impl Drop for Exporter {
     fn drop(&mut self) {
@@ -132,10 +136,9 @@ impl Exporter {
         let server = tiny_http::Server::http(addr)
             .map_err(|err| anyhow::anyhow!("cannot serve metrics on {addr}: {err}"))?;
         let server = Arc::new(server);
-        let snapshot: Arc<Mutex<Arc<Vec<MetricFamily>>>> = Arc::default();
+        let snapshot: Snapshot = Arc::default();
         for _ in 0..SERVERS {
-            let server = Arc::clone(&server);
-            let snapshot = Arc::clone(&snapshot);
+            let (server, snapshot) = (Arc::clone(&server), Arc::clone(&snapshot));
             thread::spawn(move || answer(&server, &snapshot));
         }
         let exporter = Exporter {
@@ -315,29 +318,35 @@ fn log2_histogram(slots: &[u64], sum: u64) -> Metric {
     metric
 }
 
-/// A server thread: answers requests until the server is unblocked (the tool stops).
+/// A server thread: answers requests until the tool stops (then lets the next thread
+/// stop too: unblock() releases one recv() at a time).
 fn answer(server: &tiny_http::Server, snapshot: &Mutex<Arc<Vec<MetricFamily>>>) {
     while let Ok(request) = server.recv() {
-        let response = if request.url() != "/metrics" {
-            text_response(404, "Not found: the metrics are at /metrics\n")
-        } else if !matches!(
-            request.method(),
-            tiny_http::Method::Get | tiny_http::Method::Head
-        ) {
-            text_response(405, "Only GET /metrics\n")
-        } else {
-            let families = Arc::clone(&snapshot.lock().unwrap_or_else(|p| p.into_inner()));
-            match prometheus::TextEncoder::new().encode_to_string(&families) {
-                Ok(text) => {
-                    let kind = "text/plain; version=0.0.4; charset=utf-8";
-                    text_response(200, &text).with_header(header("Content-Type", kind))
-                }
-                Err(err) => text_response(500, &format!("{err}\n")),
-            }
-        };
-        // A client gone before the answer is its own business.
-        let _ = request.respond(response);
+        respond(request, snapshot);
     }
+    server.unblock();
+}
+
+fn respond(request: tiny_http::Request, snapshot: &Mutex<Arc<Vec<MetricFamily>>>) {
+    let response = if request.url() != "/metrics" {
+        text_response(404, "Not found: the metrics are at /metrics\n")
+    } else if !matches!(
+        request.method(),
+        tiny_http::Method::Get | tiny_http::Method::Head
+    ) {
+        text_response(405, "Only GET /metrics\n")
+    } else {
+        let families = Arc::clone(&snapshot.lock().unwrap_or_else(|p| p.into_inner()));
+        match prometheus::TextEncoder::new().encode_to_string(&families) {
+            Ok(text) => {
+                let kind = "text/plain; version=0.0.4; charset=utf-8";
+                text_response(200, &text).with_header(header("Content-Type", kind))
+            }
+            Err(err) => text_response(500, &format!("{err}\n")),
+        }
+    };
+    // A client gone before the answer is its own business.
+    let _ = request.respond(response);
 }
 
 fn text_response(status: u16, body: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {

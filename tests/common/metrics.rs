@@ -20,14 +20,29 @@ pub fn free_port() -> u16 {
 
 /// One HTTP/1.0 request for `path`: the status code and the body (None: no answer).
 pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let mut stream = match TcpStream::connect(("127.0.0.1", port)) {
+        Ok(stream) => stream,
+        Err(err) => {
+            eprintln!("GET {path}: cannot connect: {err}");
+            return None;
+        }
+    };
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
+    // A server may reset the connection once it has answered: what came counts.
+    let mut raw = Vec::new();
+    let read = stream.read_to_end(&mut raw);
+    if raw.is_empty() {
+        eprintln!("GET {path}: no answer ({read:?})");
+        return None;
+    }
+    let response = String::from_utf8_lossy(&raw).into_owned();
+    let Some((head, body)) = response.split_once("\r\n\r\n") else {
+        eprintln!("GET {path}: not an HTTP answer: {response:?}");
+        return None;
+    };
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
     Some((status, body.to_string()))
 }
