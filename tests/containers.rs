@@ -36,23 +36,22 @@ fn events_with<'a>(lines: &'a [Value], field: &str, value: &str) -> Vec<&'a Valu
     lines.iter().filter(|line| line[field] == value).collect()
 }
 
-/// The child's event names the container; with --cgroup an open made outside at the
-/// same time is not shown.
-#[test]
-fn opensnoop_cgroup_filter_shows_only_the_container() {
-    let test = "containers::opensnoop_cgroup_filter_shows_only_the_container";
-    let Some(cgroup) = docker_cgroup(test) else {
-        return;
-    };
+/// Runs opensnoop with `args` while a child in `cgroup` opens one file and, just
+/// before (outside the cgroup, under the same name), this test opens another: the
+/// tool's output once the child's open is shown, the child's pid, and both paths.
+fn opens_inside_and_outside(
+    cgroup: &DockerCgroup,
+    args: &[&str],
+    comm: &str,
+) -> (Finished, u32, String, String) {
     let (inside, outside) = (file("cgin"), file("cgout"));
-    let comm = unique_name("cgo");
-    let mut tracer = Tracer::start(OPENSNOOP, &["--cgroup", cgroup.dir_arg(), "--json"]);
-    let child = PendingWorkload::spawn(&comm, &["open", &inside]);
+    let mut tracer = Tracer::start(OPENSNOOP, args);
+    let child = PendingWorkload::spawn(comm, &["open", &inside]);
     let child_pid = child.pid();
     cgroup.enter(child_pid);
-    // Outside the cgroup, and done before the child opens: were it let through, it
-    // would be printed first.
-    run_workload(&comm, &["open", &outside]);
+    // Done before the child opens: were it let through a filter, it would be printed
+    // first.
+    run_workload(comm, &["open", &outside]);
     child.go();
     let seen = tracer.wait_for_line(WAIT, |line| line.contains(&inside));
     let finished = tracer.interrupt();
@@ -62,6 +61,20 @@ fn opensnoop_cgroup_filter_shows_only_the_container() {
         "the child's open never appeared:\n{}",
         finished.stdout
     );
+    (finished, child_pid, inside, outside)
+}
+
+/// The child's event names the container; with --cgroup an open made outside at the
+/// same time is not shown.
+#[test]
+fn opensnoop_cgroup_filter_shows_only_the_container() {
+    let test = "containers::opensnoop_cgroup_filter_shows_only_the_container";
+    let Some(cgroup) = docker_cgroup(test) else {
+        return;
+    };
+    let comm = unique_name("cgo");
+    let args = ["--cgroup", cgroup.dir_arg(), "--json"];
+    let (finished, child_pid, inside, outside) = opens_inside_and_outside(&cgroup, &args, &comm);
     let lines = finished.json_lines();
     let opened = events_with(&lines, "path", &inside);
     assert_eq!(opened.len(), 1, "{}", finished.stdout);
@@ -97,21 +110,9 @@ fn opensnoop_names_the_container_only_inside_one() {
     let Some(cgroup) = docker_cgroup(test) else {
         return;
     };
-    let (inside, outside) = (file("cgin"), file("cgout"));
     let comm = unique_name("cgn");
-    let mut tracer = Tracer::start(OPENSNOOP, &["-c", &comm, "--json"]);
-    let child = PendingWorkload::spawn(&comm, &["open", &inside]);
-    cgroup.enter(child.pid());
-    run_workload(&comm, &["open", &outside]);
-    child.go();
-    let seen = tracer.wait_for_line(WAIT, |line| line.contains(&inside));
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    assert!(
-        seen.is_some(),
-        "the child's open never appeared:\n{}",
-        finished.stdout
-    );
+    let args = ["-c", &comm, "--json"];
+    let (finished, _, inside, outside) = opens_inside_and_outside(&cgroup, &args, &comm);
     let lines = finished.json_lines();
     let inner = events_with(&lines, "path", &inside);
     let outer = events_with(&lines, "path", &outside);
