@@ -293,12 +293,7 @@ struct BenchCgroups {
 
 impl BenchCgroups {
     fn create() -> Result<Self, String> {
-        let mounts = fs::read_to_string("/proc/mounts").map_err(|e| e.to_string())?;
-        let root = mounts
-            .lines()
-            .map(|line| line.split_whitespace().collect::<Vec<_>>())
-            .find(|fields| fields.get(2) == Some(&"cgroup2"))
-            .map(|fields| PathBuf::from(fields[1]))
+        let root = ebpf_tracers::cgroup::cgroup2_mount()
             .ok_or("no cgroup2 file system is mounted (the --cgroup rows need one)")?;
         let empty = root.join(format!("ebpf_tracers_bench_{}", std::process::id()));
         fs::create_dir_all(&empty).map_err(|e| format!("{}: {e}", empty.display()))?;

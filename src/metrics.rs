@@ -93,11 +93,9 @@ static ATTACHED: AtomicUsize = AtomicUsize::new(0);
 pub fn note_attached(programs: usize) {
     ATTACHED.store(programs, Ordering::Relaxed);
 }
-static TOOL: OnceLock<&'static str> = OnceLock::new();
 
 /// Called once by the tool's main (tools::Tool::main).
-pub fn declare(tool: &'static str, declared: Option<&'static Declared>) {
-    let _ = TOOL.set(tool);
+pub fn declare(declared: Option<&'static Declared>) {
     if let Some(declared) = declared {
         let _ = DECLARED.set(declared);
     }
@@ -228,7 +226,7 @@ impl Exporter {
 
     /// Puts the tool's own metrics after `families` and makes them what scrapes get.
     fn swap(&self, mut families: Vec<MetricFamily>) {
-        let tool = TOOL.get().copied().unwrap_or("unknown");
+        let tool = crate::run::tool_name();
         let mut info = Gauge::default();
         info.set_value(1.0);
         let mut build = Metric::from_label(label_pairs(&[

@@ -299,9 +299,12 @@ impl Printer {
         }
     }
 
-    /// Puts `column` first in the table (after TIME).
-    pub fn lead_with(&mut self, column: Column) {
-        self.table.columns.insert(0, column);
+    /// The CONTAINER column first (after TIME), when `shown` (-G).
+    pub fn cgroup_first(self, shown: bool) -> Self {
+        Self {
+            table: self.table.cgroup_first(shown),
+            ..self
+        }
     }
 
     pub fn is_json(&self) -> bool {

@@ -21,7 +21,6 @@ use libbpf_rs::UprobeOpts;
 use serde::Serialize;
 
 use crate::cgroup;
-use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::cli::EventArgs;
 use crate::cli::FilterArgs;
@@ -506,10 +505,10 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         F: FnMut(&T, Task) -> Option<R>,
     {
         let with_ppid = self.with_ppid;
-        let mut spec = spec;
-        if shown.containers {
-            spec.printer.lead_with(Cgroup::column());
-        }
+        let spec = StreamSpec {
+            printer: spec.printer.cgroup_first(shown.containers),
+            ..spec
+        };
         // A table without -G shows no cgroup: its names are not looked up.
         let with_cgroup = shown.containers || spec.printer.is_json();
         self.stream(spec, |data| {

@@ -36,30 +36,51 @@ fn events_with<'a>(lines: &'a [Value], field: &str, value: &str) -> Vec<&'a Valu
     lines.iter().filter(|line| line[field] == value).collect()
 }
 
-/// Runs opensnoop with `args` while a child in `cgroup` opens one file and, just
-/// before (outside the cgroup, under the same name), this test opens another: the
-/// tool's output once the child's open is shown, the child's pid, and both paths.
+/// Runs `bin` with `args` while a child in `cgroup` does `action` on `inside` and, just
+/// before (outside the cgroup, under the same name), this test does it on `outside`:
+/// the tool's output once a line naming `inside` is shown, and the child's pid.
+fn inside_and_outside(
+    cgroup: &DockerCgroup,
+    (bin, args): (&str, &[&str]),
+    (comm, action): (&str, &[&str]),
+    (inside, outside): (&str, &str),
+) -> (Finished, u32) {
+    fn with<'a>(action: &[&'a str], target: &'a str) -> Vec<&'a str> {
+        let mut all = action.to_vec();
+        all.push(target);
+        all
+    }
+    let mut tracer = Tracer::start(bin, args);
+    let child = PendingWorkload::spawn(comm, &with(action, inside));
+    let child_pid = child.pid();
+    cgroup.enter(child_pid);
+    // Done before the child acts: were it let through a filter, it would be printed
+    // first.
+    run_workload(comm, &with(action, outside));
+    child.go();
+    let seen = tracer.wait_for_line(WAIT, |line| line.contains(inside));
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    assert!(
+        seen.is_some(),
+        "the child's event never appeared:\n{}",
+        finished.stdout
+    );
+    (finished, child_pid)
+}
+
+/// `inside_and_outside` for opensnoop, on two files made for the test.
 fn opens_inside_and_outside(
     cgroup: &DockerCgroup,
     args: &[&str],
     comm: &str,
 ) -> (Finished, u32, String, String) {
     let (inside, outside) = (file("cgin"), file("cgout"));
-    let mut tracer = Tracer::start(OPENSNOOP, args);
-    let child = PendingWorkload::spawn(comm, &["open", &inside]);
-    let child_pid = child.pid();
-    cgroup.enter(child_pid);
-    // Done before the child opens: were it let through a filter, it would be printed
-    // first.
-    run_workload(comm, &["open", &outside]);
-    child.go();
-    let seen = tracer.wait_for_line(WAIT, |line| line.contains(&inside));
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    assert!(
-        seen.is_some(),
-        "the child's open never appeared:\n{}",
-        finished.stdout
+    let (finished, child_pid) = inside_and_outside(
+        cgroup,
+        (OPENSNOOP, args),
+        (comm, &["open"]),
+        (&inside, &outside),
     );
     (finished, child_pid, inside, outside)
 }
@@ -123,14 +144,12 @@ fn opensnoop_names_the_container_only_inside_one() {
     assert!(outer[0].get("pod_uid").is_none(), "{}", outer[0]);
 
     // The same in the table, with -G: CONTAINER first.
-    let mut tracer = Tracer::start(OPENSNOOP, &["-c", &comm, "-G"]);
-    let child = PendingWorkload::spawn(&comm, &["open", &inside]);
-    cgroup.enter(child.pid());
-    child.go();
-    let seen = tracer.wait_for_line(WAIT, |line| line.contains(&inside));
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    let line = seen.unwrap_or_else(|| panic!("no row for {inside}:\n{}", finished.stdout));
+    let (finished, _, inside, _) = opens_inside_and_outside(&cgroup, &["-c", &comm, "-G"], &comm);
+    let line = finished
+        .lines()
+        .into_iter()
+        .find(|line| line.ends_with(&inside))
+        .unwrap_or_else(|| panic!("no row for {inside}:\n{}", finished.stdout));
     let header = finished.lines()[0].split_whitespace().collect::<Vec<_>>();
     assert_eq!(header[..2], ["CONTAINER", "PID"], "{}", finished.stdout);
     assert_eq!(
@@ -151,18 +170,11 @@ fn execsnoop_cgroup_filter_and_container_id() {
     let inside = unique_copy_of("/bin/true", &unique_name("cgxin"));
     let outside = unique_copy_of("/bin/true", &unique_name("cgxout"));
     let comm = unique_name("cgx");
-    let mut tracer = Tracer::start(EXECSNOOP, &["--cgroup", cgroup.dir_arg(), "--json"]);
-    let child = PendingWorkload::spawn(&comm, &["exec", "1", &inside]);
-    cgroup.enter(child.pid());
-    run_workload(&comm, &["exec", "1", &outside]);
-    child.go();
-    let seen = tracer.wait_for_line(WAIT, |line| line.contains(&inside));
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    assert!(
-        seen.is_some(),
-        "the child's exec never appeared:\n{}",
-        finished.stdout
+    let (finished, _) = inside_and_outside(
+        &cgroup,
+        (EXECSNOOP, &["--cgroup", cgroup.dir_arg(), "--json"]),
+        (&comm, &["exec", "1"]),
+        (&inside, &outside),
     );
     let lines = finished.json_lines();
     let running = |binary: &str| -> Vec<&Value> {

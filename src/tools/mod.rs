@@ -182,7 +182,7 @@ impl Tool {
         body: impl FnOnce(&A) -> anyhow::Result<()>,
     ) -> ExitCode {
         crate::run::set_tool_name(self.name);
-        crate::metrics::declare(self.name, self.metrics);
+        crate::metrics::declare(self.metrics);
         match self.parse_from::<A, _>(std::env::args_os()) {
             Ok(args) => crate::run::main_with(self.name, || body(&args)),
             Err(code) => code,

@@ -7,17 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 use std::time::Instant;
 
+use ebpf_tracers::cgroup::cgroup2_mount;
+
 use super::report_skip;
 use super::unique_name;
-
-/// Where the cgroup2 hierarchy is mounted, from /proc/mounts.
-pub fn cgroup2_mount() -> Option<PathBuf> {
-    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
-    mounts.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        (fields.get(2) == Some(&"cgroup2")).then(|| PathBuf::from(fields[1]))
-    })
-}
 
 /// The cgroup v2 path of this process ("0::PATH" in /proc/self/cgroup).
 pub fn own_cgroup() -> String {
