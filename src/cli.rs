@@ -161,8 +161,9 @@ impl IntervalArgs {
 /// Serving the counters to Prometheus.
 #[derive(Debug, Clone, Default, Args)]
 pub struct MetricsArgs {
-    /// Serve the counters as Prometheus metrics at http://HOST:PORT/metrics (the table
-    /// is then off unless -i is given)
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics: a counting tool's counters
+    /// (its table is then off unless -i is given), an event tool's events and lost
+    /// events
     #[arg(long = "metrics-addr", value_name = "HOST:PORT",
           value_parser = crate::metrics::parse_addr)]
     pub metrics_addr: Option<std::net::SocketAddr>,
@@ -175,6 +176,8 @@ pub struct StreamArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub events: EventArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }

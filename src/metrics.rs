@@ -12,24 +12,35 @@
 //! - Series are bounded: the first `MAX_SERIES` label sets seen get a series each;
 //!   every later one is summed into one series whose labels all read `[overflow]`.
 //!
-//! The sampling loop builds a snapshot after each read and swaps it in; server threads
-//! encode the snapshot they took, so a slow scrape never holds up the loop (tiny_http
-//! reads connections on a pool of threads and answers malformed requests itself). Known
-//! limit: a client that never finishes its request holds a pool thread, and a scrape
-//! that tiny_http queues behind it waits (see the README).
+//! - Event tools serve how many events the kernel delivered and how many it lost (its
+//!   buffer full), so that a fleet can alert on loss.
+//! - Self-metrics: build info, programs attached, and each program's run count and run
+//!   time once the kernel keeps them (kernel.bpf_stats_enabled, or a BPF_ENABLE_STATS
+//!   descriptor held by anyone), as ebpf_exporter does.
+//!
+//! The address is bound before anything loads (`serve`, from tool::load); the server
+//! (server.rs) runs in a thread of its own. The sampling loop builds the tool's families
+//! after each read and swaps them in; a scrape encodes the families it took plus the
+//! self-metrics of that moment, so a slow scrape never holds up the loop.
+
+mod server;
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::net::ToSocketAddrs;
-use std::sync::atomic::AtomicUsize;
+use std::os::fd::AsFd;
+use std::os::fd::AsRawFd;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::OnceLock;
-use std::thread;
 
 use anyhow::Result;
+use libbpf_rs::Object;
 use prometheus::proto::Bucket;
 use prometheus::proto::Counter;
 use prometheus::proto::Gauge;
@@ -54,9 +65,6 @@ pub const MAX_SERIES: usize = 10_000;
 
 /// The label value of the overflow series.
 pub const OVERFLOW: &str = "[overflow]";
-
-/// Worker threads answering scrapes (a client that never reads holds one).
-const SERVERS: usize = 4;
 
 /// Key fields that are not labels: the cgroup's id says what `cgroup` says.
 const NOT_LABELS: [&str; 1] = ["cgroup_id"];
@@ -87,11 +95,55 @@ pub struct Declared {
 }
 
 static DECLARED: OnceLock<&'static Declared> = OnceLock::new();
-static ATTACHED: AtomicUsize = AtomicUsize::new(0);
+/// The attached programs: their names and (duplicated) descriptors, for their stats.
+static PROGRAMS: OnceLock<Vec<(String, OwnedFd)>> = OnceLock::new();
+static SERVING: AtomicBool = AtomicBool::new(false);
+static STREAMING: AtomicBool = AtomicBool::new(false);
+static EVENTS: AtomicU64 = AtomicU64::new(0);
+static LOST: AtomicU64 = AtomicU64::new(0);
+/// The tool's own families, as the sampling loop last published them.
+static FAMILIES: Mutex<Option<Arc<Vec<MetricFamily>>>> = Mutex::new(None);
 
-/// How many BPF programs the tool attached (tool::load says, once attached).
-pub fn note_attached(programs: usize) {
-    ATTACHED.store(programs, Ordering::Relaxed);
+/// Binds `addr` and serves /metrics from now on (tool::load, before anything loads):
+/// an address that cannot be bound is an error (one line).
+pub fn serve(addr: SocketAddr) -> Result<()> {
+    server::serve(addr, exposition)?;
+    SERVING.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Whether --metrics-addr is being served.
+pub fn serving() -> bool {
+    SERVING.load(Ordering::Relaxed)
+}
+
+/// The programs the tool attached (tool::load, once attached): their count is served,
+/// and their run stats.
+pub fn note_programs(object: &Object) {
+    let programs = object
+        .progs()
+        .filter(|prog| prog.autoload())
+        .filter_map(|prog| {
+            let fd = prog.as_fd().try_clone_to_owned().ok()?;
+            Some((prog.name().to_string_lossy().into_owned(), fd))
+        })
+        .collect();
+    let _ = PROGRAMS.set(programs);
+}
+
+/// An event tool is streaming: its events and lost events are served.
+pub fn note_streaming() {
+    STREAMING.store(true, Ordering::Relaxed);
+}
+
+/// One more event delivered by the kernel.
+pub fn count_event() {
+    EVENTS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Events lost so far (the kernel's count).
+pub fn note_lost(lost: u64) {
+    LOST.fetch_max(lost, Ordering::Relaxed);
 }
 
 /// Called once by the tool's main (tools::Tool::main).
@@ -111,41 +163,16 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("{text} names no address (give HOST:PORT)"))
 }
 
-/// The label sets admitted so far, and the snapshot scrapes read.
+/// A counting tool's publisher: the label sets admitted so far.
+#[derive(Default)]
 pub struct Exporter {
     admitted: BTreeSet<Labels>,
-    snapshot: Snapshot,
-    server: Arc<tiny_http::Server>,
-}
-
-/// What scrapes are answered from: the families of the last read.
-type Snapshot = Arc<Mutex<Arc<Vec<MetricFamily>>>>;
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        self.server.unblock();
-    }
 }
 
 impl Exporter {
-    /// Listens on `addr` and answers scrapes from now on (with what `publish` last
-    /// gave). An address that cannot be bound is an error (one line).
-    pub fn serve(addr: SocketAddr) -> Result<Exporter> {
-        let server = tiny_http::Server::http(addr)
-            .map_err(|err| anyhow::anyhow!("cannot serve metrics on {addr}: {err}"))?;
-        let server = Arc::new(server);
-        let snapshot: Snapshot = Arc::default();
-        for _ in 0..SERVERS {
-            let (server, snapshot) = (Arc::clone(&server), Arc::clone(&snapshot));
-            thread::spawn(move || answer(&server, &snapshot));
-        }
-        let exporter = Exporter {
-            admitted: BTreeSet::new(),
-            snapshot,
-            server,
-        };
-        exporter.swap(Vec::new());
-        Ok(exporter)
+    /// A publisher if metrics are served.
+    pub fn if_serving() -> Option<Exporter> {
+        serving().then(Exporter::default)
     }
 
     /// Publishes the counters per key (cumulative), the total where the tool has no
@@ -178,20 +205,19 @@ impl Exporter {
             }
         }
         let mut families = Vec::new();
-        for (i, counter) in counters.iter().enumerate() {
+        for (i, declared) in counters.iter().enumerate() {
             let metrics = series
                 .iter()
                 .map(|(labels, counts)| {
-                    let mut value = Counter::default();
-                    value.set_value(counts.get(i).copied().unwrap_or(0) as f64);
+                    let value = counts.get(i).copied().unwrap_or(0) as f64;
                     let mut metric = Metric::from_label(label_pairs(labels));
-                    metric.set_counter(value);
+                    metric.set_counter(counter(value));
                     metric
                 })
                 .collect();
             families.extend(family(
-                counter.name,
-                counter.help,
+                declared.name,
+                declared.help,
                 MetricType::COUNTER,
                 metrics,
             ));
@@ -224,33 +250,131 @@ impl Exporter {
             .collect()
     }
 
-    /// Puts the tool's own metrics after `families` and makes them what scrapes get.
-    fn swap(&self, mut families: Vec<MetricFamily>) {
-        let tool = crate::run::tool_name();
-        let mut info = Gauge::default();
-        info.set_value(1.0);
-        let mut build = Metric::from_label(label_pairs(&[
-            ("tool".to_string(), tool.to_string()),
-            ("version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        ]));
-        build.set_gauge(info);
-        families.extend(family(
-            "build_info",
-            "The tool and version serving these metrics (always 1)",
-            MetricType::GAUGE,
-            vec![build],
-        ));
-        let mut attached = Gauge::default();
-        attached.set_value(ATTACHED.load(Ordering::Relaxed) as f64);
-        families.extend(family(
-            "programs_attached",
-            "BPF programs the tool has attached",
-            MetricType::GAUGE,
-            vec![Metric::from_gauge(attached)],
-        ));
-        let mut current = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
-        *current = Arc::new(families);
+    /// Makes `families` what scrapes get (before the self-metrics).
+    fn swap(&self, families: Vec<MetricFamily>) {
+        *FAMILIES.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(families));
     }
+}
+
+/// What a scrape gets: the tool's families as last published, then the self-metrics
+/// of this moment.
+fn exposition() -> Result<String, String> {
+    let published = FAMILIES.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut families: Vec<MetricFamily> = published.map(|f| f.to_vec()).unwrap_or_default();
+    families.extend(self_metrics());
+    prometheus::TextEncoder::new()
+        .encode_to_string(&families)
+        .map_err(|err| err.to_string())
+}
+
+/// Build info, programs attached, events (event tools) and program stats.
+fn self_metrics() -> Vec<MetricFamily> {
+    let mut families = Vec::new();
+    let mut build = Metric::from_label(label_pairs(&[
+        ("tool".to_string(), crate::run::tool_name().to_string()),
+        ("version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+    ]));
+    build.set_gauge(gauge(1.0));
+    families.extend(family(
+        "build_info",
+        "The tool and version serving these metrics (always 1)",
+        MetricType::GAUGE,
+        vec![build],
+    ));
+    let programs = PROGRAMS.get().map(Vec::as_slice).unwrap_or_default();
+    families.extend(family(
+        "programs_attached",
+        "BPF programs the tool has attached",
+        MetricType::GAUGE,
+        vec![Metric::from_gauge(gauge(programs.len() as f64))],
+    ));
+    if STREAMING.load(Ordering::Relaxed) {
+        for (name, help, value) in [
+            (
+                "events_total",
+                "Events the kernel delivered to the tool",
+                &EVENTS,
+            ),
+            (
+                "lost_events_total",
+                "Events the kernel dropped: the event buffer was full",
+                &LOST,
+            ),
+        ] {
+            let mut metric = Metric::default();
+            metric.set_counter(counter(value.load(Ordering::Relaxed) as f64));
+            families.extend(family(name, help, MetricType::COUNTER, vec![metric]));
+        }
+    }
+    families.extend(program_stats(programs));
+    families
+}
+
+/// Each program's run count and run time, once the kernel keeps them (all zero while
+/// no one has switched BPF stats on: then not served).
+fn program_stats(programs: &[(String, OwnedFd)]) -> Vec<MetricFamily> {
+    let stats: Vec<(&str, libbpf_sys::bpf_prog_info)> = programs
+        .iter()
+        .filter_map(|(name, fd)| Some((name.as_str(), program_info(fd)?)))
+        .collect();
+    if stats.iter().all(|(_, info)| info.run_cnt == 0) && !bpf_stats_enabled() {
+        return Vec::new();
+    }
+    let per_program = |value: fn(&libbpf_sys::bpf_prog_info) -> f64| {
+        stats
+            .iter()
+            .map(|(name, info)| {
+                let labels = [("program".to_string(), name.to_string())];
+                let mut metric = Metric::from_label(label_pairs(&labels));
+                metric.set_counter(counter(value(info)));
+                metric
+            })
+            .collect()
+    };
+    [
+        family(
+            "program_runs_total",
+            "Times each BPF program ran (while BPF stats are on)",
+            MetricType::COUNTER,
+            per_program(|info| info.run_cnt as f64),
+        ),
+        family(
+            "program_run_seconds_total",
+            "Time each BPF program ran (while BPF stats are on)",
+            MetricType::COUNTER,
+            per_program(|info| info.run_time_ns as f64 / 1e9),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The kernel's fixed-size information on a program (no arrays asked for).
+fn program_info(fd: &OwnedFd) -> Option<libbpf_sys::bpf_prog_info> {
+    let mut info = libbpf_sys::bpf_prog_info::default();
+    let mut len = std::mem::size_of::<libbpf_sys::bpf_prog_info>() as u32;
+    // SAFETY: `info` is a zeroed bpf_prog_info of `len` bytes; with every array pointer
+    // zero the kernel writes only into the struct itself.
+    let err = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) };
+    (err == 0).then_some(info)
+}
+
+fn bpf_stats_enabled() -> bool {
+    std::fs::read_to_string("/proc/sys/kernel/bpf_stats_enabled")
+        .is_ok_and(|text| text.trim() == "1")
+}
+
+fn gauge(value: f64) -> Gauge {
+    let mut gauge = Gauge::default();
+    gauge.set_value(value);
+    gauge
+}
+
+fn counter(value: f64) -> Counter {
+    let mut counter = Counter::default();
+    counter.set_value(value);
+    counter
 }
 
 /// A family named `ebpf_tracers_<name>` (None when it has no series).
@@ -314,45 +438,6 @@ fn log2_histogram(slots: &[u64], sum: u64) -> Metric {
     let mut metric = Metric::default();
     metric.set_histogram(histogram);
     metric
-}
-
-/// A server thread: answers requests until the tool stops (then lets the next thread
-/// stop too: unblock() releases one recv() at a time).
-fn answer(server: &tiny_http::Server, snapshot: &Mutex<Arc<Vec<MetricFamily>>>) {
-    while let Ok(request) = server.recv() {
-        respond(request, snapshot);
-    }
-    server.unblock();
-}
-
-fn respond(request: tiny_http::Request, snapshot: &Mutex<Arc<Vec<MetricFamily>>>) {
-    let response = if request.url() != "/metrics" {
-        text_response(404, "Not found: the metrics are at /metrics\n")
-    } else if !matches!(
-        request.method(),
-        tiny_http::Method::Get | tiny_http::Method::Head
-    ) {
-        text_response(405, "Only GET /metrics\n")
-    } else {
-        let families = Arc::clone(&snapshot.lock().unwrap_or_else(|p| p.into_inner()));
-        match prometheus::TextEncoder::new().encode_to_string(&families) {
-            Ok(text) => {
-                let kind = "text/plain; version=0.0.4; charset=utf-8";
-                text_response(200, &text).with_header(header("Content-Type", kind))
-            }
-            Err(err) => text_response(500, &format!("{err}\n")),
-        }
-    };
-    // A client gone before the answer is its own business.
-    let _ = request.respond(response);
-}
-
-fn text_response(status: u16, body: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    tiny_http::Response::from_string(body).with_status_code(status)
-}
-
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid header")
 }
 
 #[cfg(test)]

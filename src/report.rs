@@ -266,10 +266,7 @@ where
 {
     let mut counts = Counts::default();
     let printer = report_printer(&args.output, &mut spec);
-    let mut exporter = match args.metrics.metrics_addr {
-        Some(addr) => Some(Exporter::serve(addr)?),
-        None => None,
-    };
+    let mut exporter = Exporter::if_serving();
     // A daemon's stdout is a log: with metrics, a table only if -i asks for one.
     let tables = exporter.is_none() || args.interval.interval.is_some();
     if tables {

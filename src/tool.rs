@@ -8,6 +8,7 @@ use std::path::Path;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
+use std::time::Instant;
 
 use anyhow::Context;
 use anyhow::Result;
@@ -37,6 +38,7 @@ use crate::events::size_event_maps;
 use crate::events::EventSource;
 use crate::events::EventStream;
 use crate::events::TaskEvent;
+use crate::metrics;
 use crate::preflight;
 use crate::preflight::KernelFeatures;
 use crate::preflight::ProbeMode;
@@ -96,6 +98,8 @@ pub struct Loading<'a> {
     with_ppid: bool,
     by_cgroup: bool,
     failed_only: bool,
+    /// Where to serve Prometheus metrics (--metrics-addr).
+    metrics: Option<std::net::SocketAddr>,
 }
 
 /// An XDP program and the interface it goes on (its section cannot name one).
@@ -130,6 +134,7 @@ impl<'a> Loading<'a> {
             with_ppid: false,
             by_cgroup: false,
             failed_only: false,
+            metrics: None,
         }
     }
 
@@ -156,13 +161,17 @@ impl<'a> Loading<'a> {
     pub fn stream(filters: &'a FilterArgs, stream: &'a StreamArgs) -> Self {
         Self {
             events: Some(&stream.events),
+            metrics: stream.metrics.metrics_addr,
             ..Self::new(filters, &stream.run)
         }
     }
 
     /// An aggregating tool: filters only; its maps are read by the report loop.
     pub fn report(filters: &'a FilterArgs, report: &'a ReportArgs) -> Self {
-        Self::new(filters, &report.run)
+        Self {
+            metrics: report.metrics.metrics_addr,
+            ..Self::new(filters, &report.run)
+        }
     }
 
     /// A per-key counting tool (`CountArgs`).
@@ -245,6 +254,10 @@ where
     B: SkelBuilder<'static> + Default,
     B::Output: ToolSkel<'static>,
 {
+    // Bound first: an address that cannot be served stops the tool before it loads.
+    if let Some(addr) = loading.metrics {
+        crate::metrics::serve(addr)?;
+    }
     let tracefs = prepare(loading.run.verbose)?;
     let source = loading.events.map(EventSource::from_args);
     // A tool loads one object and keeps it until it exits, so its storage is simply
@@ -306,7 +319,7 @@ where
         cgroup::fill_filter(skel.object(), dir)?;
     }
     let links = attach_all(skel.object(), loading)?;
-    crate::metrics::note_attached(links.len());
+    metrics::note_programs(skel.object());
     Ok((skel, links))
 }
 
@@ -452,20 +465,31 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
             .source
             .context("this tool was loaded without event output")?;
         let printer = &spec.printer;
-        let stream = EventStream::new(self.skel.object(), source, |data| match record(data) {
-            Some(record) => printer.record(&record),
-            None => Ok(()),
+        let stream = EventStream::new(self.skel.object(), source, |data| {
+            metrics::count_event();
+            match record(data) {
+                Some(record) => printer.record(&record),
+                None => Ok(()),
+            }
         })?;
         printer.header()?;
+        metrics::note_streaming();
         announce_ready(spec.what);
         let stop = StopConditions::start(spec.duration);
+        // Served metrics see the kernel's lost count at most a second late.
+        let mut lost_read = Instant::now();
         while !stop.reached() {
             stream.poll(stop.next_wait())?;
             printer.flush()?;
+            if metrics::serving() && lost_read.elapsed() >= Duration::from_secs(1) {
+                metrics::note_lost(stream.lost()?);
+                lost_read = Instant::now();
+            }
         }
         stream.drain()?;
         printer.flush()?;
         let lost = stream.lost()?;
+        metrics::note_lost(lost);
         if lost > 0 {
             run::notice(&format!(
                 "{lost} events lost: the buffer was full (user space fell behind)"

@@ -26,27 +26,33 @@ fn binary(name: &str) -> String {
 }
 
 /// Runs `tool` with `args` around `work`, and returns its JSON lines (checked against
-/// its declaration). A counting tool also serves metrics: once its first counter has a
-/// sample, promtool must accept the exposition.
+/// its declaration). A tool that serves metrics does so here: once its first counter
+/// (an event tool: its events) has a sample, promtool must accept the exposition.
 fn json_while(tool: &str, args: &[&str], work: impl FnOnce()) -> Vec<Value> {
-    let declared = tools::find(tool).and_then(|t| t.metrics);
+    let registered = tools::find(tool);
+    let serves = registered.is_some_and(|t| {
+        t.command()
+            .get_arguments()
+            .any(|arg| arg.get_long() == Some("metrics-addr"))
+    });
+    let first = match registered.and_then(|t| t.metrics) {
+        Some(declared) => declared.counters[0].name,
+        None => "events_total",
+    };
+    let first = format!("{}_{first}", ebpf_tracers::metrics::PREFIX);
     let port = free_port().to_string();
     let addr = format!("127.0.0.1:{port}");
     let mut args = args.to_vec();
-    if declared.is_some() {
+    if serves {
         args.extend(["--metrics-addr", &addr]);
     }
     let tracer = Tracer::start(&binary(tool), &args);
     work();
-    if let Some(declared) = declared {
-        let first = format!(
-            "{}_{}",
-            ebpf_tracers::metrics::PREFIX,
-            declared.counters[0].name
-        );
+    if serves {
         let has_sample = |body: &str| {
             body.lines().any(|line| {
-                line.starts_with(&format!("{first}{{")) || line.starts_with(&format!("{first} "))
+                line.starts_with(&format!("{first}{{"))
+                    || line.starts_with(&format!("{first} ")) && !line.ends_with(" 0")
             })
         };
         let exposition = scrape_until(port.parse().unwrap(), Duration::from_secs(20), has_sample)
