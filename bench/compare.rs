@@ -18,12 +18,20 @@ use std::fs;
 use std::fs::File;
 use std::io::BufRead;
 use std::io::BufReader;
+use std::io::Read as _;
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::net::TcpStream;
 use std::path::Path;
 use std::path::PathBuf;
 use std::process::Child;
 use std::process::Command;
 use std::process::Stdio;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 use std::time::Instant;
@@ -117,7 +125,10 @@ fn run() -> Result<(), String> {
     measure(None, &["pipe-loop", &pipes.to_string()], &work, None)?;
 
     let cgroups = BenchCgroups::create()?;
-    let open_configs = open_configs(&cgroups);
+    // The exporter rows serve on these ports, scraped every second as Prometheus would.
+    let (opensnoop_port, openat_count_port) = (free_port()?, free_port()?);
+    let scraper = Scraper::start(vec![opensnoop_port, openat_count_port]);
+    let open_configs = open_configs(&cgroups, &format!("127.0.0.1:{opensnoop_port}"));
     let mut open_results: HashMap<&str, Vec<Sample>> = HashMap::new();
     for run in 0..runs {
         // Each run starts at another configuration, so none always follows the same one.
@@ -133,7 +144,7 @@ fn run() -> Result<(), String> {
         }
     }
 
-    let agg_configs = aggregating_configs();
+    let agg_configs = aggregating_configs(&format!("127.0.0.1:{openat_count_port}"));
     let mut agg_results: HashMap<&str, Vec<Sample>> = HashMap::new();
     for run in 0..runs {
         for (name, tracer, workload) in rotated(&agg_configs, run) {
@@ -172,6 +183,11 @@ fn run() -> Result<(), String> {
         bpf_time.push((name, ns));
     }
 
+    let scrapes = scraper.stop();
+
+    eprintln!("bench: one scrape of {SCRAPE_SERIES} series");
+    let scrape = scrape_of_many_series(&work, &target)?;
+
     let mut startups: Vec<(&str, Vec<Duration>, Vec<u64>)> = Vec::new();
     for tracer in startup_tracers() {
         let mut times = Vec::new();
@@ -196,6 +212,8 @@ fn run() -> Result<(), String> {
         agg: agg_results,
         startups,
         bpf_time,
+        scrapes,
+        scrape,
         took: started.elapsed(),
     };
     print!("{}", report.table());
@@ -244,7 +262,7 @@ fn c_opensnoop(name: &'static str, args: &[&str], to_file: bool) -> Tracer {
 
 const BPFTRACE_OPENAT_COUNT: &str = "tracepoint:syscalls:sys_enter_openat { @c = count(); }";
 
-fn open_configs(cgroups: &BenchCgroups) -> Vec<(&'static str, Option<Tracer>)> {
+fn open_configs(cgroups: &BenchCgroups, metrics: &str) -> Vec<(&'static str, Option<Tracer>)> {
     let (empty, root) = (cgroups.empty_arg(), cgroups.root_arg());
     vec![
         ("no tracer", None),
@@ -259,6 +277,15 @@ fn open_configs(cgroups: &BenchCgroups) -> Vec<(&'static str, Option<Tracer>)> {
         (
             "ours opensnoop > file (ring buffer)",
             Some(ours("opensnoop", OPENSNOOP, &[], true)),
+        ),
+        (
+            "ours opensnoop > file, metrics scraped 1/s",
+            Some(ours(
+                "opensnoop",
+                OPENSNOOP,
+                &["--metrics-addr", metrics],
+                true,
+            )),
         ),
         (
             "ours opensnoop --perf-buffer > file",
@@ -315,7 +342,7 @@ impl Drop for BenchCgroups {
     }
 }
 
-fn aggregating_configs() -> Vec<(&'static str, Option<Tracer>, &'static str)> {
+fn aggregating_configs(metrics: &str) -> Vec<(&'static str, Option<Tracer>, &'static str)> {
     vec![
         ("pipes: no tracer", None, "pipes"),
         (
@@ -344,7 +371,138 @@ fn aggregating_configs() -> Vec<(&'static str, Option<Tracer>, &'static str)> {
             Some(ours("openat_count", OPENAT_COUNT, &["-i", "3600"], false)),
             "opens",
         ),
+        (
+            "opens: ours openat_count, metrics scraped 1/s",
+            Some(ours(
+                "openat_count",
+                OPENAT_COUNT,
+                &["--metrics-addr", metrics],
+                false,
+            )),
+            "opens",
+        ),
     ]
+}
+
+/// A loopback port nothing listens on right now.
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|e| format!("cannot find a free port: {e}"))
+}
+
+/// One GET /metrics: the body, if the answer was 200.
+fn scrape(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(stream, "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_string())
+}
+
+/// Scrapes the exporter rows' ports every second, as Prometheus would, for as long as
+/// the bench runs them (a port nobody serves is refused at once: no cost).
+struct Scraper {
+    stop: Arc<AtomicBool>,
+    scrapes: Arc<AtomicU64>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl Scraper {
+    fn start(ports: Vec<u16>) -> Scraper {
+        let stop = Arc::new(AtomicBool::new(false));
+        let scrapes = Arc::new(AtomicU64::new(0));
+        let (flag, count) = (Arc::clone(&stop), Arc::clone(&scrapes));
+        let thread = thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                for port in &ports {
+                    if scrape(*port).is_some() {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                thread::sleep(Duration::from_secs(1));
+            }
+        });
+        Scraper {
+            stop,
+            scrapes,
+            thread,
+        }
+    }
+
+    /// Stops; the number of scrapes answered.
+    fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        self.scrapes.load(Ordering::Relaxed)
+    }
+}
+
+/// Label sets in the scrape benchmark: as many as a tool serves before its overflow
+/// series.
+const SCRAPE_SERIES: u32 = ebpf_tracers::metrics::MAX_SERIES as u32;
+
+/// What one scrape of a big exposition costs.
+struct ScrapeCost {
+    series: usize,
+    bytes: usize,
+    ms: Vec<f64>,
+}
+
+/// openat_count serving `SCRAPE_SERIES` process names (the workload opens once under
+/// each): the time of one scrape, over 20 scrapes.
+fn scrape_of_many_series(work: &Path, target: &str) -> Result<ScrapeCost, String> {
+    let port = free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let tracer = ours(
+        "openat_count",
+        OPENAT_COUNT,
+        &["--metrics-addr", &addr],
+        false,
+    );
+    let running = start(&tracer, work)?;
+    let output = Command::new(WORKLOAD)
+        .args(["open-named", &SCRAPE_SERIES.to_string(), target])
+        .output()
+        .map_err(|e| format!("workload: {e}"))?;
+    if !output.status.success() {
+        let _ = stop(running);
+        return Err(format!(
+            "workload failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let name = "ebpf_tracers_openat_count_calls_total{";
+    let series_of = |body: &str| body.lines().filter(|l| l.starts_with(name)).count();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut body = String::new();
+    while Instant::now() < deadline && series_of(&body) < SCRAPE_SERIES as usize {
+        thread::sleep(Duration::from_millis(200));
+        body = scrape(port).unwrap_or_default();
+    }
+    let mut ms = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        body = scrape(port).unwrap_or_default();
+        ms.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    stop(running)?;
+    let series = series_of(&body);
+    if series < SCRAPE_SERIES as usize {
+        return Err(format!(
+            "openat_count served {series} series, not {SCRAPE_SERIES}"
+        ));
+    }
+    Ok(ScrapeCost {
+        series,
+        bytes: body.len(),
+        ms,
+    })
 }
 
 fn startup_tracers() -> Vec<Tracer> {
@@ -697,6 +855,8 @@ struct Report<'a> {
     agg: HashMap<&'a str, Vec<Sample>>,
     startups: Vec<(&'a str, Vec<Duration>, Vec<u64>)>,
     bpf_time: Vec<(&'a str, f64)>,
+    scrapes: u64,
+    scrape: ScrapeCost,
     took: Duration,
 }
 
@@ -798,6 +958,17 @@ impl Report<'_> {
 
         let _ = writeln!(
             out,
+            "\nmetrics: {} scrapes answered during the exporter rows; one scrape of {} series \
+             ({} KiB): {:.1} ms (median of {})",
+            self.scrapes,
+            self.scrape.series,
+            self.scrape.bytes / 1024,
+            median(self.scrape.ms.clone()),
+            self.scrape.ms.len()
+        );
+
+        let _ = writeln!(
+            out,
             "\nBPF program time per workload iteration (kernel.bpf_stats_enabled, 1 run each):"
         );
         for (name, ns) in &self.bpf_time {
@@ -849,6 +1020,11 @@ impl Report<'_> {
                 by(o, "ours opensnoop > file (ring buffer)"),
             ),
             (
+                "ours metrics on / off, streaming",
+                by(o, "ours opensnoop > file, metrics scraped 1/s"),
+                by(o, "ours opensnoop > file (ring buffer)"),
+            ),
+            (
                 "ours filtered out / bpftrace floor",
                 by(o, "ours opensnoop -p 1 (filtered out)"),
                 by(o, "bpftrace count() openat (floor)"),
@@ -868,6 +1044,12 @@ impl Report<'_> {
             "  {:<40} {:>6.2}",
             "openat_count / bpftrace floor",
             ratio(&opens[1], &opens[0])
+        );
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>6.2}",
+            "openat_count metrics on / off",
+            ratio(&opens[2], &opens[1])
         );
         out
     }
@@ -915,6 +1097,12 @@ impl Report<'_> {
                 "name": name,
                 "ns": ns,
             })).collect::<Vec<_>>(),
+            "metrics_scrape": serde_json::json!({
+                "series": self.scrape.series,
+                "bytes": self.scrape.bytes,
+                "ms": self.scrape.ms,
+                "scrapes_during_rows": self.scrapes,
+            }),
             "table": self.table(),
         });
         fs::write(

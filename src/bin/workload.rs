@@ -71,6 +71,9 @@ enum Action {
     /// open(2)+close(2) PATH COUNT times as fast as possible and print
     /// "iterations COUNT ns_per_iter X" (the benchmark workload)
     OpenLoop { count: u32, path: String },
+    /// open(2)+close(2) PATH once under each of NAMES process names (w0, w1, ...):
+    /// NAMES distinct keys for the per-name counters (the metrics scrape benchmark)
+    OpenNamed { names: u32, path: String },
     /// create and close COUNT pipes as fast as possible and print
     /// "iterations COUNT ns_per_iter X" (the benchmark workload for kmalloc)
     PipeLoop { count: u32 },
@@ -231,6 +234,13 @@ fn act(args: &Args) -> Result<()> {
                 unsafe { libc::close(fd) };
             }
             print_rate(*count, started);
+        }
+        Action::OpenNamed { names, path } => {
+            for i in 0..*names {
+                let name = CString::new(format!("w{i}")).context("NUL in name")?;
+                nix::sys::prctl::set_name(&name).context("cannot set the process name")?;
+                drop(std::fs::File::open(path).with_context(|| format!("open {path}"))?);
+            }
         }
         Action::PipeLoop { count } => {
             let started = Instant::now();
