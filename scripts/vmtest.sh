@@ -19,7 +19,7 @@ kernels="${VMTEST_KERNELS:-5.10 6.1 6.12}"
 guest_timeout="${VMTEST_TIMEOUT:-900}"
 vmtest_version=0.18.0
 # Integration tests that load programs; the others need no kernel and run on the host.
-guest_tests="opensnoop kmalloc_bytes unlinksnoop execsnoop mkdirsnoop hello bashreadline filetop key_pressed counters network records containers stopping"
+guest_tests="opensnoop kmalloc_bytes unlinksnoop execsnoop mkdirsnoop hello bashreadline filetop key_pressed counters network records containers metrics stopping"
 
 log() { echo "vmtest: $*" >&2; }
 die() { echo "vmtest: FAILED: $*" >&2; exit 1; }

@@ -136,9 +136,9 @@ pub fn note_streaming() {
     STREAMING.store(true, Ordering::Relaxed);
 }
 
-/// One more event delivered by the kernel.
-pub fn count_event() {
-    EVENTS.fetch_add(1, Ordering::Relaxed);
+/// `events` more delivered by the kernel.
+pub fn count_events(events: u64) {
+    EVENTS.fetch_add(events, Ordering::Relaxed);
 }
 
 /// Events lost so far (the kernel's count).

@@ -2,6 +2,7 @@
 //! prepare (log + preflight), open the skeleton, configure the object, load and attach,
 //! then stream events (or sample maps) until stopped.
 
+use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ops::Deref;
 use std::path::Path;
@@ -465,8 +466,10 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
             .source
             .context("this tool was loaded without event output")?;
         let printer = &spec.printer;
+        // Counted here, handed to the metrics once per poll: no shared write per event.
+        let delivered = Cell::new(0u64);
         let stream = EventStream::new(self.skel.object(), source, |data| {
-            metrics::count_event();
+            delivered.set(delivered.get() + 1);
             match record(data) {
                 Some(record) => printer.record(&record),
                 None => Ok(()),
@@ -481,6 +484,7 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         while !stop.reached() {
             stream.poll(stop.next_wait())?;
             printer.flush()?;
+            metrics::count_events(delivered.take());
             if metrics::serving() && lost_read.elapsed() >= Duration::from_secs(1) {
                 metrics::note_lost(stream.lost()?);
                 lost_read = Instant::now();
@@ -488,6 +492,7 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         }
         stream.drain()?;
         printer.flush()?;
+        metrics::count_events(delivered.take());
         let lost = stream.lost()?;
         metrics::note_lost(lost);
         if lost > 0 {

@@ -238,8 +238,10 @@ fn run_on_an_event(tool: &str) -> bool {
         "xdp_drop_count" => {
             let pair = VethPair::create("rx");
             let xdp = binary(tool);
+            // Served on B's loopback (a namespace of its own: any port is free).
             let mut args = vec!["netns", "exec", &pair.ns_b, &xdp, &pair.dev_b];
             args.extend(counting);
+            args.extend(["--metrics-addr", "127.0.0.1:9435"]);
             let tracer = Tracer::start("ip", &args);
             let ping = pair
                 .in_a("ping")
@@ -247,6 +249,14 @@ fn run_on_an_event(tool: &str) -> bool {
                 .output()
                 .expect("cannot run ping (install iputils-ping)");
             assert!(ping.status.success(), "{ping:?}");
+            let packets = "ebpf_tracers_xdp_drop_count_packets_total";
+            let exposition = pair.within_b(|| {
+                scrape_until(9435, Duration::from_secs(20), |body| {
+                    sample(body, packets, &[("proto", "icmp")]) >= Some(1.0)
+                })
+            });
+            let exposition = exposition.unwrap_or_else(|| panic!("no icmp {packets} in B"));
+            assert_promtool_accepts(tool, &exposition);
             let finished = tracer.interrupt();
             finished.assert_clean_exit();
             (finished.json_lines(), "proto", "icmp".into())

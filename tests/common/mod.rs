@@ -616,6 +616,25 @@ impl VethPair {
         pair
     }
 
+    /// `work`'s result, done on a thread that has entered namespace B (a tool served
+    /// there on B's loopback is reached so).
+    pub fn within_b<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
+        use std::os::fd::AsRawFd;
+        let ns = std::fs::File::open(format!("/run/netns/{}", self.ns_b))
+            .unwrap_or_else(|err| panic!("namespace {}: {err}", self.ns_b));
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    // SAFETY: a namespace descriptor; only this thread changes namespace.
+                    let entered = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+                    assert_eq!(entered, 0, "setns: {}", std::io::Error::last_os_error());
+                    work()
+                })
+                .join()
+                .expect("the thread in namespace B panicked")
+        })
+    }
+
     /// A command that runs inside namespace A.
     pub fn in_a(&self, program: &str) -> Command {
         let mut command = Command::new("ip");
