@@ -15,14 +15,13 @@ use libbpf_rs::Map;
 use libbpf_rs::MapCore;
 use libbpf_rs::Object;
 use libbpf_rs::OpenObject;
-use libbpf_rs::PerfBuffer;
-use libbpf_rs::PerfBufferBuilder;
 use libbpf_rs::RingBuffer;
 use libbpf_rs::RingBufferBuilder;
 
 use crate::cli::EventArgs;
 use crate::cli::NameArgs;
 use crate::maps;
+use crate::perf_buffer::BatchedPerfBuffer;
 use crate::record::TaskHeader;
 
 const RINGBUF_MAP: &str = "events_rb";
@@ -39,6 +38,9 @@ pub const RINGBUF_BYTES: u32 = 2 << 20;
 pub const RINGBUF_WAKEUP_BYTES: u64 = (RINGBUF_BYTES / 16) as u64;
 /// Perf buffer pages per CPU (must be a power of two): 1 MiB per CPU.
 pub const PERF_PAGES_PER_CPU: usize = 256;
+/// The reader is woken when this much data waits in a CPU's perf buffer (as with the
+/// ring buffer: a sixteenth); below it, the poll timeout collects the events.
+pub const PERF_WAKEUP_BYTES: u32 = (PERF_PAGES_PER_CPU * 4096 / 16) as u32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventSource {
@@ -94,7 +96,7 @@ fn page_size() -> u32 {
 
 enum Buffer<'a> {
     Ring(RingBuffer<'a>),
-    Perf(PerfBuffer<'a>),
+    Perf(BatchedPerfBuffer<'a>),
 }
 
 /// Delivers every event record to a handler. A handler error (stdout closed, say)
@@ -140,15 +142,16 @@ impl<'a> EventStream<'a> {
             }
             EventSource::PerfBuffer => {
                 let map = find_map(object, PERFBUF_MAP)?;
-                let lost = Rc::clone(&perf_lost);
-                let buffer = PerfBufferBuilder::new(&map)
-                    .pages(PERF_PAGES_PER_CPU)
-                    .sample_cb(move |_cpu, data| {
+                let buffer = BatchedPerfBuffer::new(
+                    &map,
+                    PERF_PAGES_PER_CPU,
+                    PERF_WAKEUP_BYTES,
+                    move |data| {
                         deliver(data);
-                    })
-                    .lost_cb(move |_cpu, count| lost.set(lost.get() + count))
-                    .build()
-                    .context("cannot set up the perf buffer")?;
+                    },
+                    Rc::clone(&perf_lost),
+                )
+                .context("cannot set up the perf buffer")?;
                 Buffer::Perf(buffer)
             }
         };

@@ -10,6 +10,7 @@ pub mod events;
 pub mod maps;
 pub mod metrics;
 pub mod output;
+pub mod perf_buffer;
 pub mod preflight;
 pub mod record;
 pub mod report;
