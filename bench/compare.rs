@@ -736,15 +736,25 @@ fn start(tracer: &Tracer, work: &Path) -> Result<Running, String> {
 /// SIGINT, then wait4 for the tracer's CPU time and peak RSS.
 fn stop(running: Running) -> Result<Stopped, String> {
     let pid = running.child.id() as i32;
-    // SAFETY: signalling and reaping our own child.
-    unsafe { libc::kill(pid, libc::SIGINT) };
     let mut status = 0;
     // SAFETY: zeroed rusage is valid; wait4 fills it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our child; status and usage are ours.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if waited != pid {
-        return Err(format!("wait4 failed: {}", std::io::Error::last_os_error()));
+    // SIGINT again every 5 s: bpftrace once sat in epoll_wait after the first one and
+    // never exited (bench, 2026-11-23).
+    let mut next_signal = Instant::now();
+    loop {
+        if Instant::now() >= next_signal {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(pid, libc::SIGINT) };
+            next_signal += Duration::from_secs(5);
+        }
+        // SAFETY: pid is our child; status and usage are ours.
+        let waited = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        match waited {
+            0 => thread::sleep(Duration::from_millis(10)),
+            w if w == pid => break,
+            _ => return Err(format!("wait4 failed: {}", std::io::Error::last_os_error())),
+        }
     }
     let mut stderr = String::new();
     while let Ok(line) = running.stderr.recv_timeout(Duration::from_millis(200)) {
