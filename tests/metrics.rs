@@ -28,6 +28,15 @@ fn addr(port: u16) -> String {
     format!("127.0.0.1:{port}")
 }
 
+/// A workload named `comm`, waiting to open `n` unique paths (tagged `tag`) once each.
+fn pending_opens(comm: &str, tag: &str, n: usize) -> (Vec<String>, PendingWorkload) {
+    let paths: Vec<String> = (0..n).map(|i| unique_path(&format!("{tag}{i}"))).collect();
+    let mut args = vec!["open"];
+    args.extend(paths.iter().map(String::as_str));
+    let workload = PendingWorkload::spawn(comm, &args);
+    (paths, workload)
+}
+
 /// A counting tool serving metrics on a port of its own.
 fn serving(bin: &str, args: &[&str]) -> (Tracer, u16) {
     let port = free_port();
@@ -45,11 +54,8 @@ fn openat_count_serves_the_exact_count() {
         return;
     }
     let comm = unique_name("mo");
-    let paths: Vec<String> = (0..5).map(|i| unique_path(&format!("mo{i}"))).collect();
-    let mut args = vec!["open"];
-    args.extend(paths.iter().map(String::as_str));
     // Started before the tracer: the loader's opens are not counted.
-    let workload = PendingWorkload::spawn(&comm, &args);
+    let (_, workload) = pending_opens(&comm, "mo", 5);
     let (tracer, port) = serving(OPENAT_COUNT, &["-c", &comm]);
     workload.go();
     let name = "ebpf_tracers_openat_count_calls_total";
@@ -266,10 +272,7 @@ fn opensnoop_serves_its_events_and_lost_events() {
         return;
     }
     let comm = unique_name("me");
-    let paths: Vec<String> = (0..7).map(|i| unique_path(&format!("me{i}"))).collect();
-    let mut args = vec!["open"];
-    args.extend(paths.iter().map(String::as_str));
-    let workload = PendingWorkload::spawn(&comm, &args);
+    let (paths, workload) = pending_opens(&comm, "me", 7);
     let pid = workload.pid().to_string();
     let (tracer, port) = serving(OPENSNOOP, &["-p", &pid]);
     workload.go();
@@ -305,10 +308,7 @@ fn program_run_stats_are_served_while_bpf_stats_are_on() {
         );
     };
     let comm = unique_name("mr");
-    let paths: Vec<String> = (0..9).map(|i| unique_path(&format!("mr{i}"))).collect();
-    let mut args = vec!["open"];
-    args.extend(paths.iter().map(String::as_str));
-    let workload = PendingWorkload::spawn(&comm, &args);
+    let (_, workload) = pending_opens(&comm, "mr", 9);
     let (tracer, port) = serving(OPENAT_COUNT, &["-c", &comm]);
     workload.go();
     let calls = "ebpf_tracers_openat_count_calls_total";
@@ -379,10 +379,7 @@ fn prometheus_scrapes_the_exact_count() {
         return;
     }
     let comm = unique_name("mp");
-    let paths: Vec<String> = (0..9).map(|i| unique_path(&format!("mp{i}"))).collect();
-    let mut args = vec!["open"];
-    args.extend(paths.iter().map(String::as_str));
-    let workload = PendingWorkload::spawn(&comm, &args);
+    let (_, workload) = pending_opens(&comm, "mp", 9);
     let (tracer, port) = serving(OPENAT_COUNT, &["-c", &comm]);
     let prometheus = Prometheus::start(port);
     workload.go();
