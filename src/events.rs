@@ -38,9 +38,9 @@ pub const RINGBUF_BYTES: u32 = 2 << 20;
 pub const RINGBUF_WAKEUP_BYTES: u64 = (RINGBUF_BYTES / 16) as u64;
 /// Perf buffer pages per CPU (must be a power of two): 1 MiB per CPU.
 pub const PERF_PAGES_PER_CPU: usize = 256;
-/// The reader is woken when this much data waits in a CPU's perf buffer (as with the
-/// ring buffer: a sixteenth); below it, the poll timeout collects the events.
-pub const PERF_WAKEUP_BYTES: u32 = (PERF_PAGES_PER_CPU * 4096 / 16) as u32;
+/// The reader is woken when this share of a CPU's perf buffer waits (as with the ring
+/// buffer: a sixteenth); below it, the poll timeout collects the events.
+pub const PERF_WAKEUP_SHARE: u32 = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventSource {
@@ -145,7 +145,7 @@ impl<'a> EventStream<'a> {
                 let buffer = BatchedPerfBuffer::new(
                     &map,
                     PERF_PAGES_PER_CPU,
-                    PERF_WAKEUP_BYTES,
+                    PERF_PAGES_PER_CPU as u32 * page_size() / PERF_WAKEUP_SHARE,
                     move |data| {
                         deliver(data);
                     },

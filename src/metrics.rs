@@ -231,7 +231,7 @@ impl Exporter {
                 vec![log2_histogram(slots, sum)],
             ));
         }
-        self.swap(families);
+        *FAMILIES.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(families));
     }
 
     /// The label set `labels` if it has (or may still get) a series of its own, else
@@ -249,22 +249,26 @@ impl Exporter {
             .map(|(name, _)| (name, OVERFLOW.to_string()))
             .collect()
     }
-
-    /// Makes `families` what scrapes get (before the self-metrics).
-    fn swap(&self, families: Vec<MetricFamily>) {
-        *FAMILIES.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(families));
-    }
 }
 
 /// What a scrape gets: the tool's families as last published, then the self-metrics
 /// of this moment.
 fn exposition() -> Result<String, String> {
+    // The published families are encoded where they are, not copied (10,000 series).
     let published = FAMILIES.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let mut families: Vec<MetricFamily> = published.map(|f| f.to_vec()).unwrap_or_default();
-    families.extend(self_metrics());
-    prometheus::TextEncoder::new()
-        .encode_to_string(&families)
-        .map_err(|err| err.to_string())
+    let encoder = prometheus::TextEncoder::new();
+    let mut text = String::new();
+    for families in [
+        published.as_deref().map_or(&[][..], Vec::as_slice),
+        &self_metrics(),
+    ] {
+        text.push_str(
+            &encoder
+                .encode_to_string(families)
+                .map_err(|err| err.to_string())?,
+        );
+    }
+    Ok(text)
 }
 
 /// Build info, programs attached, events (event tools) and program stats.
