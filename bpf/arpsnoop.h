@@ -8,6 +8,7 @@
 
 /* One ARP frame for IPv4 over Ethernet, as it leaves the host. */
 struct event {
+	__u64 ts;		/* stamped by submit_event() */
 	__u16 op;		/* 1 request, 2 reply */
 	__u8 src_mac[6];
 	__u8 dst_mac[6];

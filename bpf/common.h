@@ -7,11 +7,13 @@
 #define INVALID_UID ((uid_t)-1)
 
 /*
- * The task that caused an event: the first member of every event struct, filled by
- * fill_task() (common.bpf.h) and decoded once in user space (src/record.rs), so that a
- * task field is added here and nowhere else.
+ * The task that caused an event: the first member of every event struct of a task
+ * tool, filled by fill_task() (common.bpf.h) and decoded once in user space
+ * (src/record.rs), so that a task field is added here and nowhere else. It starts with
+ * the event's time, as every event record must (events.bpf.h).
  */
 struct task_info {
+	__u64 ts;	/* when: CLOCK_BOOTTIME ns, stamped by submit_event() (events.bpf.h) */
 	__u32 tgid;	/* the process */
 	__u32 tid;	/* the thread */
 	__u32 ppid;	/* the parent's tgid; 0 unless the tool sets with_ppid */

@@ -43,12 +43,19 @@ struct {
  */
 PERCPU_SLOT(dropped_events, __u64);
 
+/*
+ * Sends one event record to user space. Every record starts with a __u64 (task_info's
+ * ts, or the event's own): submit_event() writes the event's time there, so that user
+ * space can time any record the same way. CLOCK_BOOTTIME, not CLOCK_MONOTONIC: it
+ * keeps counting through a suspend, so its offset to the wall clock stays put.
+ */
 static __always_inline void submit_event(void *ctx, void *data, __u64 size)
 {
 	__u32 zero = 0;
 	__u64 *dropped;
 	long err;
 
+	*(__u64 *)data = bpf_ktime_get_boot_ns();
 	if (use_perf_buffer)
 		err = bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, data, size);
 	else

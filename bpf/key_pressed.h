@@ -8,6 +8,7 @@
 
 /* One key press (EV_KEY, value 1). */
 struct event {
+	__u64 ts;		/* stamped by submit_event() */
 	__u32 code;
 	char device[DEVICE_NAME_LEN];
 };

@@ -10,6 +10,7 @@ enum direction {
 };
 
 struct event {
+	__u64 ts;		/* stamped by submit_event() */
 	__u32 len;
 	__u32 dir;
 	char dev[IFNAMSIZ];

@@ -6,6 +6,7 @@
 
 pub mod cgroup;
 pub mod cli;
+pub mod clock;
 pub mod events;
 pub mod maps;
 pub mod metrics;

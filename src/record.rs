@@ -2,7 +2,8 @@
 //! `JsonSchema` for the declaration tests and documentation read), and rendered by the
 //! runtime. A tool builds records; it never formats a table line or a JSON key itself.
 //!
-//! - JSON: serde_json writes the record, with the runtime's `time` in front (-T).
+//! - JSON: serde_json writes the record, with the runtime's `time` in front: RFC 3339,
+//!   the kernel's time of an event (src/clock.rs), or the time of a report.
 //! - Table: a `Table` names, in display order, the record fields shown as columns, with
 //!   their heading, width and alignment; the runtime prints the header and each line
 //!   from it. The cells are the record's own values (numbers as numbers), so the table
@@ -262,7 +263,8 @@ impl Table {
     }
 }
 
-/// A record with the runtime's time in front (-T, or tools that always show it).
+/// A record with the runtime's time in front (always in JSON; in a table with -T, or in
+/// tools that always show it).
 #[derive(Serialize)]
 struct Stamped<'a, R> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -276,7 +278,8 @@ struct Stamped<'a, R> {
 pub struct Printer {
     output: Output,
     json: bool,
-    /// The TIME column / `time` field: -T, or always in the tools that say so.
+    /// The table's TIME column: -T, or always in the tools that say so (JSON always
+    /// has `time`).
     timestamp: bool,
     table: Table,
 }
@@ -291,7 +294,7 @@ impl Printer {
         }
     }
 
-    /// The TIME column (and JSON `time`) even without -T.
+    /// The TIME column even without -T.
     pub fn always_timed(self) -> Self {
         Self {
             timestamp: true,
@@ -311,8 +314,10 @@ impl Printer {
         self.json
     }
 
-    /// The table header (nothing with --json).
+    /// The table header (nothing with --json). Printed at start: the clock offset for
+    /// event times is read now too.
     pub fn header(&self) -> io::Result<()> {
+        crate::clock::start();
         if self.json {
             return Ok(());
         }
@@ -322,15 +327,29 @@ impl Printer {
         self.output.flush()
     }
 
-    /// The -T column's value for a record printed now (None without -T).
+    /// The time of a record made now: JSON's `time` (RFC 3339, always there), or the
+    /// table's TIME column (local HH:MM:SS, with -T only).
     pub fn time(&self) -> Option<String> {
-        self.timestamp.then(crate::output::local_time_hms)
+        match self.json {
+            true => Some(crate::clock::now()),
+            false => self.timestamp.then(crate::output::local_time_hms),
+        }
     }
 
-    /// Prints one record: a JSON line, or a table line.
+    /// Prints one record made now: a JSON line, or a table line.
     pub fn record<R: Serialize>(&self, record: &R) -> io::Result<()> {
         let time = self.time();
         self.record_at(time.as_deref(), record)
+    }
+
+    /// Prints the record of an event the kernel stamped at `boot_ns` (CLOCK_BOOTTIME):
+    /// JSON's `time` is then, not when it is printed (src/clock.rs). A table's -T
+    /// column stays the bcc tools' local time of printing.
+    pub fn event<R: Serialize>(&self, boot_ns: u64, record: &R) -> io::Result<()> {
+        if !self.json {
+            return self.record(record);
+        }
+        self.record_at(Some(&crate::clock::event_time(boot_ns)), record)
     }
 
     /// `record` with a given time column (the same for every row of one report).

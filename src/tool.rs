@@ -442,8 +442,8 @@ impl<'a> StreamSpec<'a> {
         }
     }
 
-    /// With the TIME column (and JSON `time`) whether -T is given or not, as the bcc
-    /// tools that always show one do.
+    /// With the TIME column whether -T is given or not, as the bcc tools that always
+    /// show one do.
     pub fn always_timed(self) -> Self {
         Self {
             printer: self.printer.always_timed(),
@@ -470,9 +470,9 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         let delivered = Cell::new(0u64);
         let stream = EventStream::new(self.skel.object(), source, |data| {
             delivered.set(delivered.get() + 1);
-            match record(data) {
-                Some(record) => printer.record(&record),
-                None => Ok(()),
+            match (event_time(data), record(data)) {
+                (Some(boot_ns), Some(record)) => printer.event(boot_ns, &record),
+                _ => Ok(()),
             }
         })?;
         printer.header()?;
@@ -545,6 +545,12 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
             record(&event, header.task(with_ppid, with_cgroup))
         })
     }
+}
+
+/// The kernel's time of an event record: its first 8 bytes, which submit_event
+/// (bpf/events.bpf.h) stamps with CLOCK_BOOTTIME nanoseconds.
+fn event_time(data: &[u8]) -> Option<u64> {
+    Some(u64::from_ne_bytes(data.get(..8)?.try_into().ok()?))
 }
 
 /// The loop of an aggregating tool: `report(false)` every interval, then

@@ -296,7 +296,7 @@ fn every_registered_tool_prints_the_records_it_declares() {
 #[test]
 fn the_declaration_check_refuses_drift() {
     let open = serde_json::json!({
-        "time": "12:00:00", "pid": 1, "tid": 1, "uid": 0, "comm": "cat",
+        "time": "2026-11-23T10:04:05.123456789Z", "pid": 1, "tid": 1, "uid": 0, "comm": "cat",
         "fd": 3, "err": 0, "flags": 0, "mode": 0, "path": "/etc/hostname"
     });
     assert_declared("opensnoop", &open);
@@ -311,7 +311,20 @@ fn the_declaration_check_refuses_drift() {
         let checked = std::panic::catch_unwind(|| assert_declared("opensnoop", &line));
         assert!(checked.is_err(), "{field} drifted unnoticed: {line}");
     }
-    let mut missing = open.clone();
-    missing.as_object_mut().unwrap().remove("path");
-    assert!(std::panic::catch_unwind(|| assert_declared("opensnoop", &missing)).is_err());
+    for field in ["path", "time"] {
+        let mut missing = open.clone();
+        missing.as_object_mut().unwrap().remove(field);
+        let checked = std::panic::catch_unwind(|| assert_declared("opensnoop", &missing));
+        assert!(checked.is_err(), "no {field}, unnoticed: {missing}");
+    }
+    for time in [
+        "12:00:00",
+        "2026-11-23T10:04:05Z",
+        "2026-11-23T11:04:05.123456789+01:00",
+    ] {
+        let mut line = open.clone();
+        line["time"] = time.into();
+        let checked = std::panic::catch_unwind(|| assert_declared("opensnoop", &line));
+        assert!(checked.is_err(), "time {time} passed as RFC 3339 UTC ns");
+    }
 }

@@ -25,7 +25,7 @@ fn main() -> ExitCode {
                 Ok(())
             })?;
         let mut pipe = TracePipe::open(&tool::prepare(args.run.verbose)?)?;
-        let ours = format!(" #{run_id}");
+        let ours = format!(" #{run_id}@");
         let printer = Printer::new(Printk::table(), args.output.json, args.output.timestamp);
         printer.header()?;
         tool::announce_ready("execve with bpf_printk");
@@ -34,14 +34,21 @@ fn main() -> ExitCode {
                 let Some(printk) = PrintkLine::parse(&line) else {
                     continue;
                 };
-                if let Some(message) = printk.message.strip_suffix(&ours) {
-                    printer.record(&Printk {
-                        pid: printk.pid,
-                        comm: printk.comm.clone(),
-                        cpu: printk.cpu,
-                        ktime: printk.timestamp.clone(),
-                        message: message.to_string(),
-                    })?;
+                // "hello world #<run id>@<boot ns>": ours, and when.
+                let Some((message, boot_ns)) = printk.message.rsplit_once(&ours) else {
+                    continue;
+                };
+                if let Ok(boot_ns) = boot_ns.parse() {
+                    printer.event(
+                        boot_ns,
+                        &Printk {
+                            pid: printk.pid,
+                            comm: printk.comm.clone(),
+                            cpu: printk.cpu,
+                            ktime: printk.timestamp.clone(),
+                            message: message.to_string(),
+                        },
+                    )?;
                 }
             }
             printer.flush()

@@ -24,6 +24,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 use std::time::Instant;
+use std::time::SystemTime;
 
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
 pub const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -74,6 +75,8 @@ pub fn unique_path(tag: &str) -> String {
 pub struct Tracer {
     /// The tool's name in the registry (its binary's name).
     tool: String,
+    /// The test's clock before the tracer started.
+    started: SystemTime,
     child: Child,
     stdout: Option<ChildStdout>,
     stdout_reader: Option<thread::JoinHandle<String>>,
@@ -88,6 +91,9 @@ pub struct Finished {
     pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
+    /// The test's clock just before the tracer started and just after it ended: every
+    /// JSON `time` it printed lies between them.
+    pub span: (SystemTime, SystemTime),
 }
 
 impl Finished {
@@ -95,15 +101,25 @@ impl Finished {
         self.stdout.lines().collect()
     }
 
-    /// Every line of stdout as JSON: a line that does not parse, or does not have the
-    /// fields and types the tool's record declares (`assert_declared`), fails the test.
+    /// Every line of stdout as JSON: a line that does not parse, does not have the
+    /// fields and types the tool's record declares (`assert_declared`), or whose `time`
+    /// is not within the tracer's run (`span`), fails the test.
     pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        let (started, ended) = self.span;
         self.stdout
             .lines()
             .map(|line| {
                 let value =
                     serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}"));
-                assert_declared(&self.tool, &value);
+                let time = assert_declared(&self.tool, &value);
+                assert!(
+                    started <= time && time <= ended,
+                    "{}: time {} is outside the run, {} to {}",
+                    self.tool,
+                    value["time"],
+                    humantime::format_rfc3339_nanos(started),
+                    humantime::format_rfc3339_nanos(ended)
+                );
                 value
             })
             .collect()
@@ -122,6 +138,7 @@ impl Finished {
 
 impl Tracer {
     pub fn start(bin: &str, args: &[&str]) -> Tracer {
+        let started = SystemTime::now();
         let mut child = Command::new(bin)
             .args(args)
             .stdin(Stdio::null())
@@ -157,6 +174,7 @@ impl Tracer {
         }
         Tracer {
             tool: tool_of(bin, args),
+            started,
             stdout: child.stdout.take(),
             child,
             stdout_reader: None,
@@ -247,6 +265,7 @@ impl Tracer {
         };
         Finished {
             tool: self.tool.clone(),
+            span: (self.started, SystemTime::now()),
             status,
             stdout: self
                 .stdout_reader
@@ -263,6 +282,7 @@ impl Tracer {
         drop(self.stdout.take());
         Finished {
             tool: self.tool.clone(),
+            span: (self.started, SystemTime::now()),
             status,
             stdout: String::new(),
             stderr: String::new(),
@@ -439,8 +459,9 @@ pub fn tool_of(bin: &str, args: &[&str]) -> String {
 /// declares (ebpf_tracers::tools: the JSON Schema derived from the record struct), each
 /// of its declared JSON type, and every field the declaration requires. Reports (with a
 /// "scope") are checked against the tool's report record, other lines against its event
-/// record; `time` is the runtime's, on any line.
-pub fn assert_declared(tool: &str, line: &serde_json::Value) {
+/// record. `time` is the runtime's, on every line: RFC 3339, UTC, nanoseconds; it is
+/// returned.
+pub fn assert_declared(tool: &str, line: &serde_json::Value) -> SystemTime {
     let registered = ebpf_tracers::tools::find(tool)
         .unwrap_or_else(|| panic!("{tool} is not in the tool registry"));
     let schema = if line.get("scope").is_some() {
@@ -451,14 +472,19 @@ pub fn assert_declared(tool: &str, line: &serde_json::Value) {
     let schema = schema.unwrap_or_else(|| panic!("{tool} declares no record for {line}"));
     let root = schema.as_value();
     let mut line = line.clone();
-    if let Some(object) = line.as_object_mut() {
-        if let Some(time) = object.remove("time") {
-            assert!(time.is_string(), "{tool}: time is not a string in {line}");
-        }
-    }
+    let time = line
+        .as_object_mut()
+        .and_then(|object| object.remove("time"))
+        .unwrap_or_else(|| panic!("{tool}: no time in {line}"));
+    let time = time.as_str().unwrap_or_default();
+    // 2026-11-23T10:04:05.123456789Z: UTC, nine digits of fraction.
+    let shaped = time.len() == 30 && time.ends_with('Z') && time.as_bytes()[19] == b'.';
+    let parsed = humantime::parse_rfc3339(time).ok().filter(|_| shaped);
+    let time = parsed.unwrap_or_else(|| panic!("{tool}: time {time:?} is not RFC 3339 UTC ns"));
     if let Err(why) = conforms(root, &line, root) {
         panic!("{tool}: {why}\nline: {line}\nschema: {root}");
     }
+    time
 }
 
 /// Whether `value` has the shape `schema` declares (the JSON Schema subset schemars
