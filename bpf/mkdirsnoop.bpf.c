@@ -11,14 +11,15 @@ SEC("tracepoint/syscalls/sys_enter_mkdir")
 int tracepoint__syscalls__sys_enter_mkdir(struct trace_event_raw_sys_enter *ctx)
 {
 	/* mkdir(path, mode) */
-	return remember_user_path((const char *)ctx->args[0], (__u32)ctx->args[1]);
+	return remember_user_path(AT_FDCWD, (const char *)ctx->args[0], (__u32)ctx->args[1]);
 }
 
 SEC("tracepoint/syscalls/sys_enter_mkdirat")
 int tracepoint__syscalls__sys_enter_mkdirat(struct trace_event_raw_sys_enter *ctx)
 {
 	/* mkdirat(dfd, path, mode) */
-	return remember_user_path((const char *)ctx->args[1], (__u32)ctx->args[2]);
+	return remember_user_path((int)ctx->args[0], (const char *)ctx->args[1],
+				  (__u32)ctx->args[2]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_mkdir")

@@ -8,11 +8,8 @@
  * arm64, openat2 before 5.6) before load.
  */
 #include "events.bpf.h"
+#include "path.bpf.h"
 #include "opensnoop.h"
-
-#ifndef AT_FDCWD
-#define AT_FDCWD -100
-#endif
 
 /* In-flight opens, one per thread; 10240 threads inside open() at once is plenty. */
 struct {
@@ -22,7 +19,7 @@ struct {
 	__type(value, struct open_args);
 } start SEC(".maps");
 
-/* The event is built here: at 300 bytes it would take most of the 512-byte BPF stack. */
+/* The event is built here: at 8 KiB it is far bigger than the 512-byte BPF stack. */
 PERCPU_SLOT(heap, struct event);
 
 static __always_inline int enter(int dfd, const char *fname, __s32 flags, __u32 mode)
@@ -42,69 +39,6 @@ static __always_inline int enter(int dfd, const char *fname, __s32 flags, __u32 
 }
 
 /*
- * -F: the names of the directories from `dir` up to the root of the task's mount
- * tree, each with its NUL, written into names after the path (at byte `at`). Mount
- * points are crossed by way of each mount's parent. Returns the bytes written.
- */
-static __always_inline __u32 dir_names(struct event *event, __u32 at, struct path *dir)
-{
-	__u64 mnt_offset = bpf_core_field_offset(struct mount, mnt);
-	struct dentry *dentry = dir->dentry;
-	struct mount *mnt = (void *)dir->mnt - mnt_offset;
-	struct dentry *parent;
-	__u32 used = 0, pos;
-	long len;
-	int i;
-
-	for (i = 0; i < DIR_DEPTH; i++) {
-		if (dentry == BPF_CORE_READ(mnt, mnt.mnt_root)) {
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-			/* The root of the tree: its own parent. */
-			if (up == mnt)
-				return used;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = up;
-			continue;
-		}
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry)
-			return used;
-		pos = at + used;
-		/* Bounds the offset for the verifier as well as for the buffer. */
-		if (pos > sizeof(event->names) - (NAME_MAX + 1))
-			break;
-		len = bpf_probe_read_kernel_str(&event->names[pos], NAME_MAX + 1,
-						BPF_CORE_READ(dentry, d_name.name));
-		if (len <= 0)
-			break;
-		used += len;
-		dentry = parent;
-	}
-	event->dir_cut = 1;
-	return used;
-}
-
-/* -F: where a relative path starts: the working directory, or the directory dfd. */
-static __always_inline bool start_dir(int dfd, struct path *dir)
-{
-	if (dfd == AT_FDCWD) {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-		dir->dentry = BPF_CORE_READ(task, fs, pwd.dentry);
-		dir->mnt = BPF_CORE_READ(task, fs, pwd.mnt);
-	} else {
-		struct file *file = current_file(dfd);
-
-		if (!file)
-			return false;
-		dir->dentry = BPF_CORE_READ(file, f_path.dentry);
-		dir->mnt = BPF_CORE_READ(file, f_path.mnt);
-	}
-	return dir->dentry && dir->mnt;
-}
-
-/*
  * `full`: -F. The exits come in two sets, with and without it, and user space loads
  * one: the kernel-structure reads of the walk need CO-RE relocations that cost
  * milliseconds at every start, which a run without -F should not pay.
@@ -116,7 +50,6 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const boo
 	struct event *event;
 	__u32 zero = 0;
 	long ret = ctx->ret;
-	long len;
 
 	if (!pid_allowed())
 		return 0;
@@ -133,27 +66,10 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const boo
 	event->ret = ret;
 	event->flags = args->flags;
 	event->mode = args->mode;
-	len = bpf_probe_read_user_str(event->names, NAME_MAX + 1, args->fname);
-	if (len <= 0) {
-		event->names[0] = '\0';
-		len = 1;
-	}
-	/* Re-bound len so the verifier sees a size within the value. */
-	if (len > NAME_MAX + 1)
-		len = NAME_MAX + 1;
-	event->fname_len = len;
-	event->dir_len = 0;
-	event->dir_cut = 0;
-	if (full && event->names[0] != '/') {
-		struct path dir = {};
-
-		if (start_dir(args->dfd, &dir))
-			event->dir_len = dir_names(event, len, &dir);
-		len += event->dir_len;
-		if (len > sizeof(event->names))
-			len = sizeof(event->names);
-	}
-	submit_event(ctx, event, offsetof(struct event, names) + len);
+	path_from_user(&event->path, args->fname);
+	if (full)
+		path_walk_start(&event->path, args->dfd);
+	submit_event(ctx, event, offsetof(struct event, path.names) + path_used(&event->path));
 cleanup:
 	bpf_map_delete_elem(&start, &tid);
 	return 0;

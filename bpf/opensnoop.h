@@ -3,12 +3,7 @@
 #define __OPENSNOOP_H
 
 #include "common.h"
-
-#define NAME_MAX 255
-/* -F: directories walked up from the one a relative path starts in, at most */
-#define DIR_DEPTH 16
-/* -F: bytes for those directories' names */
-#define DIR_BYTES 512
+#include "path.h"
 
 /* What sys_enter_* saw, kept until sys_exit_* of the same thread. */
 struct open_args {
@@ -19,21 +14,17 @@ struct open_args {
 };
 
 /*
- * One open. The path is last, in `names`, so that only the bytes used are submitted:
- * user space decodes any record at least offsetof(struct event, names) long.
- * names holds the path as passed (fname_len bytes with its NUL) and, with -F for a
- * relative path, the names of the directories it starts in, from the nearest up to
- * the root, each with its NUL (dir_len bytes).
+ * One open. The path is last, so that only the bytes used are submitted: user space
+ * decodes any record at least offsetof(struct event, path.names) long. With -F, a
+ * relative path's directories follow it (path.h).
  */
 struct event {
 	struct task_info task;	/* ppid only with -P */
 	__s32 ret;
 	__s32 flags;
 	__u32 mode;
-	__u16 fname_len;
-	__u16 dir_len;
-	__u32 dir_cut;	/* 1: the walk stopped before the root */
-	char names[NAME_MAX + 1 + DIR_BYTES];
+	__u32 pad;
+	struct path_buf path;
 };
 
 #endif /* __OPENSNOOP_H */

@@ -9,17 +9,25 @@
 #define __PATH_CALL_BPF_H
 
 #include "events.bpf.h"
+#include "path.bpf.h"
 #include "path_call.h"
 
-/* Calls in flight, one per thread; each entry holds the event built at entry. */
+/* -F: a relative path's directories are walked at entry (the working directory, or dfd) */
+const volatile bool full_path = false;
+
+/*
+ * Calls in flight, one per thread; each entry holds the event built at entry. An
+ * event is 8 KiB (a path of PATH_MAX and its directories) and the map is preallocated:
+ * 1024 calls at once (8.5 MiB) is plenty for unlink and mkdir.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, struct event);
 } start SEC(".maps");
 
-/* Where the event is built: at ~300 bytes it does not fit the 512-byte stack well. */
+/* Where the event is built: it is far bigger than the 512-byte stack. */
 PERCPU_SLOT(heap, struct event);
 
 /* An event for the current task, or NULL when the filters leave it out. */
@@ -39,22 +47,24 @@ static __always_inline struct event *new_event(void)
 	return event;
 }
 
-static __always_inline void remember(struct event *event)
+/* Keeps the event until the call returns; `dfd`: where a relative path starts (-F). */
+static __always_inline void remember(struct event *event, int dfd)
 {
+	if (full_path)
+		path_walk_start(&event->path, dfd);
 	bpf_map_update_elem(&start, &event->task.tid, event, BPF_ANY);
 }
 
 /* The entry of a syscall tracepoint: the path is the user's string. */
-static __always_inline int remember_user_path(const char *user_path, __u32 mode)
+static __always_inline int remember_user_path(int dfd, const char *user_path, __u32 mode)
 {
 	struct event *event = new_event();
 
 	if (!event)
 		return 0;
 	event->mode = mode;
-	if (bpf_probe_read_user_str(event->path, sizeof(event->path), user_path) < 0)
-		event->path[0] = '\0';
-	remember(event);
+	path_from_user(&event->path, user_path);
+	remember(event, dfd);
 	return 0;
 }
 
@@ -71,8 +81,8 @@ static __always_inline void finish(void *ctx, long ret)
 		return;
 	if (!targ_failed || ret < 0) {
 		event->ret = ret;
-		/* Such calls are rare next to opens: the whole record, padding included. */
-		submit_event(ctx, event, sizeof(*event));
+		submit_event(ctx, event,
+			     offsetof(struct event, path.names) + path_used(&event->path));
 	}
 	bpf_map_delete_elem(&start, &tid);
 }

@@ -20,14 +20,11 @@ SEC("kprobe/do_unlinkat")
 int BPF_KPROBE(kprobe__do_unlinkat, int dfd, struct filename *name)
 {
 	struct event *event = new_event();
-	const char *path;
 
 	if (!event)
 		return 0;
-	path = BPF_CORE_READ(name, name);
-	if (bpf_probe_read_kernel_str(event->path, sizeof(event->path), path) < 0)
-		event->path[0] = '\0';
-	remember(event);
+	path_from_kernel(&event->path, BPF_CORE_READ(name, name));
+	remember(event, dfd);
 	return 0;
 }
 
@@ -45,7 +42,7 @@ int BPF_KRETPROBE(kretprobe__do_unlinkat, int ret)
 SEC("tracepoint/syscalls/sys_enter_unlink")
 int tracepoint__syscalls__sys_enter_unlink(struct trace_event_raw_sys_enter *ctx)
 {
-	return remember_user_path((const char *)ctx->args[0], 0);
+	return remember_user_path(AT_FDCWD, (const char *)ctx->args[0], 0);
 }
 
 SEC("tracepoint/syscalls/sys_enter_unlinkat")
@@ -54,7 +51,7 @@ int tracepoint__syscalls__sys_enter_unlinkat(struct trace_event_raw_sys_enter *c
 	/* unlinkat(dfd, path, AT_REMOVEDIR) is rmdir: do_rmdir, not do_unlinkat. */
 	if (ctx->args[2] & AT_REMOVEDIR)
 		return 0;
-	return remember_user_path((const char *)ctx->args[1], 0);
+	return remember_user_path((int)ctx->args[0], (const char *)ctx->args[1], 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_unlink")

@@ -100,6 +100,15 @@ pub struct SnoopArgs {
     pub print_uid: bool,
 }
 
+/// -F, for the tools that report a path (src/paths.rs).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct PathArgs {
+    /// Show a relative path in full: the directories it starts in (the working
+    /// directory, or the directory passed as dirfd), found by the kernel
+    #[arg(short = 'F', long = "full-path")]
+    pub full_path: bool,
+}
+
 /// For the tools with two ways into the kernel: kprobes, or tracepoints where the
 /// kernel has no kprobes.
 #[derive(Debug, Clone, Args)]

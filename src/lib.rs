@@ -11,6 +11,7 @@ pub mod events;
 pub mod maps;
 pub mod metrics;
 pub mod output;
+pub mod paths;
 pub mod perf_buffer;
 pub mod preflight;
 pub mod record;

@@ -59,9 +59,13 @@ pub fn stdout_closed() -> bool {
 
 /// The bytes of a C string from the kernel: up to the first NUL, or all of them.
 pub fn c_bytes(raw: &[i8]) -> &[u8] {
+    until_nul(as_bytes(raw))
+}
+
+/// A C char array from a generated type, as bytes.
+pub fn as_bytes(raw: &[i8]) -> &[u8] {
     // SAFETY: i8 and u8 have the same size and alignment.
-    let bytes: &[u8] = unsafe { std::slice::from_raw_parts(raw.as_ptr().cast(), raw.len()) };
-    until_nul(bytes)
+    unsafe { std::slice::from_raw_parts(raw.as_ptr().cast(), raw.len()) }
 }
 
 /// A byte buffer up to its first NUL (map keys holding a comm, say).

@@ -95,6 +95,27 @@ macro_rules! tool_skeleton {
     }};
 }
 
+/// Decoding of `struct path_buf` (bpf/path.h) for the skeletons whose events carry one.
+macro_rules! path_buf {
+    ($($name:ident),*) => {$(
+        impl $name::types::path_buf {
+            /// The path this record carries (src/paths.rs).
+            pub fn decoded(&self) -> crate::paths::PathBuf<'_> {
+                crate::paths::PathBuf {
+                    name_len: self.name_len,
+                    dir_len: self.dir_len,
+                    name_cut: self.name_cut != 0,
+                    dir_cut: self.dir_cut != 0,
+                    walked: self.walked != 0,
+                    names: crate::output::as_bytes(&self.names),
+                }
+            }
+        }
+    )*};
+}
+
+path_buf!(opensnoop, unlinksnoop, mkdirsnoop);
+
 skeleton!(
     opensnoop,
     OpenOpensnoopSkel,

@@ -85,3 +85,23 @@ fn json_lines_carry_the_mode_as_a_number() {
     assert_eq!(created["comm"], comm.as_str());
     assert_eq!(created["uid"], nix::unistd::getuid().as_raw());
 }
+
+#[test]
+fn a_long_path_is_whole_and_a_relative_one_in_full_with_f() {
+    if !can_trace("mkdirsnoop::a_long_path_is_whole_and_a_relative_one_in_full_with_f") {
+        return;
+    }
+    let long = LongDir::created("mlong", 1500);
+    let made = format!("{}/new", long.deep);
+    let events = json_events_of(MKDIRSNOOP, &[], "mlong", &["mkdir", "750", &made]);
+    assert_eq!(event_with_path(&events, &made)["ret"], 0);
+
+    let dir = LongDir::created("mrel", 1);
+    let work = ["--cwd", &dir.deep, "mkdir", "700", "rel"];
+    let events = json_events_of(MKDIRSNOOP, &["-F"], "mrel", &work);
+    let event = event_with_path(&events, &format!("{}/rel", dir.deep));
+    assert_eq!(
+        (event["ret"].as_i64(), event["mode"].as_u64()),
+        (Some(0), Some(0o700))
+    );
+}

@@ -353,3 +353,35 @@ fn full_path_shows_where_a_relative_path_starts() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn paths_up_to_path_max_are_whole_and_longer_ones_marked_cut() {
+    if !can_trace("opensnoop::paths_up_to_path_max_are_whole_and_longer_ones_marked_cut") {
+        return;
+    }
+    // 1,500 bytes, absolute: whole, as passed.
+    let long = LongDir::created("olong", 1500);
+    let file = format!("{}/f", long.deep);
+    std::fs::write(&file, b"x").unwrap();
+    let events = json_events_of(OPENSNOOP, &[], "olong", &["open", &file]);
+    assert_eq!(event_with_path(&events, &file)["err"], 0);
+
+    // With -F, a relative path whose full path passes PATH_MAX: cut at the root end,
+    // marked in the path ("...") and in JSON (path_cut).
+    let deep = LongDir::new("odeep", 4600);
+    let work = ["--cwd", &deep.deep, "--make-cwd", "open", "f"];
+    let events = json_events_of(OPENSNOOP, &["-F"], "odeep", &work);
+    let tail = &deep.deep[deep.deep.len() - 1000..];
+    let cut = events
+        .iter()
+        .find(|e| {
+            e["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with(&format!("{tail}/f")))
+        })
+        .unwrap_or_else(|| panic!("no open of f in {events:?}"));
+    let path = cut["path"].as_str().unwrap();
+    assert!(path.starts_with(".../") && path.len() <= 4096 + 3, "{path}");
+    assert_eq!(cut["path_cut"], true, "{cut}");
+    assert_eq!(cut["err"], 2, "{cut}");
+}

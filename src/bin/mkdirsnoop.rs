@@ -5,6 +5,7 @@ use std::mem::offset_of;
 use std::process::ExitCode;
 
 use ebpf_tracers::skel::mkdirsnoop::types::event;
+use ebpf_tracers::skel::mkdirsnoop::types::path_buf;
 use ebpf_tracers::skel::mkdirsnoop::MkdirsnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
@@ -16,16 +17,19 @@ use ebpf_tracers::tools::mkdirsnoop::TOOL;
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let loading = Loading::snoop(&args.snoop, &args.stream);
-        let tracing = tool::load::<MkdirsnoopSkelBuilder>(loading, |_| Ok(()))?;
+        let tracing = tool::load::<MkdirsnoopSkelBuilder>(loading, |rodata| {
+            rodata.full_path = args.path.full_path;
+            Ok(())
+        })?;
         let table = PathCall::table(&args.snoop, true);
         let spec = StreamSpec::new("mkdir and mkdirat", table, &args.stream);
-        let min_len = offset_of!(event, path);
+        let min_len = offset_of!(event, path) + offset_of!(path_buf, names);
         tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
             Some(PathCall::new(
                 task,
                 event.ret,
                 Some(event.mode),
-                &event.path,
+                event.path.decoded(),
             ))
         })
     })

@@ -4,9 +4,8 @@
 use std::mem::offset_of;
 use std::process::ExitCode;
 
-use ebpf_tracers::output::escape;
-use ebpf_tracers::output::until_nul;
 use ebpf_tracers::skel::opensnoop::types::event;
+use ebpf_tracers::skel::opensnoop::types::path_buf;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
@@ -30,7 +29,7 @@ const FULL_PATH_EXITS: [&str; 3] = [
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         // The exits come in two sets, with -F's directory walk and without.
-        let unused_exits = if args.full_path {
+        let unused_exits = if args.path.full_path {
             PLAIN_EXITS
         } else {
             FULL_PATH_EXITS
@@ -40,7 +39,7 @@ fn main() -> ExitCode {
             .with_ppid(args.print_ppid);
         let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |_| Ok(()))?;
         let spec = StreamSpec::new("file opens", opensnoop::table(args), &args.stream);
-        let min_len = offset_of!(event, names);
+        let min_len = offset_of!(event, path) + offset_of!(path_buf, names);
         tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
             let (fd, err) = fd_and_err(event.ret);
             Some(Open {
@@ -50,39 +49,10 @@ fn main() -> ExitCode {
                 flags: event.flags,
                 flag_names: args.format_extended.then(|| open_flag_names(event.flags)),
                 mode: event.mode,
-                path: escape(&path_of(event, args.full_path)),
+                path: event.path.decoded().shown(),
             })
         })
     })
-}
-
-/// The path as passed, or with -F and a relative path, the directories the kernel
-/// walked (nearest first) joined in front of it; "..." first when the walk stopped short
-/// of the root.
-fn path_of(event: &event, full_path: bool) -> Vec<u8> {
-    let names: Vec<u8> = event.names.iter().map(|&c| c as u8).collect();
-    let fname_end = usize::from(event.fname_len).min(names.len());
-    let fname = until_nul(&names[..fname_end]);
-    if !full_path || fname.starts_with(b"/") {
-        return fname.to_vec();
-    }
-    let dir_end = (fname_end + usize::from(event.dir_len)).min(names.len());
-    let mut path = if event.dir_cut != 0 {
-        b"...".to_vec()
-    } else {
-        Vec::new()
-    };
-    for dir in names[fname_end..dir_end]
-        .split(|&b| b == 0)
-        .filter(|d| !d.is_empty())
-        .rev()
-    {
-        path.push(b'/');
-        path.extend_from_slice(dir);
-    }
-    path.push(b'/');
-    path.extend_from_slice(fname);
-    path
 }
 
 /// The FD/ERR convention of bcc: a successful open shows its fd and ERR 0, a failed one
@@ -173,23 +143,5 @@ mod tests {
         );
         assert_eq!(open_flag_names(libc::O_DIRECTORY), "O_RDONLY|O_DIRECTORY");
         assert_eq!(open_flag_names(0o3), "0o3");
-    }
-
-    #[test]
-    fn full_paths_join_the_walked_directories_root_first() {
-        let mut record = event::default();
-        let names = b"notes.txt\0work\0home\0";
-        for (slot, &b) in record.names.iter_mut().zip(names.iter()) {
-            *slot = b as i8;
-        }
-        record.fname_len = 10;
-        record.dir_len = 11;
-        assert_eq!(path_of(&record, true), b"/home/work/notes.txt");
-        assert_eq!(path_of(&record, false), b"notes.txt");
-        record.dir_cut = 1;
-        assert_eq!(path_of(&record, true), b".../home/work/notes.txt");
-        record.dir_len = 0;
-        record.dir_cut = 0;
-        assert_eq!(path_of(&record, true), b"/notes.txt");
     }
 }

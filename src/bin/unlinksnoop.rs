@@ -6,6 +6,7 @@ use std::mem::offset_of;
 use std::process::ExitCode;
 
 use ebpf_tracers::skel::unlinksnoop::types::event;
+use ebpf_tracers::skel::unlinksnoop::types::path_buf;
 use ebpf_tracers::skel::unlinksnoop::UnlinksnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
@@ -19,11 +20,14 @@ fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let (mode, what) = unlinksnoop::HOOKS.choose(&args.mode, &args.stream.run)?;
         let loading = Loading::snoop(&args.snoop, &args.stream).probes(mode);
-        let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |_| Ok(()))?;
+        let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |rodata| {
+            rodata.full_path = args.path.full_path;
+            Ok(())
+        })?;
         let spec = StreamSpec::new(&what, PathCall::table(&args.snoop, false), &args.stream);
-        let min_len = offset_of!(event, path);
+        let min_len = offset_of!(event, path) + offset_of!(path_buf, names);
         tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
-            Some(PathCall::new(task, event.ret, None, &event.path))
+            Some(PathCall::new(task, event.ret, None, event.path.decoded()))
         })
     })
 }

@@ -25,9 +25,13 @@ struct Args {
     /// Wait for a line on stdin before acting (so a tracer can be started with -p PID)
     #[arg(long = "wait-stdin")]
     wait_stdin: bool,
-    /// Work in this directory (relative paths start there)
+    /// Work in this directory (relative paths start there); entered one component at a
+    /// time, so it may be longer than PATH_MAX
     #[arg(long = "cwd", value_name = "DIR")]
     cwd: Option<String>,
+    /// Create the components of --cwd that do not exist (mode 0755)
+    #[arg(long = "make-cwd", requires = "cwd")]
+    make_cwd: bool,
     /// Become this user (and group) before acting; needs root
     #[arg(long = "uid", value_name = "UID", value_parser = ebpf_tracers::cli::parse_uid)]
     uid: Option<u32>,
@@ -100,7 +104,7 @@ fn act(args: &Args) -> Result<()> {
         nix::unistd::setuid(nix::unistd::Uid::from_raw(uid)).context("setuid failed")?;
     }
     if let Some(dir) = &args.cwd {
-        std::env::set_current_dir(dir).with_context(|| format!("cannot work in {dir}"))?;
+        enter(dir, args.make_cwd).with_context(|| format!("cannot work in {dir}"))?;
     }
     if args.wait_stdin {
         let mut line = String::new();
@@ -263,4 +267,24 @@ fn act(args: &Args) -> Result<()> {
 fn print_rate(count: u32, started: Instant) {
     let ns = started.elapsed().as_nanos() as f64 / f64::from(count.max(1));
     println!("iterations {count} ns_per_iter {ns:.1}");
+}
+
+/// chdir(2) to `dir` one component at a time (a path longer than PATH_MAX cannot be
+/// entered at once), creating the missing ones if `create`.
+fn enter(dir: &str, create: bool) -> Result<()> {
+    if dir.starts_with('/') {
+        std::env::set_current_dir("/")?;
+    }
+    for name in dir.split('/').filter(|name| !name.is_empty()) {
+        if create {
+            match std::fs::create_dir(name) {
+                Err(err) if err.kind() != std::io::ErrorKind::AlreadyExists => {
+                    return Err(err).with_context(|| format!("cannot create {name}"));
+                }
+                _ => {}
+            }
+        }
+        std::env::set_current_dir(name).with_context(|| format!("cannot enter {name}"))?;
+    }
+    Ok(())
 }

@@ -3,10 +3,11 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cli::PathArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
-use crate::output::c_bytes;
-use crate::output::escape;
+use crate::paths::PathBuf;
+use crate::paths::ShownPath;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
@@ -23,6 +24,8 @@ pub struct Args {
     #[command(flatten)]
     pub snoop: SnoopArgs,
     #[command(flatten)]
+    pub path: PathArgs,
+    #[command(flatten)]
     pub stream: StreamArgs,
 }
 
@@ -31,11 +34,12 @@ EXAMPLES:
     mkdirsnoop                # every directory created
     mkdirsnoop -x             # only the mkdir calls that failed
     mkdirsnoop -c make -T     # only processes named make, with a time column
+    mkdirsnoop -F             # relative paths in full (from the directory they start in)
     mkdirsnoop --json
 
 MODE is the mode asked for, in octal, before the process umask applies.
 A relative PATH is relative to the caller's working directory (mkdir) or to the
-directory it passed (mkdirat).";
+directory it passed (mkdirat); -F shows it from the root.";
 
 /// One call on a path (bpf/path_call.h): an unlink, or a mkdir with its mode.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -47,18 +51,18 @@ pub struct PathCall {
     pub mode: Option<u32>,
     /// 0, or -errno of a failed call
     pub ret: i32,
-    /// The path as passed
-    pub path: String,
+    #[serde(flatten)]
+    pub path: ShownPath,
 }
 
 impl PathCall {
-    /// The record of a call on `path` (a C string from the kernel) with its result.
-    pub fn new(task: Task, ret: i32, mode: Option<u32>, path: &[i8]) -> Self {
+    /// The record of a call on `path` with its result.
+    pub fn new(task: Task, ret: i32, mode: Option<u32>, path: PathBuf<'_>) -> Self {
         Self {
             task,
             mode,
             ret,
-            path: escape(c_bytes(path)),
+            path: path.shown(),
         }
     }
 

@@ -3,8 +3,10 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cli::PathArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
+use crate::paths::ShownPath;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
@@ -29,10 +31,8 @@ pub struct Args {
     /// Extended fields with the open flags by name (O_WRONLY|O_CREAT|...)
     #[arg(short = 'E', long = "format-extended-fields")]
     pub format_extended: bool,
-    /// Show a relative path in full: the directory it starts in (the working
-    /// directory, or openat's directory), found in the kernel when the call returns
-    #[arg(short = 'F', long = "full-path")]
-    pub full_path: bool,
+    #[command(flatten)]
+    pub path: PathArgs,
     #[command(flatten)]
     pub stream: StreamArgs,
 }
@@ -74,8 +74,8 @@ pub struct Open {
     pub flag_names: Option<String>,
     /// The mode as passed (with O_CREAT)
     pub mode: u32,
-    /// The path as passed (-F: relative paths in full)
-    pub path: String,
+    #[serde(flatten)]
+    pub path: ShownPath,
 }
 
 /// bcc's columns: `[UID] [PPID] PID COMM FD ERR [FLAGS MODE] PATH`.

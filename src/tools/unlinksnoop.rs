@@ -2,6 +2,7 @@
 //! src/bin/unlinksnoop.rs).
 
 use crate::cli::ModeArgs;
+use crate::cli::PathArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
 use crate::tool::Hooks;
@@ -27,6 +28,8 @@ pub struct Args {
     #[command(flatten)]
     pub snoop: SnoopArgs,
     #[command(flatten)]
+    pub path: PathArgs,
+    #[command(flatten)]
     pub mode: ModeArgs,
     #[command(flatten)]
     pub stream: StreamArgs,
@@ -39,4 +42,5 @@ EXAMPLES:
     unlinksnoop -x -U             # only failed unlinks, with the UID
     unlinksnoop -p 181 -T         # only PID 181, with a time column
     unlinksnoop --mode tracepoint # use the syscall tracepoints even where kprobes work
+    unlinksnoop -F                # relative paths in full (from the directory they start in)
     unlinksnoop --json            # one JSON object per line";

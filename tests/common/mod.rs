@@ -696,3 +696,72 @@ pub fn run(bin: &str, args: &[&str]) -> std::process::Output {
         .output()
         .unwrap_or_else(|err| panic!("cannot run {bin}: {err}"))
 }
+
+/// A fresh directory (removed with all it holds on drop) and, below it, a path of at
+/// least `len` bytes made of 200-byte names: `deep` (not created: `workload --cwd
+/// DEEP --make-cwd` enters it one name at a time, as a path longer than PATH_MAX must be).
+pub struct LongDir {
+    pub top: String,
+    pub deep: String,
+}
+
+impl LongDir {
+    pub fn new(tag: &str, len: usize) -> LongDir {
+        let top = unique_path(tag);
+        std::fs::create_dir(&top).unwrap();
+        let mut deep = top.clone();
+        let mut level = 0;
+        while deep.len() < len {
+            deep.push('/');
+            deep.push_str(&format!("{level:03}{}", "d".repeat(197)));
+            level += 1;
+        }
+        LongDir { top, deep }
+    }
+
+    /// `new`, with `deep` created (it must be shorter than PATH_MAX).
+    pub fn created(tag: &str, len: usize) -> LongDir {
+        let dir = LongDir::new(tag, len);
+        std::fs::create_dir_all(&dir.deep).unwrap();
+        dir
+    }
+}
+
+impl Drop for LongDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.top);
+    }
+}
+
+/// The JSON events `bin` (with `--json -c COMM` and `args`) shows while a workload
+/// named COMM runs `work` (workload arguments); the tracer must exit cleanly.
+pub fn json_events_of(
+    bin: &str,
+    args: &[&str],
+    tag: &str,
+    work: &[&str],
+) -> Vec<serde_json::Value> {
+    let comm = unique_name(tag);
+    let mut tool_args = vec!["--json", "-c", comm.as_str()];
+    tool_args.extend_from_slice(args);
+    let tracer = Tracer::start(bin, &tool_args);
+    run_workload(&comm, work);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    finished.json_lines()
+}
+
+/// The one event of `events` whose path is `path`, which must not be marked cut.
+pub fn event_with_path<'a>(events: &'a [serde_json::Value], path: &str) -> &'a serde_json::Value {
+    let event = events
+        .iter()
+        .find(|event| event["path"] == path)
+        .unwrap_or_else(|| {
+            panic!(
+                "no event with the path {path} ({} bytes) in {events:?}",
+                path.len()
+            )
+        });
+    assert!(event.get("path_cut").is_none(), "{event}");
+    event
+}
