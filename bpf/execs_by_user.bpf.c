@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * execs_by_user: execve(2) calls counted per (user, path).
+ * execs_by_user: execve(2) and execveat(2) calls counted per (user, path). An
+ * execveat path is as passed; for fexecve (AT_EMPTY_PATH, "") it is the name of the
+ * file the descriptor holds.
  *
  * The path is read at sys_enter_execve (the caller's memory is gone once a new
  * program is in place) and kept per thread until the result is known. A failed
@@ -13,6 +15,13 @@
  */
 #include "common.bpf.h"
 #include "execs_by_user.h"
+
+#ifndef AT_FDCWD
+#define AT_FDCWD -100
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
 
 
 struct {
@@ -33,12 +42,13 @@ struct {
 /* The key is built here: 260 bytes is too much for the 512-byte stack next to the rest. */
 PERCPU_SLOT(heap, struct exec_key);
 
-SEC("tracepoint/syscalls/sys_enter_execve")
-int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
+/* `dfd` and `flags` as execveat(2) takes them (AT_FDCWD and 0 for execve). */
+static __always_inline int enter(int dfd, const char *path, int flags)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_key *key;
 	__u32 zero = 0;
+	long len;
 
 	if (!trace_allowed())
 		return 0;
@@ -49,20 +59,41 @@ int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx
 	__builtin_memset(key, 0, sizeof(*key));
 	key->uid = (__u32)bpf_get_current_uid_gid();
 	key->cgroup_id = key_cgroup();
-	if (bpf_probe_read_user_str(key->path, sizeof(key->path), (const char *)ctx->args[0]) < 0)
+	len = bpf_probe_read_user_str(key->path, sizeof(key->path), path);
+	if (len == 1 && dfd != AT_FDCWD && (flags & AT_EMPTY_PATH)) {
+		struct file *file = current_file(dfd);
+
+		if (!file)
+			return 0;
+		len = bpf_probe_read_kernel_str(key->path, sizeof(key->path),
+						BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	}
+	if (len < 0)
 		return 0;
 	bpf_map_update_elem(&start, &tid, key, BPF_ANY);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_execve")
-int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter(AT_FDCWD, (const char *)ctx->args[0], 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int tracepoint__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+{
+	/* execveat(dfd, path, argv, envp, flags) */
+	return enter((int)ctx->args[0], (const char *)ctx->args[1], (int)ctx->args[4]);
+}
+
+/* A failure is counted when the call returns; a success at sched_process_exec. */
+static __always_inline int leave(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_key *key;
 
-	/* Success was counted (and the entry removed) at sched_process_exec. */
-	if (ctx->ret >= 0 || !pid_allowed())
+	if (ret >= 0 || !pid_allowed())
 		return 0;
 	key = bpf_map_lookup_elem(&start, &tid);
 	if (!key)
@@ -70,6 +101,18 @@ int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
 	count_key(&counts, key, 1);
 	bpf_map_delete_elem(&start, &tid);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	return leave(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int tracepoint__syscalls__sys_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+{
+	return leave(ctx->ret);
 }
 
 SEC("tracepoint/sched/sched_process_exec")

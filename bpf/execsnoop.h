@@ -3,6 +3,7 @@
 #define __EXECSNOOP_H
 
 #include "common.h"
+#include "path.h"
 
 /* Arguments kept per exec, the executed path first; --max-args picks fewer. */
 #define ARGS_MAX 60
@@ -11,16 +12,19 @@
 #define ARGS_BYTES (ARGS_MAX * ARG_LEN)
 
 /*
- * One exec. The arguments are last and NUL-separated, so that only the bytes used are
- * submitted: user space decodes any record at least offsetof(struct event, args) long.
+ * One exec. The executed path is in `path`; the arguments after it (argv[1..], each
+ * with its NUL) follow its used bytes directly, in path.names and on into `more`, so
+ * that only the bytes used are submitted: user space decodes any record at least
+ * offsetof(struct event, path.names) long.
  */
 struct event {
 	struct task_info task;	/* the caller's; a success takes the new program's comm */
 	__s32 ret;
-	__u32 args_count;	/* arguments in args */
-	__u32 args_size;	/* bytes of args used */
+	__u32 args_count;	/* arguments after the path */
+	__u32 args_size;	/* their bytes, after the path's */
 	__u32 args_cut;		/* 1: more arguments than were kept */
-	char args[ARGS_BYTES];
+	struct path_buf path;	/* execveat: a dirfd-relative path in full, fexecve's file */
+	char more[ARGS_BYTES];
 };
 
 #endif /* __EXECSNOOP_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * execve_count: execve(2) calls counted per name of the binary being executed.
+ * execve_count: execve(2) and execveat(2) calls counted per name of the binary being
+ * executed (for fexecve, AT_EMPTY_PATH: the name of the file the descriptor holds).
  *
  * At sys_enter_execve the task's comm is still the caller's (bash, say): the new
  * program's name is only in the filename argument, so the key is its last path
@@ -11,6 +12,13 @@
 
 #define PATH_LEN 256
 #define NAME_LEN 64
+
+#ifndef AT_FDCWD
+#define AT_FDCWD -100
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
 
 struct name_key {
 	__u64 cgroup_id;	/* key_cgroup() */
@@ -46,8 +54,8 @@ static __always_inline bool name_allowed(const struct name_key *key)
 	return true;
 }
 
-SEC("tracepoint/syscalls/sys_enter_execve")
-int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
+/* `dfd` and `flags` as execveat(2) takes them (AT_FDCWD and 0 for execve). */
+static __always_inline int count_exec(int dfd, const char *user_path, int flags)
 {
 	struct name_key key = {};
 	__u32 zero = 0, start = 0;
@@ -59,7 +67,16 @@ int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx
 	path = bpf_map_lookup_elem(&path_buf, &zero);
 	if (!path)
 		return 0;
-	len = bpf_probe_read_user_str(path, PATH_LEN, (const char *)ctx->args[0]);
+	len = bpf_probe_read_user_str(path, PATH_LEN, user_path);
+	if (len == 1 && dfd != AT_FDCWD && (flags & AT_EMPTY_PATH)) {
+		/* fexecve: the descriptor is the file; its own name is the binary's. */
+		struct file *file = current_file(dfd);
+
+		if (!file)
+			return 0;
+		len = bpf_probe_read_kernel_str(path, PATH_LEN,
+						BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	}
 	if (len <= 0)
 		return 0;
 	/*
@@ -82,6 +99,19 @@ int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx
 	key.cgroup_id = key_cgroup();
 	count_key(&counts, &key, 1);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	return count_exec(AT_FDCWD, (const char *)ctx->args[0], 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int tracepoint__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+{
+	/* execveat(dfd, path, argv, envp, flags) */
+	return count_exec((int)ctx->args[0], (const char *)ctx->args[1], (int)ctx->args[4]);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -57,6 +57,11 @@ impl PathBuf<'_> {
         (path, self.name_cut || (self.walked && self.dir_cut))
     }
 
+    /// The bytes of `names` the path takes (as path_used() in bpf/path.bpf.h).
+    pub fn used(&self) -> usize {
+        (usize::from(self.name_len) + usize::from(self.dir_len)).min(self.names.len())
+    }
+
     /// The record's part for this path.
     pub fn shown(&self) -> ShownPath {
         let (path, cut) = self.path();

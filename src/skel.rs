@@ -114,7 +114,7 @@ macro_rules! path_buf {
     )*};
 }
 
-path_buf!(opensnoop, unlinksnoop, mkdirsnoop);
+path_buf!(opensnoop, unlinksnoop, mkdirsnoop, execsnoop);
 
 skeleton!(
     opensnoop,

@@ -221,3 +221,37 @@ fn execs_by_user_failed_flag_counts_only_failed_executions() {
         "-x counted a success: {report}"
     );
 }
+
+#[test]
+fn execveat_is_counted_by_execve_count_and_execs_by_user() {
+    if !can_trace("counters::execveat_is_counted_by_execve_count_and_execs_by_user") {
+        return;
+    }
+    let name = unique_name("ea");
+    let binary = unique_copy_of("/bin/true", &name);
+    let (dir, _) = binary.rsplit_once('/').unwrap();
+    let comm = unique_name("eaw");
+    // One fexecve and one dirfd-relative execveat of the same file.
+    let execs = || {
+        run_workload(&comm, &["fexecve", &binary]);
+        run_workload(&comm, &["execveat", dir, &name]);
+    };
+    let report = total_while(EXECVE_COUNT, &with_total_only(&["-c", &name]), execs);
+    let rows = report_rows(&report, "name", &name);
+    assert_eq!(
+        rows.iter().map(|row| count_of(row)).sum::<u64>(),
+        2,
+        "{report}"
+    );
+    // Per user and path: the fexecve under the file's name, the execveat as passed
+    // (NAME, relative to its directory descriptor): the same key.
+    let report = total_while(EXECS_BY_USER, &with_total_only(&[]), execs);
+    let counted = |path: &str| -> u64 {
+        report_rows(&report, "path", path)
+            .iter()
+            .filter(|row| row["uid"] == 0)
+            .map(|row| count_of(row))
+            .sum()
+    };
+    assert_eq!(counted(&name), 2, "{report}");
+}

@@ -178,3 +178,30 @@ fn ksyscall_reads_the_arguments_from_a_kprobe_or_is_refused_clearly() {
     assert_eq!(ran["args"], serde_json::json!([binary, marker]));
     assert_eq!(ran["ret"], 0);
 }
+
+#[test]
+fn fexecve_and_a_dirfd_relative_execveat_show_the_file_that_ran() {
+    if !can_trace("execsnoop::fexecve_and_a_dirfd_relative_execveat_show_the_file_that_ran") {
+        return;
+    }
+    let binary = unique_copy_of("/bin/true", &unique_name("xf"));
+    let (dir, name) = binary.rsplit_once('/').unwrap();
+    let marker = unique_name("arg");
+    // fexecve(3): execveat(fd, "", AT_EMPTY_PATH), by the workload itself.
+    let (pid, events, _) = trace_execs(&[], &["fexecve", &binary, &marker]);
+    let ran = event_running(&events, &binary).unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(ran["args"], serde_json::json!([binary, marker]));
+    assert_eq!(
+        (ran["ret"].as_i64(), ran["pid"].as_u64()),
+        (Some(0), Some(pid.into()))
+    );
+    assert_eq!(ran["comm"], comm_of(&binary).as_str());
+    // execveat(dirfd, NAME): named in full, from the directory the descriptor holds.
+    let (pid, events, _) = trace_execs(&[], &["execveat", dir, name, &marker]);
+    let ran = event_running(&events, &binary).unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(ran["args"], serde_json::json!([binary, marker]));
+    assert_eq!(
+        (ran["ret"].as_i64(), ran["pid"].as_u64()),
+        (Some(0), Some(pid.into()))
+    );
+}

@@ -4,10 +4,12 @@
 use std::mem::offset_of;
 use std::process::ExitCode;
 
+use ebpf_tracers::output::as_bytes;
 use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
 use ebpf_tracers::preflight::KernelFeatures;
 use ebpf_tracers::skel::execsnoop::types::event;
+use ebpf_tracers::skel::execsnoop::types::path_buf;
 use ebpf_tracers::skel::execsnoop::ExecsnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
@@ -17,9 +19,12 @@ use ebpf_tracers::tools::execsnoop::Args;
 use ebpf_tracers::tools::execsnoop::Exec;
 use ebpf_tracers::tools::execsnoop::TOOL;
 
-/// The entry hooks; the one the options did not choose stays unloaded.
-const TRACEPOINT_ENTRY: &str = "tracepoint__syscalls__sys_enter_execve";
-const KSYSCALL_ENTRY: &str = "ksyscall__execve";
+/// The entry hooks; the pair the options did not choose stays unloaded.
+const TRACEPOINT_ENTRIES: [&str; 2] = [
+    "tracepoint__syscalls__sys_enter_execve",
+    "tracepoint__syscalls__sys_enter_execveat",
+];
+const KSYSCALL_ENTRIES: [&str; 2] = ["ksyscall__execve", "ksyscall__execveat"];
 
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
@@ -30,9 +35,9 @@ fn main() -> ExitCode {
                 "--ksyscall: kernel has no kprobes (CONFIG_KPROBES); drop --ksyscall to use \
                  the sys_enter_execve tracepoint"
             );
-            [TRACEPOINT_ENTRY]
+            TRACEPOINT_ENTRIES
         } else {
-            [KSYSCALL_ENTRY]
+            KSYSCALL_ENTRIES
         };
         let loading = Loading::snoop(&args.snoop, &args.stream)
             .switch_off(&unused_entry)
@@ -42,14 +47,20 @@ fn main() -> ExitCode {
             Ok(())
         })?;
         let what = if args.ksyscall {
-            "execve via ksyscall"
+            "execve and execveat via ksyscall"
         } else {
-            "execve via tracepoints"
+            "execve and execveat via tracepoints"
         };
         let spec = StreamSpec::new(what, execsnoop::table(args), &args.stream);
-        let min_len = offset_of!(event, args);
-        tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
-            let argv = arguments(&event.args, event.args_size, event.args_count);
+        let names = offset_of!(event, path) + offset_of!(path_buf, names);
+        tracing.stream_tasks(spec, names, &args.snoop.task, |event: &event, task| {
+            let path = event.path.decoded();
+            let (executed, path_cut) = path.path();
+            // The arguments follow the path's used bytes, on into `more`.
+            let mut after_path = path.names[path.used()..].to_vec();
+            after_path.extend_from_slice(as_bytes(&event.more));
+            let mut argv = vec![escape(&executed)];
+            argv.extend(arguments(&after_path, event.args_size, event.args_count));
             if let Some(line) = &args.line {
                 argv.iter().find(|arg| arg.contains(line.as_str()))?;
             }
@@ -58,14 +69,14 @@ fn main() -> ExitCode {
                 ret: event.ret,
                 args: argv,
                 args_cut: event.args_cut,
+                path_cut,
             })
         })
     })
 }
 
 /// The arguments of a record: `count` NUL-terminated strings in the first `size` bytes.
-fn arguments(raw: &[i8], size: u32, count: u32) -> Vec<String> {
-    let bytes: Vec<u8> = raw.iter().map(|&c| c as u8).collect();
+fn arguments(bytes: &[u8], size: u32, count: u32) -> Vec<String> {
     let used = &bytes[..(size as usize).min(bytes.len())];
     used.split_inclusive(|&b| b == 0)
         .take(count as usize)
@@ -77,8 +88,8 @@ fn arguments(raw: &[i8], size: u32, count: u32) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn raw(text: &[u8]) -> Vec<i8> {
-        let mut raw: Vec<i8> = text.iter().map(|&b| b as i8).collect();
+    fn raw(text: &[u8]) -> Vec<u8> {
+        let mut raw = text.to_vec();
         raw.resize(64, 0);
         raw
     }

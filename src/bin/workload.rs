@@ -67,6 +67,15 @@ enum Action {
     },
     /// become PATH: execv(2) from the main thread, so the exec is this process's own
     ExecInPlace { path: String },
+    /// become PATH through fexecve(3): open it, then execveat(fd, "", ARGS,
+    /// AT_EMPTY_PATH), as systemd and container runtimes start programs
+    Fexecve { path: String, args: Vec<String> },
+    /// become NAME, relative to the directory DIR (opened first): execveat(dirfd, NAME)
+    Execveat {
+        dir: String,
+        name: String,
+        args: Vec<String>,
+    },
     /// execute PATH once from a thread other than the main one (the kernel gives the
     /// thread the process id on the way); the process becomes PATH
     ExecFromThread { path: String },
@@ -200,6 +209,25 @@ fn act(args: &Args) -> Result<()> {
             let errno = nix::unistd::execv(&c_path, &[&c_path]).unwrap_err();
             anyhow::bail!("execv {path} failed: {errno}")
         }
+        Action::Fexecve { path, args } => {
+            let file = std::fs::File::open(path).with_context(|| format!("open {path}"))?;
+            let argv = c_strings(std::iter::once(path).chain(args))?;
+            let errno = nix::unistd::fexecve(&file, &argv, &[] as &[CString]).unwrap_err();
+            anyhow::bail!("fexecve {path} failed: {errno}")
+        }
+        Action::Execveat { dir, name, args } => {
+            let dir_file = std::fs::File::open(dir).with_context(|| format!("open {dir}"))?;
+            let argv = c_strings(std::iter::once(name).chain(args))?;
+            let errno = nix::unistd::execveat(
+                &dir_file,
+                argv[0].as_c_str(),
+                &argv,
+                &[] as &[CString],
+                nix::fcntl::AtFlags::empty(),
+            )
+            .unwrap_err();
+            anyhow::bail!("execveat {dir} {name} failed: {errno}")
+        }
         Action::ExecFromThread { path } => {
             let c_path = CString::new(path.as_str()).context("NUL in path")?;
             let thread = std::thread::spawn(move || {
@@ -287,4 +315,10 @@ fn enter(dir: &str, create: bool) -> Result<()> {
         std::env::set_current_dir(name).with_context(|| format!("cannot enter {name}"))?;
     }
     Ok(())
+}
+
+fn c_strings<'a>(strings: impl Iterator<Item = &'a String>) -> Result<Vec<CString>> {
+    strings
+        .map(|s| CString::new(s.as_str()).context("NUL in an argument"))
+        .collect()
 }

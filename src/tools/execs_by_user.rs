@@ -15,7 +15,7 @@ use crate::tools::Tool;
 
 pub const TOOL: Tool = Tool::counts::<Args, UserPath, Count>(
     "execs_by_user",
-    "Count execve(2) calls per user and executed path.",
+    "Count execve(2) and execveat(2) calls per user and executed path.",
     EXAMPLES,
 )
 .with_metrics(&METRICS);
@@ -24,7 +24,7 @@ pub const TOOL: Tool = Tool::counts::<Args, UserPath, Count>(
 const METRICS: Declared = Declared {
     counters: &[CounterSeries {
         name: "execs_by_user_calls_total",
-        help: "execve(2) calls, per user and path executed",
+        help: "execve(2) and execveat(2) calls, per user and path executed",
     }],
     histogram: None,
 };
@@ -45,7 +45,9 @@ EXAMPLES:
     execs_by_user -u 1001 -x  # only the executions that failed (e.g. a typo: ENOENT)
 
 Shell builtins such as cd and pwd run inside the shell and never call execve(),
-so they are never counted. PATH is the path as passed to execve().";
+so they are never counted. PATH is the path as passed to execve() or execveat()
+(relative to its directory descriptor); for fexecve() it is the name of the file
+executed.";
 
 /// Counted per user and path (struct exec_key, bpf/execs_by_user.h).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
@@ -56,7 +58,7 @@ pub struct UserPath {
     pub uid: u32,
     /// The user's name ("?" when no account has the uid)
     pub user: String,
-    /// The path as passed to execve()
+    /// The path as passed to execve() or execveat() (fexecve: the file's name)
     pub path: String,
 }
 

@@ -65,10 +65,15 @@ pub struct Exec {
     pub task: Task,
     /// 0, or -errno of a failed exec
     pub ret: i32,
-    /// The path executed, then argv[1..]
+    /// The path executed (execveat: in full when relative to a directory descriptor,
+    /// the file's own path for fexecve), then argv[1..]
     pub args: Vec<String>,
     /// 1 when there were more arguments than were kept (--max-args), else 0
     pub args_cut: u32,
+    /// True when the path executed was longer than the kernel side reads (it ends in
+    /// "..."); absent otherwise
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub path_cut: bool,
 }
 
 /// bcc's columns: `[UID] PCOMM PID PPID RET ARGS`.

@@ -15,7 +15,7 @@ use crate::tools::Tool;
 
 pub const TOOL: Tool = Tool::counts::<Args, NameKey, Count>(
     "execve_count",
-    "Count execve(2) calls per executed binary name.",
+    "Count execve(2) and execveat(2) calls per executed binary name.",
     EXAMPLES,
 )
 .with_metrics(&METRICS);
@@ -24,7 +24,7 @@ pub const TOOL: Tool = Tool::counts::<Args, NameKey, Count>(
 const METRICS: Declared = Declared {
     counters: &[CounterSeries {
         name: "execve_count_calls_total",
-        help: "execve(2) calls, per name of the binary executed",
+        help: "execve(2) and execveat(2) calls, per name of the binary executed",
     }],
     histogram: None,
 };
@@ -44,9 +44,10 @@ EXAMPLES:
     execve_count -c cat       # only executions of binaries named cat (the tutorial's)
     execve_count -p 181       # only executions started by process 181
 
-NAME is the last component of the path passed to execve(), read when the call
-starts (the kernel still calls the task by the caller's name, bash say, at that
-point). Failed executions count too.";
+NAME is the last component of the path passed to execve() or execveat(), read when
+the call starts (the kernel still calls the task by the caller's name, bash say, at
+that point); for fexecve() it is the name of the file executed. Failed executions
+count too.";
 
 /// Counted per executed binary name (struct name_key, bpf/execve_count.bpf.c).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
