@@ -166,4 +166,32 @@ static __always_inline struct file *current_file(long fd)
 	return file;
 }
 
+#ifndef AT_FDCWD
+#define AT_FDCWD -100
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+
+/*
+ * What an execve(2) or execveat(2) names, into buf: the path as passed or, for fexecve
+ * (execveat with AT_EMPTY_PATH and ""), the name of the file the descriptor holds.
+ * `dfd` and `flags` as execveat takes them (AT_FDCWD and 0 for execve). Returns what
+ * the string read returned (its length with the NUL, or < 0).
+ */
+static __always_inline long read_exec_name(char *buf, __u32 size, int dfd, const char *path,
+					   int flags)
+{
+	long len = bpf_probe_read_user_str(buf, size, path);
+	struct file *file;
+
+	/* "" reads as 1 (its NUL), or as 0 on older kernels (5.10). */
+	if (len < 0 || len > 1 || dfd == AT_FDCWD || !(flags & AT_EMPTY_PATH))
+		return len;
+	file = current_file(dfd);
+	if (!file)
+		return -1;
+	return bpf_probe_read_kernel_str(buf, size, BPF_CORE_READ(file, f_path.dentry, d_name.name));
+}
+
 #endif /* __COMMON_BPF_H */

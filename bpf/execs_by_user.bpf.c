@@ -16,14 +16,6 @@
 #include "common.bpf.h"
 #include "execs_by_user.h"
 
-#ifndef AT_FDCWD
-#define AT_FDCWD -100
-#endif
-#ifndef AT_EMPTY_PATH
-#define AT_EMPTY_PATH 0x1000
-#endif
-
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 10240);
@@ -48,7 +40,6 @@ static __always_inline int enter(int dfd, const char *path, int flags)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_key *key;
 	__u32 zero = 0;
-	long len;
 
 	if (!trace_allowed())
 		return 0;
@@ -59,16 +50,7 @@ static __always_inline int enter(int dfd, const char *path, int flags)
 	__builtin_memset(key, 0, sizeof(*key));
 	key->uid = (__u32)bpf_get_current_uid_gid();
 	key->cgroup_id = key_cgroup();
-	len = bpf_probe_read_user_str(key->path, sizeof(key->path), path);
-	if (len == 1 && dfd != AT_FDCWD && (flags & AT_EMPTY_PATH)) {
-		struct file *file = current_file(dfd);
-
-		if (!file)
-			return 0;
-		len = bpf_probe_read_kernel_str(key->path, sizeof(key->path),
-						BPF_CORE_READ(file, f_path.dentry, d_name.name));
-	}
-	if (len < 0)
+	if (read_exec_name(key->path, sizeof(key->path), dfd, path, flags) < 0)
 		return 0;
 	bpf_map_update_elem(&start, &tid, key, BPF_ANY);
 	return 0;

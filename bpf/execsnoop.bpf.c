@@ -14,10 +14,6 @@
 #include "path.bpf.h"
 #include "execsnoop.h"
 
-#ifndef AT_EMPTY_PATH
-#define AT_EMPTY_PATH 0x1000
-#endif
-
 /* --max-args: arguments kept, the path included (at most ARGS_MAX) */
 const volatile __u32 max_args = 20;
 

@@ -13,13 +13,6 @@
 #define PATH_LEN 256
 #define NAME_LEN 64
 
-#ifndef AT_FDCWD
-#define AT_FDCWD -100
-#endif
-#ifndef AT_EMPTY_PATH
-#define AT_EMPTY_PATH 0x1000
-#endif
-
 struct name_key {
 	__u64 cgroup_id;	/* key_cgroup() */
 	char name[NAME_LEN];
@@ -67,16 +60,7 @@ static __always_inline int count_exec(int dfd, const char *user_path, int flags)
 	path = bpf_map_lookup_elem(&path_buf, &zero);
 	if (!path)
 		return 0;
-	len = bpf_probe_read_user_str(path, PATH_LEN, user_path);
-	if (len == 1 && dfd != AT_FDCWD && (flags & AT_EMPTY_PATH)) {
-		/* fexecve: the descriptor is the file; its own name is the binary's. */
-		struct file *file = current_file(dfd);
-
-		if (!file)
-			return 0;
-		len = bpf_probe_read_kernel_str(path, PATH_LEN,
-						BPF_CORE_READ(file, f_path.dentry, d_name.name));
-	}
+	len = read_exec_name(path, PATH_LEN, dfd, user_path, flags);
 	if (len <= 0)
 		return 0;
 	/*

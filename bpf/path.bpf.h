@@ -11,10 +11,6 @@
 #include "common.bpf.h"
 #include "path.h"
 
-#ifndef AT_FDCWD
-#define AT_FDCWD -100
-#endif
-
 /* Sets what a path read returned: its length with the NUL, and whether it was cut. */
 static __always_inline __u32 path_passed(struct path_buf *p, long len, char next)
 {

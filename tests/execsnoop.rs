@@ -170,7 +170,7 @@ fn ksyscall_reads_the_arguments_from_a_kprobe_or_is_refused_clearly() {
     let marker = unique_name("karg");
     let (_, events, finished) = trace_execs(&["--ksyscall"], &["exec", "1", &binary, &marker]);
     assert!(
-        finished.stderr.contains("execve via ksyscall"),
+        finished.stderr.contains("execveat via ksyscall"),
         "{}",
         finished.stderr
     );
@@ -195,7 +195,13 @@ fn fexecve_and_a_dirfd_relative_execveat_show_the_file_that_ran() {
         (ran["ret"].as_i64(), ran["pid"].as_u64()),
         (Some(0), Some(pid.into()))
     );
-    assert_eq!(ran["comm"], comm_of(&binary).as_str());
+    // The kernel names the new program after the file; older kernels (5.10) after the
+    // "/dev/fd/N" it makes up for it: the descriptor's number.
+    let comm = ran["comm"].as_str().unwrap();
+    assert!(
+        comm == comm_of(&binary) || comm.parse::<u32>().is_ok(),
+        "{ran}"
+    );
     // execveat(dirfd, NAME): named in full, from the directory the descriptor holds.
     let (pid, events, _) = trace_execs(&[], &["execveat", dir, name, &marker]);
     let ran = event_running(&events, &binary).unwrap_or_else(|| panic!("{events:?}"));
