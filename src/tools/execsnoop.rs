@@ -13,7 +13,7 @@ use crate::tools::Tool;
 
 pub const TOOL: Tool = Tool::events::<Args, Exec>(
     "execsnoop",
-    "Trace execve(2): who ran what, with which arguments, and the result.",
+    "Trace execve(2) and execveat(2): who ran what, with which arguments, and the result.",
     EXAMPLES,
 );
 

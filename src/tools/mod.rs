@@ -24,6 +24,7 @@ pub mod execve_count;
 pub mod filetop;
 pub mod hello;
 pub mod icmp_sender;
+pub mod json_docs;
 pub mod key_pressed;
 pub mod kmalloc_bytes;
 pub mod mkdirsnoop;
