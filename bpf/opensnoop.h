@@ -23,7 +23,6 @@ struct event {
 	__s32 ret;
 	__s32 flags;
 	__u32 mode;
-	__u32 pad;
 	struct path_buf path;
 };
 

@@ -13,7 +13,7 @@ use crate::output::until_nul;
 
 /// A `struct path_buf` as decoded from a generated skeleton type (skel.rs).
 #[derive(Debug, Clone, Copy)]
-pub struct PathBuf<'a> {
+pub struct RawPath<'a> {
     pub name_len: u16,
     pub dir_len: u16,
     pub name_cut: bool,
@@ -25,7 +25,7 @@ pub struct PathBuf<'a> {
 /// The marker of a cut: where bytes are missing.
 const CUT: &[u8] = b"...";
 
-impl PathBuf<'_> {
+impl RawPath<'_> {
     /// The path to show, and whether it was cut: the path as passed; with directories
     /// walked, those (nearest first in the record) joined root first in front of it.
     pub fn path(&self) -> (Vec<u8>, bool) {
@@ -89,8 +89,8 @@ pub struct ShownPath {
 mod tests {
     use super::*;
 
-    fn buf(names: &[u8], name_len: u16, dir_len: u16) -> PathBuf<'_> {
-        PathBuf {
+    fn buf(names: &[u8], name_len: u16, dir_len: u16) -> RawPath<'_> {
+        RawPath {
             name_len,
             dir_len,
             name_cut: false,
@@ -108,13 +108,13 @@ mod tests {
             (b"/home/work/notes.txt".to_vec(), false)
         );
         assert_eq!(buf(names, 10, 0).path(), (b"notes.txt".to_vec(), false));
-        let cut = PathBuf {
+        let cut = RawPath {
             dir_cut: true,
             ..buf(names, 10, 11)
         };
         assert_eq!(cut.path(), (b".../home/work/notes.txt".to_vec(), true));
         // Walked from the root: nothing to join.
-        let at_root = PathBuf {
+        let at_root = RawPath {
             walked: true,
             ..buf(names, 10, 0)
         };
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn a_path_longer_than_read_is_marked() {
-        let cut = PathBuf {
+        let cut = RawPath {
             name_cut: true,
             ..buf(b"/very/long\0", 11, 0)
         };

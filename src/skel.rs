@@ -95,13 +95,21 @@ macro_rules! tool_skeleton {
     }};
 }
 
-/// Decoding of `struct path_buf` (bpf/path.h) for the skeletons whose events carry one.
+/// Decoding of `struct path_buf` (bpf/path.h) for the skeletons whose events carry one
+/// (as their `path` member).
 macro_rules! path_buf {
     ($($name:ident),*) => {$(
+        impl $name::types::event {
+            /// The shortest record decoded: everything before the path's names (only the
+            /// bytes of those used are submitted).
+            pub const MIN_LEN: usize = std::mem::offset_of!($name::types::event, path)
+                + std::mem::offset_of!($name::types::path_buf, names);
+        }
+
         impl $name::types::path_buf {
             /// The path this record carries (src/paths.rs).
-            pub fn decoded(&self) -> crate::paths::PathBuf<'_> {
-                crate::paths::PathBuf {
+            pub fn decoded(&self) -> crate::paths::RawPath<'_> {
+                crate::paths::RawPath {
                     name_len: self.name_len,
                     dir_len: self.dir_len,
                     name_cut: self.name_cut != 0,

@@ -1,7 +1,6 @@
 //! execsnoop: trace execve(2), one line per call with its arguments and result.
 //! A port of bcc libbpf-tools execsnoop; the kernel side is bpf/execsnoop.bpf.c.
 
-use std::mem::offset_of;
 use std::process::ExitCode;
 
 use ebpf_tracers::output::as_bytes;
@@ -9,7 +8,6 @@ use ebpf_tracers::output::escape;
 use ebpf_tracers::output::until_nul;
 use ebpf_tracers::preflight::KernelFeatures;
 use ebpf_tracers::skel::execsnoop::types::event;
-use ebpf_tracers::skel::execsnoop::types::path_buf;
 use ebpf_tracers::skel::execsnoop::ExecsnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
@@ -52,26 +50,30 @@ fn main() -> ExitCode {
             "execve and execveat via tracepoints"
         };
         let spec = StreamSpec::new(what, execsnoop::table(args), &args.stream);
-        let names = offset_of!(event, path) + offset_of!(path_buf, names);
-        tracing.stream_tasks(spec, names, &args.snoop.task, |event: &event, task| {
-            let path = event.path.decoded();
-            let (executed, path_cut) = path.path();
-            // The arguments follow the path's used bytes, on into `more`.
-            let mut after_path = path.names[path.used()..].to_vec();
-            after_path.extend_from_slice(as_bytes(&event.more));
-            let mut argv = vec![escape(&executed)];
-            argv.extend(arguments(&after_path, event.args_size, event.args_count));
-            if let Some(line) = &args.line {
-                argv.iter().find(|arg| arg.contains(line.as_str()))?;
-            }
-            Some(Exec {
-                task,
-                ret: event.ret,
-                args: argv,
-                args_cut: event.args_cut,
-                path_cut,
-            })
-        })
+        tracing.stream_tasks(
+            spec,
+            event::MIN_LEN,
+            &args.snoop.task,
+            |event: &event, task| {
+                let path = event.path.decoded();
+                let (executed, path_cut) = path.path();
+                // The arguments follow the path's used bytes, on into `more`.
+                let mut after_path = path.names[path.used()..].to_vec();
+                after_path.extend_from_slice(as_bytes(&event.more));
+                let mut argv = vec![escape(&executed)];
+                argv.extend(arguments(&after_path, event.args_size, event.args_count));
+                if let Some(line) = &args.line {
+                    argv.iter().find(|arg| arg.contains(line.as_str()))?;
+                }
+                Some(Exec {
+                    task,
+                    ret: event.ret,
+                    args: argv,
+                    args_cut: event.args_cut,
+                    path_cut,
+                })
+            },
+        )
     })
 }
 

@@ -1,11 +1,9 @@
 //! mkdirsnoop: trace mkdir(2) and mkdirat(2), one line per call with its mode and result.
 //! The kernel side is bpf/mkdirsnoop.bpf.c (with bpf/path_call.bpf.h).
 
-use std::mem::offset_of;
 use std::process::ExitCode;
 
 use ebpf_tracers::skel::mkdirsnoop::types::event;
-use ebpf_tracers::skel::mkdirsnoop::types::path_buf;
 use ebpf_tracers::skel::mkdirsnoop::MkdirsnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
@@ -23,14 +21,18 @@ fn main() -> ExitCode {
         })?;
         let table = PathCall::table(&args.snoop, true);
         let spec = StreamSpec::new("mkdir and mkdirat", table, &args.stream);
-        let min_len = offset_of!(event, path) + offset_of!(path_buf, names);
-        tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
-            Some(PathCall::new(
-                task,
-                event.ret,
-                Some(event.mode),
-                event.path.decoded(),
-            ))
-        })
+        tracing.stream_tasks(
+            spec,
+            event::MIN_LEN,
+            &args.snoop.task,
+            |event: &event, task| {
+                Some(PathCall::new(
+                    task,
+                    event.ret,
+                    Some(event.mode),
+                    event.path.decoded(),
+                ))
+            },
+        )
     })
 }

@@ -1,11 +1,9 @@
 //! opensnoop: trace open(2), openat(2) and openat2(2), one line per call.
 //! A port of bcc libbpf-tools opensnoop; the kernel side is bpf/opensnoop.bpf.c.
 
-use std::mem::offset_of;
 use std::process::ExitCode;
 
 use ebpf_tracers::skel::opensnoop::types::event;
-use ebpf_tracers::skel::opensnoop::types::path_buf;
 use ebpf_tracers::skel::opensnoop::OpensnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
@@ -39,19 +37,23 @@ fn main() -> ExitCode {
             .with_ppid(args.print_ppid);
         let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |_| Ok(()))?;
         let spec = StreamSpec::new("file opens", opensnoop::table(args), &args.stream);
-        let min_len = offset_of!(event, path) + offset_of!(path_buf, names);
-        tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
-            let (fd, err) = fd_and_err(event.ret);
-            Some(Open {
-                task,
-                fd,
-                err,
-                flags: event.flags,
-                flag_names: args.format_extended.then(|| open_flag_names(event.flags)),
-                mode: event.mode,
-                path: event.path.decoded().shown(),
-            })
-        })
+        tracing.stream_tasks(
+            spec,
+            event::MIN_LEN,
+            &args.snoop.task,
+            |event: &event, task| {
+                let (fd, err) = fd_and_err(event.ret);
+                Some(Open {
+                    task,
+                    fd,
+                    err,
+                    flags: event.flags,
+                    flag_names: args.format_extended.then(|| open_flag_names(event.flags)),
+                    mode: event.mode,
+                    path: event.path.decoded().shown(),
+                })
+            },
+        )
     })
 }
 

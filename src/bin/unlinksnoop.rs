@@ -2,11 +2,9 @@
 //! kprobes on do_unlinkat where the kernel has them, else the unlink/unlinkat syscall
 //! tracepoints. The kernel side is bpf/unlinksnoop.bpf.c.
 
-use std::mem::offset_of;
 use std::process::ExitCode;
 
 use ebpf_tracers::skel::unlinksnoop::types::event;
-use ebpf_tracers::skel::unlinksnoop::types::path_buf;
 use ebpf_tracers::skel::unlinksnoop::UnlinksnoopSkelBuilder;
 use ebpf_tracers::tool;
 use ebpf_tracers::tool::Loading;
@@ -25,9 +23,11 @@ fn main() -> ExitCode {
             Ok(())
         })?;
         let spec = StreamSpec::new(&what, PathCall::table(&args.snoop, false), &args.stream);
-        let min_len = offset_of!(event, path) + offset_of!(path_buf, names);
-        tracing.stream_tasks(spec, min_len, &args.snoop.task, |event: &event, task| {
-            Some(PathCall::new(task, event.ret, None, event.path.decoded()))
-        })
+        tracing.stream_tasks(
+            spec,
+            event::MIN_LEN,
+            &args.snoop.task,
+            |event: &event, task| Some(PathCall::new(task, event.ret, None, event.path.decoded())),
+        )
     })
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::cli::PathArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
-use crate::paths::PathBuf;
+use crate::paths::RawPath;
 use crate::paths::ShownPath;
 use crate::record::Column;
 use crate::record::Table;
@@ -57,7 +57,7 @@ pub struct PathCall {
 
 impl PathCall {
     /// The record of a call on `path` with its result.
-    pub fn new(task: Task, ret: i32, mode: Option<u32>, path: PathBuf<'_>) -> Self {
+    pub fn new(task: Task, ret: i32, mode: Option<u32>, path: RawPath<'_>) -> Self {
         Self {
             task,
             mode,
