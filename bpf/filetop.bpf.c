@@ -9,8 +9,13 @@
  *   task's descriptor table.
  * Either way the size counted is the one asked for, as bcc's filetop counts it;
  * readv/writev (vfs_readv) are not counted.
+ *
+ * -F: the first time a regular file is counted in a report's interval, its path is
+ * walked up its dentries (path.bpf.h) and kept by (device, inode) in `paths`, where
+ * user space takes it with the counts.
  */
 #include "common.bpf.h"
+#include "path.bpf.h"
 #include "filetop.h"
 
 #define S_IFMT 00170000
@@ -30,6 +35,38 @@ struct {
 
 /* Where a new entry is built: it is too big for the stack next to the rest. */
 PERCPU_SLOT(heap, struct file_stat);
+
+/* -F: keep each regular file's path */
+const volatile bool full_path = false;
+
+/*
+ * The paths of the files counted since the last report (-F). Sized by user space
+ * (one entry without -F); preallocated, as a map updated from kprobes must be.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct file_id);
+	__type(value, struct path_buf);
+} paths SEC(".maps");
+
+PERCPU_SLOT(path_heap, struct path_buf);
+
+/* Walks the file's path unless this interval already has it. */
+static __always_inline void keep_path(struct file *file, const struct file_key *key)
+{
+	struct file_id id = { .dev = key->dev, .ino = key->ino };
+	struct path_buf *p;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(&paths, &id))
+		return;
+	p = bpf_map_lookup_elem(&path_heap, &zero);
+	if (!p)
+		return;
+	path_of_file(p, file);
+	bpf_map_update_elem(&paths, &id, p, BPF_NOEXIST);
+}
 
 static __always_inline void count(struct file *file, __u64 bytes, bool is_write)
 {
@@ -68,7 +105,10 @@ static __always_inline void count(struct file *file, __u64 bytes, bool is_write)
 		dentry = BPF_CORE_READ(file, f_path.dentry);
 		bpf_probe_read_kernel_str(stat->name, sizeof(stat->name),
 					  BPF_CORE_READ(dentry, d_name.name));
-		bpf_map_update_elem(&files, &key, stat, BPF_NOEXIST);
+		/* Only the thread that made the entry walks (and a map full walks not). */
+		if (!bpf_map_update_elem(&files, &key, stat, BPF_NOEXIST) && full_path &&
+		    type == FILE_REGULAR)
+			keep_path(file, &key);
 		stat = bpf_map_lookup_elem(&files, &key);
 		if (!stat)
 			return;

@@ -21,6 +21,13 @@ struct file_key {
 	__u64 cgroup_id;	/* key_cgroup() */
 };
 
+/* A file, whichever thread uses it: the key of the paths filetop -F keeps. */
+struct file_id {
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
+
 struct file_stat {
 	__u64 reads;
 	__u64 writes;

@@ -66,8 +66,9 @@ pub const MAX_SERIES: usize = 10_000;
 /// The label value of the overflow series.
 pub const OVERFLOW: &str = "[overflow]";
 
-/// Key fields that are not labels: the cgroup's id says what `cgroup` says.
-const NOT_LABELS: [&str; 1] = ["cgroup_id"];
+/// Key fields that are not labels: the cgroup's id says what `cgroup` says, and a
+/// cut path is marked in the path's own text.
+const NOT_LABELS: [&str; 2] = ["cgroup_id", "path_cut"];
 
 /// One counter of a tool: the kernel's counter at this position of its values, as the
 /// metric `ebpf_tracers_<name>` (a name ending in `_total`).

@@ -95,17 +95,9 @@ macro_rules! tool_skeleton {
     }};
 }
 
-/// Decoding of `struct path_buf` (bpf/path.h) for the skeletons whose events carry one
-/// (as their `path` member).
+/// Decoding of `struct path_buf` (bpf/path.h) for the skeletons that have one.
 macro_rules! path_buf {
     ($($name:ident),*) => {$(
-        impl $name::types::event {
-            /// The shortest record decoded: everything before the path's names (only the
-            /// bytes of those used are submitted).
-            pub const MIN_LEN: usize = std::mem::offset_of!($name::types::event, path)
-                + std::mem::offset_of!($name::types::path_buf, names);
-        }
-
         impl $name::types::path_buf {
             /// The path this record carries (src/paths.rs).
             pub fn decoded(&self) -> crate::paths::RawPath<'_> {
@@ -122,7 +114,20 @@ macro_rules! path_buf {
     )*};
 }
 
-path_buf!(opensnoop, unlinksnoop, mkdirsnoop, execsnoop);
+/// For the skeletons whose events end with a `struct path_buf` (as their `path`).
+macro_rules! path_event {
+    ($($name:ident),*) => {$(
+        impl $name::types::event {
+            /// The shortest record decoded: everything before the path's names (only the
+            /// bytes of those used are submitted).
+            pub const MIN_LEN: usize = std::mem::offset_of!($name::types::event, path)
+                + std::mem::offset_of!($name::types::path_buf, names);
+        }
+    )*};
+}
+
+path_buf!(opensnoop, unlinksnoop, mkdirsnoop, execsnoop, filetop);
+path_event!(opensnoop, unlinksnoop, mkdirsnoop, execsnoop);
 
 skeleton!(
     opensnoop,
@@ -195,5 +200,10 @@ skeleton!(
     plain[exec_key]
 );
 skeleton!(netpkt_count, OpenNetpktCountSkel, aggregating);
-skeleton!(filetop, OpenFiletopSkel, aggregating, plain [file_key, file_stat]);
+skeleton!(
+    filetop,
+    OpenFiletopSkel,
+    aggregating,
+    plain[file_key, file_stat, file_id, path_buf]
+);
 skeleton!(xdp_drop_count, OpenXdpDropCountSkel, aggregating);

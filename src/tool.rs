@@ -94,6 +94,8 @@ pub struct Loading<'a> {
     events: Option<&'a EventArgs>,
     probes: Option<ProbeMode>,
     switched_off: &'a [&'a str],
+    /// Maps (by name) given another number of entries than the object declares.
+    map_sizes: &'a [(&'a str, u32)],
     uprobe: Option<Uprobe<'a>>,
     xdp: Option<Xdp<'a>>,
     with_ppid: bool,
@@ -130,6 +132,7 @@ impl<'a> Loading<'a> {
             events: None,
             probes: None,
             switched_off: &[],
+            map_sizes: &[],
             uprobe: None,
             xdp: None,
             with_ppid: false,
@@ -197,6 +200,11 @@ impl<'a> Loading<'a> {
             switched_off: programs,
             ..self
         }
+    }
+
+    /// Gives these maps (by name) this many entries: room a tool's options call for.
+    pub fn map_sizes(self, map_sizes: &'a [(&'a str, u32)]) -> Self {
+        Self { map_sizes, ..self }
     }
 
     /// Attaches the program `uprobe.program` where `uprobe` says, instead of where its
@@ -287,6 +295,7 @@ where
         }
     }
     configure(object, source, &tracefs)?;
+    size_maps(object, loading.map_sizes)?;
     let (skel, links) = load_and_attach(open_skel, &loading)?;
     Ok(Tracing {
         _links: links,
@@ -303,6 +312,17 @@ fn configure(object: &mut OpenObject, events: Option<EventSource>, tracefs: &Pat
         size_event_maps(object, source)?;
     }
     preflight::skip_missing_tracepoints(object, tracefs);
+    Ok(())
+}
+
+fn size_maps(object: &mut OpenObject, sizes: &[(&str, u32)]) -> Result<()> {
+    for mut map in object.maps_mut() {
+        let name = map.name().to_string_lossy().into_owned();
+        if let Some(&(_, entries)) = sizes.iter().find(|(sized, _)| *sized == name) {
+            map.set_max_entries(entries)
+                .with_context(|| format!("cannot size map {name}"))?;
+        }
+    }
     Ok(())
 }
 

@@ -6,27 +6,46 @@ use common::*;
 
 const FILETOP: &str = env!("CARGO_BIN_EXE_filetop");
 
-/// Runs filetop on a workload that writes 64 KiB (16 calls) to a unique file; returns
-/// the workload's pid, the file's name and the final report's rows for it.
-fn write_64_kib(mode_args: &[&str], tag: &str) -> (u32, Vec<serde_json::Value>, Finished) {
-    let path = unique_path(tag);
+/// Runs filetop (with `tool_args`) on a workload that writes 64 KiB (16 calls) to
+/// `path` (`work`: workload options before its action); returns the workload's pid and
+/// the final report's rows whose FILE is `shown` (the file's name, or with -F its path).
+fn write_64_kib(
+    tool_args: &[&str],
+    work: &[&str],
+    path: &str,
+    shown: impl Fn(&str) -> bool,
+) -> (u32, Vec<serde_json::Value>, Finished) {
+    let mut work = work.to_vec();
+    work.extend_from_slice(&["write", path, "64"]);
     // Started first: the pid is known to -p before the tool attaches.
-    let workload = PendingWorkload::spawn(&unique_name(tag), &["write", &path, "64"]);
+    let workload = PendingWorkload::spawn(&unique_name("ft"), &work);
     let pid = workload.pid().to_string();
     let mut args = vec!["-p", pid.as_str(), "--json", "-i", "3600"];
-    args.extend_from_slice(mode_args);
+    args.extend_from_slice(tool_args);
     let tracer = Tracer::start(FILETOP, &args);
     workload.go();
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
-    std::fs::remove_file(&path).unwrap();
-    let name = path.rsplit('/').next().unwrap().to_string();
-    let report = total_report(&finished);
-    let rows = report_rows(&report, "file", &name)
-        .into_iter()
+    let rows = total_report(&finished)["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rows in {}", finished.stdout))
+        .iter()
+        .filter(|row| row["file"].as_str().is_some_and(&shown))
         .cloned()
         .collect();
     (pid.parse().unwrap(), rows, finished)
+}
+
+/// `write_64_kib` on a new file in the temporary directory, shown by its name.
+fn write_64_kib_to_a_new_file(
+    tool_args: &[&str],
+    tag: &str,
+) -> (u32, Vec<serde_json::Value>, Finished) {
+    let path = unique_path(tag);
+    let name = path.rsplit('/').next().unwrap().to_string();
+    let result = write_64_kib(tool_args, &[], &path, |file| file == name);
+    std::fs::remove_file(&path).unwrap();
+    result
 }
 
 fn assert_64_kib_in_16_writes(pid: u32, rows: &[serde_json::Value], finished: &Finished) {
@@ -47,7 +66,7 @@ fn writes_to_a_file_are_counted_exactly_for_the_pid() {
     if !can_trace("filetop::writes_to_a_file_are_counted_exactly_for_the_pid") {
         return;
     }
-    let (pid, rows, finished) = write_64_kib(&[], "ft");
+    let (pid, rows, finished) = write_64_kib_to_a_new_file(&[], "ft");
     let hooks = if kernel_has_kprobes() {
         "via kprobes"
     } else {
@@ -62,6 +81,31 @@ fn tracepoint_mode_finds_the_file_from_the_descriptor() {
     if !can_trace("filetop::tracepoint_mode_finds_the_file_from_the_descriptor") {
         return;
     }
-    let (pid, rows, finished) = write_64_kib(&["--mode", "tracepoint"], "fu");
+    let (pid, rows, finished) = write_64_kib_to_a_new_file(&["--mode", "tracepoint"], "fu");
     assert_64_kib_in_16_writes(pid, &rows, &finished);
+}
+
+#[test]
+fn full_path_names_a_relative_file_whole_and_marks_a_deep_one_cut() {
+    if !can_trace("filetop::full_path_names_a_relative_file_whole_and_marks_a_deep_one_cut") {
+        return;
+    }
+    // Two directories down from the temporary one (a 200-byte name among them).
+    let dir = LongDir::created("ftf", 1);
+    let full = format!("{}/rel", dir.deep);
+    let work = ["--cwd", dir.deep.as_str()];
+    let (pid, rows, finished) = write_64_kib(&["-F"], &work, "rel", |file| file == full);
+    assert_64_kib_in_16_writes(pid, &rows, &finished);
+    assert_eq!(rows[0].get("path_cut"), None, "{}", rows[0]);
+
+    // A file whose full path passes PATH_MAX: cut at the root end, marked in the path
+    // ("...") and in JSON (path_cut).
+    let deep = LongDir::new("ftdeep", 4600);
+    let work = ["--cwd", deep.deep.as_str(), "--make-cwd"];
+    let tail = format!("{}/f", &deep.deep[deep.deep.len() - 1000..]);
+    let (pid, rows, finished) = write_64_kib(&["-F"], &work, "f", |file| file.ends_with(&tail));
+    assert_64_kib_in_16_writes(pid, &rows, &finished);
+    let file = rows[0]["file"].as_str().unwrap();
+    assert!(file.starts_with(".../") && file.len() <= 4096 + 3, "{file}");
+    assert_eq!(rows[0]["path_cut"], true, "{}", rows[0]);
 }

@@ -63,6 +63,10 @@ pub struct Args {
     /// Count sockets, pipes and devices too, not only regular files
     #[arg(short = 'a', long = "all-files")]
     pub all_files: bool,
+    /// Show each regular file's full path, not only its name (found by the kernel,
+    /// from the file's directories, once per file and report)
+    #[arg(short = 'F', long = "full-path")]
+    pub full_path: bool,
     /// What "busiest" means
     #[arg(short = 's', long = "sort", value_enum, default_value_t = SortBy::All)]
     pub sort: SortBy,
@@ -81,12 +85,15 @@ EXAMPLES:
     filetop                   # the 20 busiest files every second
     filetop -p 181 -i 5       # one process, every five seconds
     filetop -a -s wbytes      # sockets and pipes too, by bytes written
+    filetop -F                # full paths, not only names
     filetop --mode tracepoint # the syscall tracepoints even where kprobes work
 
 READS/WRITES count calls of read, write, pread64 and pwrite64; R_KB/W_KB the KiB
 they asked for. T is R (regular file), S (socket) or O (other). FILE is the
-file's own name, not its path. Each report shows what happened since the last
-one; the one at the stop, everything since the start.";
+file's own name or, with -F, a regular file's path from the process's root
+(\"...\" where it was cut: over 4096 bytes or 64 directories deep). Each report
+shows what happened since the last one; the one at the stop, everything since the
+start.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SortBy {
@@ -108,8 +115,12 @@ pub struct FileOfThread {
     pub comm: String,
     /// R (regular file), S (socket) or O (other)
     pub t: char,
-    /// The file's own name (its dentry), not a path
+    /// The file's own name (its dentry) or, with -F, a regular file's full path
     pub file: String,
+    /// With -F, true when `file` is not the whole path ("..." stands where bytes are
+    /// missing); absent otherwise
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub path_cut: bool,
 }
 
 /// The counters of struct file_stat (bpf/filetop.h), bytes in KiB.
