@@ -94,9 +94,78 @@ fn page_size() -> u32 {
     u32::try_from(size).unwrap_or(4096).max(4096)
 }
 
+/// The perf buffer of a tool that streams through one, opened before its programs
+/// attach: until a reader opens a CPU's perf event, that CPU's slot in the event array is
+/// empty and an event written to it is gone (bpf_perf_event_output fails with ENOENT).
+/// The ring buffer needs no such care: it exists from the load on. Records wait in
+/// `pending` from the poll that reads them to their delivery by the EventStream.
+pub struct PerfReader {
+    buffer: BatchedPerfBuffer<'static>,
+    pending: Rc<RefCell<Pending>>,
+    lost: Rc<Cell<u64>>,
+}
+
+/// Records read but not yet delivered: their bytes one after another, and where each
+/// ends.
+#[derive(Default)]
+struct Pending {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl PerfReader {
+    /// Opens the perf events of every CPU into the object's perf event array.
+    pub fn open(object: &Object) -> Result<Self> {
+        let map = find_map(object, PERFBUF_MAP)?;
+        let pending: Rc<RefCell<Pending>> = Rc::default();
+        let lost: Rc<Cell<u64>> = Rc::default();
+        let into = Rc::clone(&pending);
+        let buffer = BatchedPerfBuffer::new(
+            &map,
+            PERF_PAGES_PER_CPU,
+            PERF_PAGES_PER_CPU as u32 * page_size() / PERF_WAKEUP_SHARE,
+            move |data| {
+                let mut pending = into.borrow_mut();
+                pending.bytes.extend_from_slice(data);
+                let end = pending.bytes.len();
+                pending.ends.push(end);
+            },
+            Rc::clone(&lost),
+        )
+        .context("cannot set up the perf buffer")?;
+        Ok(Self {
+            buffer,
+            pending,
+            lost,
+        })
+    }
+
+    /// Hands every pending record to `deliver`, oldest first, until it says stop.
+    fn deliver(&self, deliver: &mut dyn FnMut(&[u8]) -> bool) {
+        let mut pending = self.pending.borrow_mut();
+        let mut start = 0;
+        for &end in &pending.ends {
+            if !deliver(&pending.bytes[start..end]) {
+                break;
+            }
+            start = end;
+        }
+        pending.bytes.clear();
+        pending.ends.clear();
+    }
+}
+
+/// Hands a record on; false: stop (the handler failed).
+type Deliver<'a> = Box<dyn FnMut(&[u8]) -> bool + 'a>;
+
+/// What a stream reads: the ring buffer (which calls the handler itself), or the perf
+/// buffer opened at load and the handler its pending records go to.
 enum Buffer<'a> {
     Ring(RingBuffer<'a>),
-    Perf(BatchedPerfBuffer<'a>),
+    Perf {
+        reader: &'a PerfReader,
+        deliver: RefCell<Deliver<'a>>,
+    },
 }
 
 /// Delivers every event record to a handler. A handler error (stdout closed, say)
@@ -105,24 +174,23 @@ pub struct EventStream<'a> {
     buffer: Buffer<'a>,
     dropped: Map<'a>,
     failure: Rc<RefCell<Option<io::Error>>>,
-    perf_lost: Rc<Cell<u64>>,
 }
 
 impl<'a> EventStream<'a> {
-    pub fn new<F>(object: &'a Object, source: EventSource, handler: F) -> Result<Self>
+    /// A stream from the ring buffer of `object`, or from `perf` (opened at load).
+    pub fn new<F>(object: &'a Object, perf: Option<&'a PerfReader>, handler: F) -> Result<Self>
     where
         F: FnMut(&[u8]) -> io::Result<()> + 'a,
     {
         let failure: Rc<RefCell<Option<io::Error>>> = Rc::default();
-        let perf_lost: Rc<Cell<u64>> = Rc::default();
-        let handler = Rc::new(RefCell::new(handler));
+        let mut handler = handler;
         let deliver = {
             let failure = Rc::clone(&failure);
             move |data: &[u8]| -> bool {
                 if failure.borrow().is_some() {
                     return false;
                 }
-                match (handler.borrow_mut())(data) {
+                match handler(data) {
                     Ok(()) => true,
                     Err(err) => {
                         *failure.borrow_mut() = Some(err);
@@ -131,35 +199,25 @@ impl<'a> EventStream<'a> {
                 }
             }
         };
-        let buffer = match source {
-            EventSource::RingBuffer => {
+        let buffer = match perf {
+            None => {
                 let map = find_map(object, RINGBUF_MAP)?;
+                let mut deliver = deliver;
                 let mut builder = RingBufferBuilder::new();
                 builder
                     .add(&map, move |data| if deliver(data) { 0 } else { -1 })
                     .context("cannot set up the ring buffer")?;
                 Buffer::Ring(builder.build().context("cannot set up the ring buffer")?)
             }
-            EventSource::PerfBuffer => {
-                let map = find_map(object, PERFBUF_MAP)?;
-                let buffer = BatchedPerfBuffer::new(
-                    &map,
-                    PERF_PAGES_PER_CPU,
-                    PERF_PAGES_PER_CPU as u32 * page_size() / PERF_WAKEUP_SHARE,
-                    move |data| {
-                        deliver(data);
-                    },
-                    Rc::clone(&perf_lost),
-                )
-                .context("cannot set up the perf buffer")?;
-                Buffer::Perf(buffer)
-            }
+            Some(reader) => Buffer::Perf {
+                reader,
+                deliver: RefCell::new(Box::new(deliver)),
+            },
         };
         Ok(Self {
             buffer,
             dropped: find_map(object, DROPPED_MAP)?,
             failure,
-            perf_lost,
         })
     }
 
@@ -170,7 +228,11 @@ impl<'a> EventStream<'a> {
             // ring_buffer__poll consumes nothing when epoll times out: consume anyway,
             // so that a trickle of events shows within one timeout.
             Buffer::Ring(ring) => ring.poll(timeout).and_then(|()| ring.consume()),
-            Buffer::Perf(perf) => perf.poll(timeout),
+            Buffer::Perf { reader, deliver } => {
+                let polled = reader.buffer.poll(timeout);
+                reader.deliver(&mut *deliver.borrow_mut());
+                polled
+            }
         };
         self.check(result)
     }
@@ -179,7 +241,11 @@ impl<'a> EventStream<'a> {
     pub fn drain(&self) -> Result<()> {
         let result = match &self.buffer {
             Buffer::Ring(ring) => ring.consume(),
-            Buffer::Perf(perf) => perf.consume(),
+            Buffer::Perf { reader, deliver } => {
+                let consumed = reader.buffer.consume();
+                reader.deliver(&mut *deliver.borrow_mut());
+                consumed
+            }
         };
         self.check(result)
     }
@@ -202,7 +268,11 @@ impl<'a> EventStream<'a> {
             .first()
             .copied()
             .unwrap_or(0);
-        Ok(dropped.max(self.perf_lost.get()))
+        let perf_lost = match &self.buffer {
+            Buffer::Perf { reader, .. } => reader.lost.get(),
+            Buffer::Ring(_) => 0,
+        };
+        Ok(dropped.max(perf_lost))
     }
 }
 

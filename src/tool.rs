@@ -38,6 +38,7 @@ use crate::events::decode_shown;
 use crate::events::size_event_maps;
 use crate::events::EventSource;
 use crate::events::EventStream;
+use crate::events::PerfReader;
 use crate::events::TaskEvent;
 use crate::metrics;
 use crate::preflight;
@@ -238,6 +239,8 @@ impl<'a> Loading<'a> {
 pub struct Tracing<S> {
     // Declared first, so dropped first: programs detach before their object closes.
     _links: Vec<Link>,
+    // Closed before the object too: closing empties the perf event array's slots.
+    perf: Option<PerfReader>,
     skel: S,
     source: Option<EventSource>,
     with_ppid: bool,
@@ -296,9 +299,10 @@ where
     }
     configure(object, source, &tracefs)?;
     size_maps(object, loading.map_sizes)?;
-    let (skel, links) = load_and_attach(open_skel, &loading)?;
+    let (skel, perf, links) = load_and_attach(open_skel, &loading, source)?;
     Ok(Tracing {
         _links: links,
+        perf,
         skel,
         source,
         with_ppid: loading.with_ppid,
@@ -328,7 +332,13 @@ fn size_maps(object: &mut OpenObject, sizes: &[(&str, u32)]) -> Result<()> {
 
 /// Loads the programs and attaches every one that is switched on. The links come back
 /// with the skeleton: dropping them (on any return from main) detaches.
-fn load_and_attach<'obj, S>(open: S, loading: &Loading<'_>) -> Result<(S::Output, Vec<Link>)>
+/// Loads, opens the perf buffer if events go through one (before attach, so that no
+/// event finds its CPU's slot empty), attaches.
+fn load_and_attach<'obj, S>(
+    open: S,
+    loading: &Loading<'_>,
+    source: Option<EventSource>,
+) -> Result<(S::Output, Option<PerfReader>, Vec<Link>)>
 where
     S: OpenSkel<'obj>,
 {
@@ -339,9 +349,13 @@ where
     if let Some(dir) = &loading.filters.cgroup {
         cgroup::fill_filter(skel.object(), dir)?;
     }
+    let perf = match source {
+        Some(EventSource::PerfBuffer) => Some(PerfReader::open(skel.object())?),
+        _ => None,
+    };
     let links = attach_all(skel.object(), loading)?;
     metrics::note_programs(skel.object());
-    Ok((skel, links))
+    Ok((skel, perf, links))
 }
 
 /// Attaches each program that is switched on: where `loading` says for the uprobe or
@@ -482,13 +496,14 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         R: Serialize,
         F: FnMut(&[u8]) -> Option<R>,
     {
-        let source = self
-            .source
-            .context("this tool was loaded without event output")?;
+        anyhow::ensure!(
+            self.source.is_some(),
+            "this tool was loaded without event output"
+        );
         let printer = &spec.printer;
         // Counted here, handed to the metrics once per poll: no shared write per event.
         let delivered = Cell::new(0u64);
-        let stream = EventStream::new(self.skel.object(), source, |data| {
+        let stream = EventStream::new(self.skel.object(), self.perf.as_ref(), |data| {
             delivered.set(delivered.get() + 1);
             match (event_time(data), record(data)) {
                 (Some(boot_ns), Some(record)) => printer.event(boot_ns, &record),

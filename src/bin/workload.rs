@@ -84,6 +84,9 @@ enum Action {
     /// open(2)+close(2) PATH COUNT times as fast as possible and print
     /// "iterations COUNT ns_per_iter X" (the benchmark workload)
     OpenLoop { count: u32, path: String },
+    /// open(2)+close(2) PATH about PER_SECOND times a second until killed (a steady
+    /// stream while a tracer starts); prints "opening" after the first
+    OpenPaced { per_second: u32, path: String },
     /// open(2)+close(2) PATH once under each of NAMES process names (w0, w1, ...):
     /// NAMES distinct keys for the per-name counters (the metrics scrape benchmark)
     OpenNamed { names: u32, path: String },
@@ -266,6 +269,17 @@ fn act(args: &Args) -> Result<()> {
                 unsafe { libc::close(fd) };
             }
             print_rate(*count, started);
+        }
+        Action::OpenPaced { per_second, path } => {
+            let pause = std::time::Duration::from_secs(1) / (*per_second).max(1);
+            for n in 0u64.. {
+                drop(std::fs::File::open(path).with_context(|| format!("open {path}"))?);
+                if n == 0 {
+                    println!("opening");
+                    std::io::Write::flush(&mut std::io::stdout())?;
+                }
+                std::thread::sleep(pause);
+            }
         }
         Action::OpenNamed { names, path } => {
             for i in 0..*names {

@@ -416,6 +416,38 @@ impl PendingWorkload {
     }
 }
 
+/// A workload that runs (named COMM) until dropped, when it is killed.
+pub struct Background(Child);
+
+impl Background {
+    /// Returns once the workload has printed its first line (it has begun).
+    pub fn spawn(comm: &str, args: &[&str]) -> Background {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_workload"))
+            .arg("--comm")
+            .arg(comm)
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("cannot run workload");
+        let mut first = String::new();
+        let stdout = child.stdout.take().unwrap();
+        let read = BufReader::new(stdout).read_line(&mut first);
+        let background = Background(child);
+        assert!(
+            matches!(read, Ok(n) if n > 0),
+            "workload {args:?} did not begin"
+        );
+        background
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Copies a binary to a unique path (its name becomes the comm of what runs it).
 pub fn unique_copy_of(binary: &str, name: &str) -> String {
     use std::os::unix::fs::PermissionsExt;
