@@ -6,7 +6,14 @@ TOOL ?= opensnoop
 ARGS ?=
 ARCH ?= x86
 
-.PHONY: all deps build run test host-test vmtest bench lint unit vmlinux clean
+# make install: PREFIX and DESTDIR as usual; INSTALL_FROM=static installs target/static.
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_FROM ?= release
+STAGE := target/stage
+
+.PHONY: all deps build run test host-test install-test vmtest bench lint unit vmlinux clean \
+	install uninstall static deb bins-release bins-static
 
 all: build
 
@@ -24,14 +31,46 @@ lint: deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-# Everything: lint, unit and integration tests on this kernel, then the privileged
-# integration tests inside VMs on Debian's 6.1 and 6.12 kernels.
-test: deps lint host-test vmtest
+# Everything: lint, unit and integration tests on this kernel, the installation (make
+# install, make deb, make static), then the privileged integration tests inside VMs on
+# Debian's 5.10, 6.1 and 6.12 kernels.
+test: deps lint host-test install-test vmtest
 
 # Unit tests plus the integration tests that load the real tools. Without root the
 # privileged tests print SKIPPED; under CI (CI=true) a skip is a failure.
 host-test: deps
 	EBPF_TRACERS_REQUIRE_ROOT=$${CI:+1} $(CARGO) test --locked
+
+# Tools as <tool>-rs in PREFIX/sbin with man pages (section 8), bash/zsh/fish
+# completions, the exporter's systemd unit and the README (scripts/stage.sh).
+install: bins-$(INSTALL_FROM)
+	./scripts/stage.sh target/$(INSTALL_FROM) $(STAGE)/install $(PREFIX)
+	./scripts/install.sh install $(STAGE)/install $(PREFIX) $(DESTDIR)
+
+uninstall:
+	./scripts/install.sh uninstall $(PREFIX) $(DESTDIR)
+
+bins-release: build
+
+bins-static: static
+
+# Statically linked tools in target/static (scripts/build-static.sh).
+static:
+	./scripts/install-deps.sh --static
+	./scripts/build-static.sh
+
+# A Debian package in target/debian, of the static tools (Depends: nothing), built by
+# cargo-deb from the staged tree (Cargo.toml's [package.metadata.deb]).
+deb: static
+	./scripts/install-deps.sh --deb
+	./scripts/stage.sh target/static $(STAGE)/deb /usr /usr/share/zsh/vendor-completions
+	$(CARGO) deb --no-build --no-strip --locked --output target/debian/
+
+# make install into a temporary DESTDIR, make deb installed beside libbpf-tools, and a
+# static tool in an empty chroot (scripts/install-test.sh; root, as CI runs it).
+install-test: deps
+	./scripts/install-deps.sh --install --static --deb
+	./scripts/install-test.sh
 
 # VMTEST_KERNELS="5.10 6.1 6.12" by default; see scripts/vmtest.sh.
 vmtest: deps

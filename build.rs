@@ -28,6 +28,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", bpf_dir.display());
     println!("cargo:rerun-if-changed={}", vmlinux_dir.display());
     println!("cargo:rerun-if-env-changed=CLANG");
+    stamp_commit(&manifest_dir);
 
     if !vmlinux_dir.join("vmlinux.h").exists() {
         fail(&format!(
@@ -68,6 +69,38 @@ fn main() {
             fail(&format!("failed to build {}: {err:#}", source.display()));
         }
     }
+}
+
+/// `EBPF_TRACERS_COMMIT` for --version: the git commit the build is made from (short
+/// hash), or what the environment says (a build from a tarball), else "unknown". The
+/// build reruns when HEAD moves (the files git names for HEAD and the branch it is on).
+fn stamp_commit(manifest_dir: &Path) {
+    println!("cargo:rerun-if-env-changed=EBPF_TRACERS_COMMIT");
+    let git = |args: &[&str]| -> Option<String> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(manifest_dir)
+            .args(args)
+            .output()
+            .ok()?;
+        let text = String::from_utf8(output.stdout).ok()?.trim().to_string();
+        (output.status.success() && !text.is_empty()).then_some(text)
+    };
+    let commit = env::var("EBPF_TRACERS_COMMIT")
+        .ok()
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".into());
+    for watched in ["HEAD", "packed-refs"] {
+        if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", watched]) {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", &branch]) {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    println!("cargo:rustc-env=EBPF_TRACERS_COMMIT={commit}");
 }
 
 /// Fails early with one readable line instead of libbpf-cargo's "No such file" deep in

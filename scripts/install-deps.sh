@@ -18,11 +18,46 @@ have ping || need_apt+=(iputils-ping)
 # The metrics tests check the exposition with promtool and scrape it with a real
 # Prometheus server (both in Debian's prometheus package).
 have promtool || need_apt+=(prometheus)
-# --bench: the reference tools the benchmark compares against.
-if [ "${1:-}" = "--bench" ]; then
-	[ -x /usr/sbin/opensnoop ] || need_apt+=(libbpf-tools)
-	have bpftrace || need_apt+=(bpftrace)
-fi
+# Extra needs, by flag (several may be given):
+#   --bench    the reference tools the benchmark compares against;
+#   --static   what libbpf-sys needs to build its vendored libelf and zlib (make static),
+#              and glibc's static libc;
+#   --deb      cargo-deb (from crates.io, below) and dpkg-shlibdeps for its Depends;
+#   --install  what the installation test checks with: man, zsh and fish (to load the
+#              completions), libbpf-tools (to install beside), systemd-analyze.
+want_cargo_deb=
+for flag in "$@"; do
+	case "$flag" in
+	--bench)
+		[ -x /usr/sbin/opensnoop ] || need_apt+=(libbpf-tools)
+		have bpftrace || need_apt+=(bpftrace)
+		;;
+	--static)
+		have autoreconf || need_apt+=(autoconf automake libtool)
+		have autopoint || need_apt+=(autopoint)
+		have flex || need_apt+=(flex)
+		have bison || need_apt+=(bison)
+		have gawk || need_apt+=(gawk)
+		have readelf || need_apt+=(binutils)
+		have_pkg libc6-dev || need_apt+=(libc6-dev)
+		;;
+	--deb)
+		have dpkg-shlibdeps || need_apt+=(dpkg-dev)
+		want_cargo_deb=1
+		;;
+	--install)
+		have man || need_apt+=(man-db)
+		have zsh || need_apt+=(zsh)
+		have fish || need_apt+=(fish)
+		[ -x /usr/sbin/opensnoop ] || need_apt+=(libbpf-tools)
+		have systemd-analyze || need_apt+=(systemd)
+		;;
+	*)
+		echo "install-deps: unknown flag $flag" >&2
+		exit 2
+		;;
+	esac
+done
 for pkg in libelf-dev zlib1g-dev; do
 	have_pkg "$pkg" || need_apt+=("$pkg")
 done
@@ -41,4 +76,12 @@ fi
 if ! have cargo; then
 	echo "install-deps: cargo not found; install a Rust toolchain (https://rustup.rs) first" >&2
 	exit 1
+fi
+
+# cargo-deb builds the .deb (make deb); pinned, so that a new release cannot change the
+# package under us.
+cargo_deb_version=3.8.0
+if [ -n "$want_cargo_deb" ] && [ "$(cargo deb --version 2>/dev/null | awk '{print $2}')" != "$cargo_deb_version" ]; then
+	echo "install-deps: installing cargo-deb $cargo_deb_version from crates.io" >&2
+	cargo install --quiet --locked cargo-deb --version "$cargo_deb_version"
 fi

@@ -27,6 +27,7 @@ pub mod icmp_sender;
 pub mod json_docs;
 pub mod key_pressed;
 pub mod kmalloc_bytes;
+pub mod manual;
 pub mod mkdirsnoop;
 pub mod netdev_trace;
 pub mod netpkt_count;
@@ -36,6 +37,14 @@ pub mod sendrecv_count;
 pub mod sendto_by_ip;
 pub mod unlinksnoop;
 pub mod xdp_drop_count;
+
+/// What --version says: the release and the git commit it was built from (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("EBPF_TRACERS_COMMIT"),
+    ")"
+);
 
 /// Every tool, in the README's order: event tools, counting tools, helpers.
 pub const ALL: [&Tool; 19] = [
@@ -161,7 +170,7 @@ impl Tool {
     /// The whole command line, as clap parses it and man pages describe it.
     pub fn command(&self) -> Command {
         (self.arguments)(Command::new(self.name))
-            .version(env!("CARGO_PKG_VERSION"))
+            .version(VERSION)
             .about(self.about)
             .after_help(self.examples)
     }
