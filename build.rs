@@ -90,13 +90,12 @@ fn stamp_commit(manifest_dir: &Path) {
         .ok()
         .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
         .unwrap_or_else(|| "unknown".into());
-    for watched in ["HEAD", "packed-refs"] {
-        if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", watched]) {
-            println!("cargo:rerun-if-changed={path}");
-        }
-    }
-    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-        if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", &branch]) {
+    let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in watched {
+        // A path that does not exist would make cargo rerun this script every build.
+        let path = git(&["rev-parse", "--path-format=absolute", "--git-path", &name]);
+        if let Some(path) = path.filter(|path| Path::new(path).exists()) {
             println!("cargo:rerun-if-changed={path}");
         }
     }
