@@ -14,7 +14,6 @@ use anyhow::Result;
 use libbpf_rs::Map;
 use libbpf_rs::MapCore;
 use libbpf_rs::Object;
-use libbpf_rs::OpenObject;
 use libbpf_rs::RingBuffer;
 use libbpf_rs::RingBufferBuilder;
 
@@ -70,22 +69,14 @@ impl EventSource {
     }
 }
 
-/// Before load: sizes the buffer that will be used and shrinks the other to its
-/// minimum (the programs reference both, so both must exist).
-pub fn size_event_maps(object: &mut OpenObject, source: EventSource) -> Result<()> {
-    let page_size = page_size();
-    for mut map in object.maps_mut() {
-        let name = map.name().to_string_lossy().into_owned();
-        let entries = match (name.as_str(), source) {
-            (RINGBUF_MAP, EventSource::RingBuffer) => RINGBUF_BYTES,
-            (RINGBUF_MAP, EventSource::PerfBuffer) => page_size,
-            (PERFBUF_MAP, EventSource::RingBuffer) => 1,
-            _ => continue,
-        };
-        map.set_max_entries(entries)
-            .with_context(|| format!("cannot size map {name}"))?;
+/// Before load, the sizes (entries, by map name) of the event buffers: the one that
+/// will be used, and the other at its minimum (the programs reference both, so both
+/// must exist). The perf event array keeps its default: one slot per CPU.
+pub fn event_map_sizes(source: EventSource) -> Vec<(&'static str, u32)> {
+    match source {
+        EventSource::RingBuffer => vec![(RINGBUF_MAP, RINGBUF_BYTES), (PERFBUF_MAP, 1)],
+        EventSource::PerfBuffer => vec![(RINGBUF_MAP, page_size())],
     }
-    Ok(())
 }
 
 fn page_size() -> u32 {

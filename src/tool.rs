@@ -35,7 +35,7 @@ use crate::cli::TaskArgs;
 use crate::cli::TotalArgs;
 use crate::events::decode_prefix;
 use crate::events::decode_shown;
-use crate::events::size_event_maps;
+use crate::events::event_map_sizes;
 use crate::events::EventSource;
 use crate::events::EventStream;
 use crate::events::PerfReader;
@@ -313,12 +313,13 @@ where
 /// whose tracepoint this kernel lacks.
 fn configure(object: &mut OpenObject, events: Option<EventSource>, tracefs: &Path) -> Result<()> {
     if let Some(source) = events {
-        size_event_maps(object, source)?;
+        size_maps(object, &event_map_sizes(source))?;
     }
     preflight::skip_missing_tracepoints(object, tracefs);
     Ok(())
 }
 
+/// Gives the maps named in `sizes` their number of entries (before load).
 fn size_maps(object: &mut OpenObject, sizes: &[(&str, u32)]) -> Result<()> {
     for mut map in object.maps_mut() {
         let name = map.name().to_string_lossy().into_owned();
