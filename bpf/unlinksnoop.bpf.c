@@ -4,7 +4,9 @@
  *
  * Two ways in, chosen by user space before load:
  * - kprobe + kretprobe on do_unlinkat, where unlink(2) and unlinkat(2) meet; the name
- *   is read from the kernel's copy (struct filename) with CO-RE;
+ *   is read from the kernel's copy (struct filename) with CO-RE. Linux 7.2 calls it
+ *   filename_unlinkat (same parameters): user space attaches these programs to the
+ *   name the running kernel has (src/tools/unlinksnoop.rs, HOOKS);
  * - on kernels without kprobes, the unlink/unlinkat syscall tracepoints, reading the
  *   user's path.
  * Either way the entry builds the event (do_unlinkat frees the filename before it

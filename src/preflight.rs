@@ -135,6 +135,66 @@ pub fn ensure_tracefs() -> Result<PathBuf> {
     Ok(PathBuf::from(TRACEFS_MOUNT))
 }
 
+const SECURITYFS_MOUNT: &str = "/sys/kernel/security";
+
+/// BPF LSM programs can run: the kernel has BPF LSM (5.7+, CONFIG_BPF_LSM) and it is
+/// active, i.e. `bpf` is among the LSMs /sys/kernel/security/lsm lists (securityfs is
+/// mounted there if nothing has). Otherwise one line on what to do.
+pub fn check_bpf_lsm() -> Result<()> {
+    let release = nix::sys::utsname::uname()
+        .map(|uts| uts.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if kernel_older_than(&release, (5, 7)) {
+        bail!("BPF LSM needs Linux 5.7 or newer; this kernel is {release}");
+    }
+    let list = Path::new(SECURITYFS_MOUNT).join("lsm");
+    if !list.exists() {
+        nix::mount::mount(
+            Some("securityfs"),
+            SECURITYFS_MOUNT,
+            Some("securityfs"),
+            nix::mount::MsFlags::MS_NOSUID
+                | nix::mount::MsFlags::MS_NODEV
+                | nix::mount::MsFlags::MS_NOEXEC,
+            None::<&str>,
+        )
+        .map_err(|errno| {
+            anyhow::anyhow!(
+                "securityfs is not mounted and mounting it at {SECURITYFS_MOUNT} failed \
+                 ({errno}); mount it with `mount -t securityfs securityfs {SECURITYFS_MOUNT}`"
+            )
+        })?;
+    }
+    let active = fs::read_to_string(&list)
+        .with_context(|| format!("cannot read the active LSMs from {}", list.display()))?;
+    let active = active.trim();
+    if active.split(',').any(|lsm| lsm == "bpf") {
+        return Ok(());
+    }
+    if !kprobe_target_exists("bpf_lsm_bprm_check_security") {
+        bail!(
+            "this kernel ({release}) was built without BPF LSM (CONFIG_BPF_LSM): it cannot \
+             enforce; a kernel with CONFIG_BPF_LSM=y is needed"
+        );
+    }
+    bail!(
+        "BPF LSM is built in but not active (active LSMs: {active}): boot with \
+         lsm={active},bpf (the current list with bpf appended) on the kernel command line"
+    )
+}
+
+/// Whether a kernel release ("5.4.0-150-generic", "6.1.0-27-amd64") is older than
+/// (major, minor). An unreadable release is taken as new enough: load will tell.
+pub fn kernel_older_than(release: &str, (major, minor): (u32, u32)) -> bool {
+    let mut numbers = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|part| part.parse::<u32>().ok());
+    match (numbers.next().flatten(), numbers.next().flatten()) {
+        (Some(have_major), Some(have_minor)) => (have_major, have_minor) < (major, minor),
+        _ => false,
+    }
+}
+
 /// Whether tracepoint `category/name` exists on this kernel.
 pub fn tracepoint_exists(tracefs: &Path, category: &str, name: &str) -> bool {
     tracefs
@@ -208,21 +268,126 @@ pub fn ring_buffer_supported() -> bool {
 /// is a real symbol (not inlined away). Reads /proc/kallsyms, so only call it when
 /// `KernelFeatures::kprobes` is true.
 pub fn kprobe_target_exists(function: &str) -> bool {
+    !text_symbols_among(&[function]).is_empty()
+}
+
+/// Which of `names` are text symbols in /proc/kallsyms (functions a kprobe can take),
+/// in one pass over it.
+fn text_symbols_among<'n>(names: &[&'n str]) -> Vec<&'n str> {
     use std::io::BufRead;
     let Ok(file) = fs::File::open("/proc/kallsyms") else {
-        return false;
+        return Vec::new();
     };
+    let mut found = Vec::new();
     // Lines are "ADDRESS TYPE NAME[\t[MODULE]]"; text symbols have type t or T.
-    std::io::BufReader::with_capacity(1 << 16, file)
+    for line in std::io::BufReader::with_capacity(1 << 16, file)
         .split(b'\n')
         .map_while(|line| line.ok())
-        .any(|line| {
-            let mut fields = line.split(|&b| b == b' ' || b == b'\t');
-            let _address = fields.next();
-            let kind = fields.next();
-            let name = fields.next();
-            matches!(kind, Some(b"t") | Some(b"T")) && name == Some(function.as_bytes())
-        })
+    {
+        let mut fields = line.split(|&b| b == b' ' || b == b'\t');
+        let _address = fields.next();
+        if !matches!(fields.next(), Some(b"t") | Some(b"T")) {
+            continue;
+        }
+        let Some(name) = fields.next() else { continue };
+        if let Some(&wanted) = names.iter().find(|wanted| wanted.as_bytes() == name) {
+            if !found.contains(&wanted) {
+                found.push(wanted);
+            }
+        }
+    }
+    found
+}
+
+/// A kernel function a kprobe program is written for. Kernel functions get renamed
+/// (do_unlinkat is filename_unlinkat in Linux 7.2): `names` lists the names it has
+/// had, the first being the one the program's section names, and `params` the types
+/// of the leading parameters the program reads, as C spells them ("struct filename *").
+#[derive(Debug, Clone, Copy)]
+pub struct KernelFunction<'a> {
+    pub names: &'a [&'a str],
+    pub params: &'a [&'a str],
+}
+
+impl<'a> KernelFunction<'a> {
+    pub const fn new(names: &'a [&'a str], params: &'a [&'a str]) -> Self {
+        Self { names, params }
+    }
+
+    /// The name the program's section gives the function.
+    pub fn section_name(&self) -> &'a str {
+        self.names[0]
+    }
+
+    /// The name this function has in the running kernel: the first of `names` that can
+    /// take a kprobe and whose parameters (in the kernel's BTF, where it has any) begin
+    /// with `params`. Otherwise why none will do, in a phrase.
+    pub fn resolve(&self) -> std::result::Result<&'a str, String> {
+        let present = text_symbols_among(self.names);
+        let btf = libbpf_rs::btf::Btf::from_vmlinux().ok();
+        let mut mismatches = Vec::new();
+        for &name in self.names.iter().filter(|name| present.contains(name)) {
+            let Some(btf) = &btf else { return Ok(name) };
+            match function_params(btf, name) {
+                // A symbol BTF does not describe (rare): the name is all there is to go by.
+                None => return Ok(name),
+                Some(params) if params_begin_with(&params, self.params) => return Ok(name),
+                Some(params) => mismatches.push(format!("{name}({})", params.join(", "))),
+            }
+        }
+        let wanted = format!("{}({})", self.names.join(" or "), self.params.join(", "));
+        if mismatches.is_empty() {
+            Err(format!(
+                "kernel function {wanted} cannot be probed (inlined or renamed)"
+            ))
+        } else {
+            Err(format!(
+                "kernel function {wanted} has changed: this kernel has {}",
+                mismatches.join(", ")
+            ))
+        }
+    }
+}
+
+fn params_begin_with(have: &[String], want: &[&str]) -> bool {
+    have.len() >= want.len() && have.iter().zip(want).all(|(have, want)| have == want)
+}
+
+/// The types of a function's parameters as the kernel's BTF declares them, in C.
+fn function_params(btf: &libbpf_rs::btf::Btf<'_>, name: &str) -> Option<Vec<String>> {
+    use libbpf_rs::btf::types::Func;
+    use libbpf_rs::btf::types::FuncProto;
+    use libbpf_rs::btf::BtfType;
+    let func: Func<'_> = btf.type_by_name(name)?;
+    let proto = FuncProto::try_from(func.next_type()?).ok()?;
+    Some(
+        proto
+            .iter()
+            .map(|param| {
+                btf.type_by_id::<BtfType<'_>>(param.ty)
+                    .map_or_else(|| "?".to_string(), c_type)
+            })
+            .collect(),
+    )
+}
+
+/// A BTF type as C names it, qualifiers left out: "int", "struct file *", "size_t".
+fn c_type(ty: libbpf_rs::btf::BtfType<'_>) -> String {
+    use libbpf_rs::btf::BtfKind;
+    let name = || ty.name().map_or("?".into(), |name| name.to_string_lossy());
+    match ty.kind() {
+        BtfKind::Ptr => match ty.next_type() {
+            Some(to) => format!("{} *", c_type(to)),
+            None => "void *".to_string(),
+        },
+        BtfKind::Const | BtfKind::Volatile | BtfKind::Restrict | BtfKind::TypeTag => {
+            ty.next_type().map_or_else(|| "void".to_string(), c_type)
+        }
+        BtfKind::Struct => format!("struct {}", name()),
+        BtfKind::Union => format!("union {}", name()),
+        BtfKind::Enum | BtfKind::Enum64 => format!("enum {}", name()),
+        _ => name().into_owned(),
+    }
 }
 
 /// How a tool that can use either hooks into the kernel.
@@ -236,27 +401,33 @@ pub enum ProbeMode {
     Tracepoint,
 }
 
-/// Resolves `Auto` for a tool that would kprobe `function`; refuses `Kprobe` on a
-/// kernel that cannot. The second value says why tracepoints were chosen, if they were.
-pub fn choose_probe_mode(
+/// The kprobe targets a tool loads with: each function's section name and the name it
+/// has in this kernel.
+pub type Renames<'a> = Vec<(&'a str, &'a str)>;
+
+/// Resolves `Auto` for a tool that would kprobe `functions`; refuses `Kprobe` on a
+/// kernel that cannot. The second value says why tracepoints were chosen, if they were;
+/// the third, with kprobes, where each function is found in this kernel.
+pub fn choose_probe_mode<'a>(
     requested: ProbeMode,
     features: KernelFeatures,
-    function: &str,
-) -> Result<(ProbeMode, Option<String>)> {
-    let why_not = if !features.kprobes {
-        Some("kernel has no kprobes (CONFIG_KPROBES)".to_string())
-    } else if !kprobe_target_exists(function) {
-        Some(format!(
-            "kernel function {function} cannot be probed (inlined or renamed)"
-        ))
+    functions: &[KernelFunction<'a>],
+) -> Result<(ProbeMode, Option<String>, Renames<'a>)> {
+    if requested == ProbeMode::Tracepoint {
+        return Ok((ProbeMode::Tracepoint, None, Vec::new()));
+    }
+    let resolved = if features.kprobes {
+        functions
+            .iter()
+            .map(|function| Ok((function.section_name(), function.resolve()?)))
+            .collect::<std::result::Result<Renames<'a>, String>>()
     } else {
-        None
+        Err("kernel has no kprobes (CONFIG_KPROBES)".to_string())
     };
-    match (requested, why_not) {
-        (ProbeMode::Tracepoint, _) => Ok((ProbeMode::Tracepoint, None)),
-        (_, None) => Ok((ProbeMode::Kprobe, None)),
-        (ProbeMode::Kprobe, Some(why)) => bail!("--mode kprobe: {why}; use --mode tracepoint"),
-        (ProbeMode::Auto, Some(why)) => Ok((ProbeMode::Tracepoint, Some(why))),
+    match (requested, resolved) {
+        (_, Ok(renames)) => Ok((ProbeMode::Kprobe, None, renames)),
+        (ProbeMode::Kprobe, Err(why)) => bail!("--mode kprobe: {why}; use --mode tracepoint"),
+        (_, Err(why)) => Ok((ProbeMode::Tracepoint, Some(why), Vec::new())),
     }
 }
 
@@ -275,5 +446,53 @@ pub fn keep_programs_of(object: &mut OpenObject, mode: ProbeMode) {
         if !keep {
             prog.set_autoload(false);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_releases_compare_by_major_and_minor() {
+        assert!(kernel_older_than("5.4.0-150-generic", (5, 7)));
+        assert!(!kernel_older_than("5.10.0-33-amd64", (5, 7)));
+        assert!(!kernel_older_than("7.2.13+deb14-amd64", (5, 7)));
+        assert!(!kernel_older_than("", (5, 7)));
+    }
+
+    #[test]
+    fn parameter_lists_match_by_their_leading_types() {
+        let have = ["int".to_string(), "struct filename *".to_string()];
+        assert!(params_begin_with(&have, &["int", "struct filename *"]));
+        assert!(params_begin_with(&have, &["int"]));
+        assert!(params_begin_with(&have, &[]));
+        assert!(!params_begin_with(&have, &["int", "const char *"]));
+        assert!(!params_begin_with(
+            &have[..1],
+            &["int", "struct filename *"]
+        ));
+    }
+
+    /// On any kernel with BTF: vfs_read is found under its own name, with its types.
+    #[test]
+    fn vfs_read_resolves_with_its_signature_and_a_wrong_one_is_refused() {
+        if !Path::new(VMLINUX_BTF).exists() {
+            eprintln!("SKIPPED preflight::vfs_read_resolves_...: this kernel has no BTF");
+            return;
+        }
+        let right = KernelFunction::new(
+            &["no_such_fn_x", "vfs_read"],
+            &["struct file *", "char *", "size_t"],
+        );
+        assert_eq!(right.resolve(), Ok("vfs_read"));
+        let wrong = KernelFunction::new(&["vfs_read"], &["int"]);
+        let why = wrong.resolve().unwrap_err();
+        assert!(
+            why.contains("has changed") && why.contains("vfs_read(struct file *"),
+            "{why}"
+        );
+        let missing = KernelFunction::new(&["no_such_fn_x"], &[]);
+        assert!(missing.resolve().unwrap_err().contains("cannot be probed"));
     }
 }

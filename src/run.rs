@@ -46,12 +46,17 @@ pub fn tool_name() -> &'static str {
 }
 
 /// Runs a tool's body and turns its outcome into the exit status the README documents:
-/// 0 on a normal stop (including a closed stdout), 1 with one line on stderr otherwise.
+/// 0 on a normal stop (including a closed stdout), 2 for bad input (BadInput), 1 with
+/// one line on stderr otherwise.
 /// Ctrl-C/SIGTERM handling is installed first, so a stop during load is orderly too.
 pub fn main_with(tool: &str, body: impl FnOnce() -> Result<()>) -> ExitCode {
     match install_stop_handler().and_then(|()| body()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.is::<BadInput>() => {
+            eprintln!("{tool}: {err}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             let mut line = format!("{tool}: {err:#}");
             if let Some(warning) = LAST_LIBBPF_WARNING.lock().ok().and_then(|w| w.clone()) {
@@ -63,6 +68,24 @@ pub fn main_with(tool: &str, body: impl FnOnce() -> Result<()>) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Bad input found after the command line parsed (a file that does not exist, a rule
+/// refused): one line and exit status 2, as a usage error.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// An error that exits 2 (see BadInput).
+pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
+    BadInput(message.into()).into()
 }
 
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -43,6 +43,7 @@ use crate::events::TaskEvent;
 use crate::metrics;
 use crate::preflight;
 use crate::preflight::KernelFeatures;
+use crate::preflight::KernelFunction;
 use crate::preflight::ProbeMode;
 use crate::record::Printer;
 use crate::record::Table;
@@ -94,6 +95,8 @@ pub struct Loading<'a> {
     run: &'a RunArgs,
     events: Option<&'a EventArgs>,
     probes: Option<ProbeMode>,
+    /// Kprobe targets by section name, and the name each has in this kernel.
+    renames: &'a [(&'a str, &'a str)],
     switched_off: &'a [&'a str],
     /// Maps (by name) given another number of entries than the object declares.
     map_sizes: &'a [(&'a str, u32)],
@@ -132,6 +135,7 @@ impl<'a> Loading<'a> {
             run,
             events: None,
             probes: None,
+            renames: &[],
             switched_off: &[],
             map_sizes: &[],
             uprobe: None,
@@ -225,10 +229,12 @@ impl<'a> Loading<'a> {
         }
     }
 
-    /// Loads only the programs of `mode` (kprobes or tracepoints); the others stay off.
-    pub fn probes(self, mode: ProbeMode) -> Self {
+    /// Loads only the programs of the mode `probes` chose (kprobes or tracepoints); the
+    /// others stay off. Kprobes attach to their functions under this kernel's names.
+    pub fn probes(self, probes: &'a Probes<'a>) -> Self {
         Self {
-            probes: Some(mode),
+            probes: Some(probes.mode),
+            renames: &probes.renames,
             ..self
         }
     }
@@ -394,8 +400,14 @@ fn attach_all(object: &Object, loading: &Loading<'_>) -> Result<Vec<Link>> {
             }
             _ => {
                 let section = prog.section().to_string_lossy().into_owned();
-                prog.attach()
-                    .with_context(|| format!("failed to attach {section}"))?
+                match renamed_kprobe(&section, loading.renames) {
+                    Some((retprobe, function)) => prog
+                        .attach_kprobe(retprobe, function)
+                        .with_context(|| format!("failed to attach {section} to {function}"))?,
+                    None => prog
+                        .attach()
+                        .with_context(|| format!("failed to attach {section}"))?,
+                }
             }
         };
         links.push(link);
@@ -408,48 +420,80 @@ fn attach_all(object: &Object, loading: &Loading<'_>) -> Result<Vec<Link>> {
     Ok(links)
 }
 
-/// The two ways into the kernel of a tool that has them: kprobes on a kernel function,
+/// A kprobe section ("kprobe/do_unlinkat", "kretprobe/...") whose function has another
+/// name in this kernel: whether it is a return probe, and that name.
+fn renamed_kprobe<'a>(section: &str, renames: &[(&str, &'a str)]) -> Option<(bool, &'a str)> {
+    let (retprobe, function) = match section.split_once('/')? {
+        ("kprobe", function) => (false, function),
+        ("kretprobe", function) => (true, function),
+        _ => return None,
+    };
+    renames
+        .iter()
+        .find(|(written, actual)| *written == function && written != actual)
+        .map(|(_, actual)| (retprobe, *actual))
+}
+
+/// The two ways into the kernel of a tool that has them: kprobes on kernel functions,
 /// or tracepoints where the kernel cannot take kprobes.
 #[derive(Debug, Clone, Copy)]
 pub struct Hooks<'a> {
     /// What is traced, for the readiness line ("unlinks").
     pub what: &'a str,
-    /// The kernel function the kprobes need.
-    pub function: &'a str,
-    /// The two ways, as the readiness line names them ("kprobe do_unlinkat").
+    /// The kernel functions the kprobes need (under whichever name this kernel has).
+    pub functions: &'a [KernelFunction<'a>],
+    /// How the readiness line names the kprobes, before the functions ("kprobe").
     pub kprobes: &'a str,
     pub tracepoints: &'a str,
+}
+
+/// The hooks a tool goes in by on this kernel (Hooks::choose).
+#[derive(Debug, Clone)]
+pub struct Probes<'a> {
+    pub mode: ProbeMode,
+    /// The readiness line's "what ... via ...".
+    pub what: String,
+    /// With kprobes: each function's section name and its name in this kernel.
+    renames: preflight::Renames<'a>,
 }
 
 impl<'a> Hooks<'a> {
     pub const fn new(
         what: &'a str,
-        function: &'a str,
+        functions: &'a [KernelFunction<'a>],
         kprobes: &'a str,
         tracepoints: &'a str,
     ) -> Self {
         Self {
             what,
-            function,
+            functions,
             kprobes,
             tracepoints,
         }
     }
 
     /// The mode --mode and this kernel allow (saying so on stderr when the kprobes are
-    /// not to be had), and the readiness line's "what ... via ...".
-    pub fn choose(&self, args: &ModeArgs, run_args: &RunArgs) -> Result<(ProbeMode, String)> {
+    /// not to be had), the functions found, and the readiness line's "what ... via ...".
+    pub fn choose(&self, args: &ModeArgs, run_args: &RunArgs) -> Result<Probes<'a>> {
         let tracefs = prepare(run_args.verbose)?;
         let features = KernelFeatures::probe(&tracefs);
-        let (mode, fallback) = preflight::choose_probe_mode(args.mode, features, self.function)?;
+        let (mode, fallback, renames) =
+            preflight::choose_probe_mode(args.mode, features, self.functions)?;
         if let Some(why) = fallback {
             run::notice(&format!("{why}; falling back to {}", self.tracepoints));
         }
         let via = match mode {
-            ProbeMode::Kprobe => self.kprobes,
-            _ => self.tracepoints,
+            ProbeMode::Kprobe => {
+                let names: Vec<&str> = renames.iter().map(|(_, name)| *name).collect();
+                format!("{} {}", self.kprobes, names.join("/"))
+            }
+            _ => self.tracepoints.to_string(),
         };
-        Ok((mode, format!("{} via {via}", self.what)))
+        Ok(Probes {
+            mode,
+            what: format!("{} via {via}", self.what),
+            renames,
+        })
     }
 }
 

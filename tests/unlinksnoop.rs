@@ -7,7 +7,11 @@ mod common;
 use common::*;
 
 const UNLINKSNOOP: &str = env!("CARGO_BIN_EXE_unlinksnoop");
-const KPROBE_READY: &str = "Tracing unlinks via kprobe do_unlinkat";
+/// The function's name depends on the kernel: 7.2 renamed do_unlinkat.
+const KPROBE_READY: [&str; 2] = [
+    "Tracing unlinks via kprobe do_unlinkat",
+    "Tracing unlinks via kprobe filename_unlinkat",
+];
 const TRACEPOINT_READY: &str = "Tracing unlinks via tracepoints";
 
 /// PID COMM RET PATH rows.
@@ -63,7 +67,9 @@ fn unlinks_show_path_and_result_using_kprobes_where_available() {
     let (finished, pid, comm, existing, missing) = unlink_existing_and_missing(&[], "ul");
     if kernel_has_kprobes() {
         assert!(
-            finished.stderr.contains(KPROBE_READY),
+            KPROBE_READY
+                .iter()
+                .any(|ready| finished.stderr.contains(ready)),
             "{}",
             finished.stderr
         );

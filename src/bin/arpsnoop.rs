@@ -21,10 +21,10 @@ const ARP_REPLY: u16 = 2;
 
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let (mode, what) = arpsnoop::HOOKS.choose(&args.mode, &args.stream.run)?;
-        let loading = Loading::stream(&args.filters, &args.stream).probes(mode);
+        let probes = arpsnoop::HOOKS.choose(&args.mode, &args.stream.run)?;
+        let loading = Loading::stream(&args.filters, &args.stream).probes(&probes);
         let tracing = tool::load::<ArpsnoopSkelBuilder>(loading, |_| Ok(()))?;
-        let spec = StreamSpec::new(&what, Arp::table(), &args.stream).always_timed();
+        let spec = StreamSpec::new(&probes.what, Arp::table(), &args.stream).always_timed();
         tracing.stream_events(spec, |event: event| {
             Some(Arp {
                 dev: escape(c_bytes(&event.dev)),

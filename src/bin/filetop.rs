@@ -37,11 +37,11 @@ const FULL_PATHS: u32 = 2048;
 
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let (mode, what) = filetop::HOOKS.choose(&args.mode, &args.report.run)?;
+        let probes = filetop::HOOKS.choose(&args.mode, &args.report.run)?;
         let by_cgroup = args.grouping.by_cgroup;
         let paths = [("paths", FULL_PATHS)];
         let loading = Loading::report(&args.filters, &args.report)
-            .probes(mode)
+            .probes(&probes)
             .by_cgroup(by_cgroup)
             .map_sizes(if args.full_path { &paths } else { &[] });
         let tracing = tool::load::<FiletopSkelBuilder>(loading, |rodata| {
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         })?;
         let table = FileIo::table().cgroup_first(by_cgroup);
         let ranking = Ranking::top_by(args.top.top, sort_weight(args.sort));
-        let spec = ReportSpec::new(&what, table, ranking);
+        let spec = ReportSpec::new(&probes.what, table, ranking);
         let mut taker = Taker::new(args.full_path);
         report::run_reports::<FileOfThread, FileIo>(&args.report, spec, |counts| {
             let maps = &tracing.maps;

@@ -1,5 +1,5 @@
 //! unlinksnoop: trace file unlinks, one line per call, with the result.
-//! kprobes on do_unlinkat where the kernel has them, else the unlink/unlinkat syscall
+//! kprobes on do_unlinkat (filename_unlinkat in 7.2) where the kernel has them, else the unlink/unlinkat syscall
 //! tracepoints. The kernel side is bpf/unlinksnoop.bpf.c.
 
 use std::process::ExitCode;
@@ -16,13 +16,17 @@ use ebpf_tracers::tools::unlinksnoop::TOOL;
 
 fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let (mode, what) = unlinksnoop::HOOKS.choose(&args.mode, &args.stream.run)?;
-        let loading = Loading::snoop(&args.snoop, &args.stream).probes(mode);
+        let probes = unlinksnoop::HOOKS.choose(&args.mode, &args.stream.run)?;
+        let loading = Loading::snoop(&args.snoop, &args.stream).probes(&probes);
         let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |rodata| {
             rodata.full_path = args.path.full_path;
             Ok(())
         })?;
-        let spec = StreamSpec::new(&what, PathCall::table(&args.snoop, false), &args.stream);
+        let spec = StreamSpec::new(
+            &probes.what,
+            PathCall::table(&args.snoop, false),
+            &args.stream,
+        );
         tracing.stream_tasks(
             spec,
             event::MIN_LEN,

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
 use crate::cli::StreamArgs;
+use crate::preflight::KernelFunction;
 use crate::record::cell_text;
 use crate::record::Column;
 use crate::record::Table;
@@ -21,8 +22,9 @@ pub const TOOL: Tool = Tool::events::<Args, Arp>(
 /// The two ways into the kernel: kprobes where the kernel has them, else tracepoints.
 pub const HOOKS: Hooks = Hooks::new(
     "ARP",
-    "arp_create",
-    "kretprobe arp_create",
+    // Only its return value (the frame built) is read.
+    &[KernelFunction::new(&["arp_create"], &[])],
+    "kretprobe",
     "tracepoint net/net_dev_queue",
 );
 

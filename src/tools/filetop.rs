@@ -11,6 +11,7 @@ use crate::cli::ReportArgs;
 use crate::cli::TopArgs;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
+use crate::preflight::KernelFunction;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
@@ -51,8 +52,11 @@ const METRICS: Declared = Declared {
 /// The two ways into the kernel: kprobes where the kernel has them, else tracepoints.
 pub const HOOKS: Hooks = Hooks::new(
     "file I/O",
-    "vfs_read",
-    "kprobes vfs_read/vfs_write",
+    &[
+        KernelFunction::new(&["vfs_read"], &["struct file *", "char *", "size_t"]),
+        KernelFunction::new(&["vfs_write"], &["struct file *", "char *", "size_t"]),
+    ],
+    "kprobes",
     "tracepoints sys_enter_read/write",
 );
 

@@ -5,6 +5,7 @@ use crate::cli::ModeArgs;
 use crate::cli::PathArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
+use crate::preflight::KernelFunction;
 use crate::tool::Hooks;
 use crate::tools::mkdirsnoop::PathCall;
 use crate::tools::Tool;
@@ -18,8 +19,12 @@ pub const TOOL: Tool = Tool::events::<Args, PathCall>(
 /// The two ways into the kernel: kprobes where the kernel has them, else tracepoints.
 pub const HOOKS: Hooks = Hooks::new(
     "unlinks",
-    "do_unlinkat",
-    "kprobe do_unlinkat",
+    // (int dfd, struct filename *name) under either name: 7.2 calls it filename_unlinkat.
+    &[KernelFunction::new(
+        &["do_unlinkat", "filename_unlinkat"],
+        &["int", "struct filename *"],
+    )],
+    "kprobe",
     "tracepoints sys_enter/exit_unlink(at)",
 );
 
