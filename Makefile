@@ -72,7 +72,7 @@ install-test: deps
 	./scripts/install-deps.sh --install --static --deb
 	./scripts/install-test.sh
 
-# VMTEST_KERNELS="5.10 6.1 6.12" by default; see scripts/vmtest.sh.
+# VMTEST_KERNELS="5.10 6.1 6.12 sid" by default; see scripts/vmtest.sh.
 vmtest: deps
 	./scripts/vmtest.sh
 

@@ -7,6 +7,8 @@ export TMPDIR=/dev/shm
 export EBPF_TRACERS_REQUIRE_ROOT=1
 # Debian kernels have kprobes: unlinksnoop must use them here, not fall back.
 export EBPF_TRACERS_EXPECT_KPROBES=1
+# Every guest boots with lsm=...,bpf (vmtest.toml): execguard's tests must run here.
+export EBPF_TRACERS_EXPECT_LSM=1
 export RUST_BACKTRACE=1
 # Nothing brings loopback up in a vmtest guest; the UDP and sendto tests need it.
 ip link set lo up

@@ -4,8 +4,9 @@
 # machine's kernel. Installs what it needs; prints a per-kernel summary; fails naming
 # the kernel that failed.
 #
-#   scripts/vmtest.sh                 # every kernel in $VMTEST_KERNELS (default: 5.10 6.1 6.12)
+#   scripts/vmtest.sh                 # every kernel in $VMTEST_KERNELS (default: 5.10 6.1 6.12 sid)
 #   VMTEST_KERNELS=6.1 scripts/vmtest.sh
+#   VMTEST_TESTS=execguard scripts/vmtest.sh   # one test binary in every guest
 #
 # How (see vmtest.toml): vmtest boots each kernel with the host's root filesystem shared
 # read-only over 9p; a busybox initramfs built here loads the 9p/virtio modules Debian
@@ -15,11 +16,12 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache="$root/.vmtest"
-kernels="${VMTEST_KERNELS:-5.10 6.1 6.12}"
+kernels="${VMTEST_KERNELS:-5.10 6.1 6.12 sid}"
 guest_timeout="${VMTEST_TIMEOUT:-900}"
 vmtest_version=0.18.0
 # Integration tests that load programs; the others need no kernel and run on the host.
-guest_tests="opensnoop kmalloc_bytes unlinksnoop execsnoop mkdirsnoop hello bashreadline filetop key_pressed counters network records containers metrics stopping"
+# VMTEST_TESTS="execguard unlinksnoop" runs a subset (while working on a tool).
+guest_tests="${VMTEST_TESTS:-opensnoop kmalloc_bytes unlinksnoop execsnoop mkdirsnoop hello bashreadline filetop key_pressed counters network records containers metrics stopping execguard}"
 
 log() { echo "vmtest: $*" >&2; }
 die() { echo "vmtest: FAILED: $*" >&2; exit 1; }
@@ -83,7 +85,8 @@ suite_apt() {
 }
 
 # The suite whose linux-image-amd64 gives kernel SERIES: Debian 11 (5.10), this host's
-# release (Debian 12: 6.1) and its backports (6.12).
+# release (Debian 12: 6.1) and its backports (6.12), and unstable (sid: Debian's newest
+# kernel, 7.2 today, whatever sid has when the run starts).
 kernel_suite() {
 	local codename
 	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
@@ -91,18 +94,33 @@ kernel_suite() {
 	5.10) echo bullseye ;;
 	6.1) echo "$codename" ;;
 	6.12) echo "$codename-backports" ;;
-	*) die "unknown kernel series $1 (known: 5.10 6.1 6.12)" ;;
+	sid) echo sid ;;
+	*) die "unknown kernel series $1 (known: 5.10 6.1 6.12 sid)" ;;
 	esac
 }
 
-# Name of the linux-image package that the suite's linux-image-amd64 points at.
+# Name of the linux-image package that the suite's linux-image-amd64 points at. The
+# stable suites' lists are fetched once; sid's again when a day old, to follow it.
 image_package() {
-	local suite
+	local suite lists
 	suite=$(kernel_suite "$1")
-	[ -n "$(ls "$cache/apt/$suite/lists" 2>/dev/null | grep -v partial)" ] ||
+	lists="$cache/apt/$suite/lists"
+	if [ -z "$(ls "$lists" 2>/dev/null | grep -v partial)" ] ||
+		{ [ "$suite" = sid ] && [ -n "$(find "$lists" -maxdepth 1 -name '*Packages*' -mmin +1440)" ]; }; then
 		suite_apt "$suite" apt-get update -qq >/dev/null || die "kernel $1: apt-get update of $suite failed"
+	fi
 	suite_apt "$suite" apt-cache depends linux-image-amd64 2>/dev/null |
 		awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+}
+
+# The packages that make up kernel image package PACKAGE: itself and, where the suite
+# splits the kernel (sid: linux-binary-VER holds the vmlinuz, linux-modules-VER the
+# modules, linux-base-VER modules.order and modules.builtin), those it depends on.
+kernel_packages() {
+	local series=$1 package=$2 version=${2#linux-image-}
+	echo "$package"
+	suite_apt "$(kernel_suite "$series")" apt-cache depends "$package" 2>/dev/null |
+		awk -v v="$version" '$1 == "Depends:" && $2 ~ "^linux-(binary|modules|base)-" && substr($2, length($2) - length(v) + 1) == v {print $2}'
 }
 
 # What the initramfs is built from: a change to either rebuilds it.
@@ -112,29 +130,40 @@ initramfs_recipe() {
 }
 
 fetch_kernel() {
-	local series=$1 dir="$cache/kernels/$1" package deb
-	if [ -f "$dir/vmlinuz" ] && [ -f "$dir/initramfs.cpio.gz" ] &&
-		[ "$(cat "$dir/recipe" 2>/dev/null)" = "$(initramfs_recipe)" ]; then
-		return 0
-	fi
+	local series=$1 dir="$cache/kernels/$1" package packages deb
 	package=$(image_package "$series")
 	[ -n "$package" ] || die "kernel $series: no linux-image package found"
-	log "kernel $series: downloading $package"
+	if [ -f "$dir/vmlinuz" ] && [ -f "$dir/initramfs.cpio.gz" ] &&
+		[ "$(cat "$dir/recipe" 2>/dev/null)" = "$(initramfs_recipe; echo "$package")" ]; then
+		return 0
+	fi
+	packages=$(kernel_packages "$series" "$package")
+	log "kernel $series: downloading $(echo $packages)"
 	rm -rf "$dir" && mkdir -p "$dir/root"
-	(cd "$dir" && suite_apt "$(kernel_suite "$series")" apt-get download -qq "$package" 2>/dev/null) ||
-		die "kernel $series: download of $package failed"
-	deb=$(ls "$dir"/*.deb)
-	dpkg-deb -x "$deb" "$dir/root"
-	rm -f "$deb"
-	local version
-	version=$(ls "$dir/root/lib/modules" | head -n 1)
-	[ -n "$version" ] || die "kernel $series: $package has no modules"
+	# shellcheck disable=SC2086 # one word per package
+	(cd "$dir" && suite_apt "$(kernel_suite "$series")" apt-get download -qq $packages 2>/dev/null) ||
+		die "kernel $series: download of $(echo $packages) failed"
+	for deb in "$dir"/*.deb; do
+		dpkg-deb -x "$deb" "$dir/root"
+		rm -f "$deb"
+	done
+	# Older suites lay the kernel out under /lib and /boot, sid under /usr (merged /usr).
+	local base version vmlinuz
+	for base in "$dir/root/lib/modules" "$dir/root/usr/lib/modules"; do
+		[ -d "$base" ] && version=$(ls "$base" | head -n 1) && break
+	done
+	[ -n "${version:-}" ] || die "kernel $series: $(echo $packages) hold no modules"
+	[ "$base" = "$dir/root/lib/modules" ] || { mkdir -p "$dir/root/lib" && mv "$base" "$dir/root/lib/modules"; }
+	for vmlinuz in "$dir/root/boot/vmlinuz-$version" "$dir/root/lib/modules/$version/vmlinuz"; do
+		[ -f "$vmlinuz" ] && break
+	done
+	[ -f "$vmlinuz" ] || die "kernel $series: $(echo $packages) hold no vmlinuz"
 	depmod -b "$dir/root" "$version"
 	build_initramfs "$dir" "$version"
 	# Only the kernel and the initramfs are needed from here on (~450 MB less).
-	mv "$dir/root/boot/vmlinuz-$version" "$dir/vmlinuz"
+	mv "$vmlinuz" "$dir/vmlinuz"
 	rm -rf "$dir/root"
-	initramfs_recipe >"$dir/recipe"
+	{ initramfs_recipe; echo "$package"; } >"$dir/recipe"
 }
 
 # Modules (and their dependencies, in load order) that Debian builds as modules and

@@ -141,10 +141,9 @@ const SECURITYFS_MOUNT: &str = "/sys/kernel/security";
 /// active, i.e. `bpf` is among the LSMs /sys/kernel/security/lsm lists (securityfs is
 /// mounted there if nothing has). Otherwise one line on what to do.
 pub fn check_bpf_lsm() -> Result<()> {
-    let release = nix::sys::utsname::uname()
-        .map(|uts| uts.release().to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if kernel_older_than(&release, (5, 7)) {
+    let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let release = release.trim();
+    if kernel_older_than(release, (5, 7)) {
         bail!("BPF LSM needs Linux 5.7 or newer; this kernel is {release}");
     }
     let list = Path::new(SECURITYFS_MOUNT).join("lsm");
@@ -169,7 +168,17 @@ pub fn check_bpf_lsm() -> Result<()> {
         .with_context(|| format!("cannot read the active LSMs from {}", list.display()))?;
     let active = active.trim();
     if active.split(',').any(|lsm| lsm == "bpf") {
-        return Ok(());
+        // Active, and yet a kernel may refuse the programs: BPF LSM programs attach
+        // through BPF trampolines, as fentry does, which some kernels (hardened or
+        // sandboxed builds) refuse to load with EPERM. libbpf's probe loads a minimal one.
+        if libbpf_rs::ProgramType::Lsm.is_supported().unwrap_or(true) {
+            return Ok(());
+        }
+        bail!(
+            "BPF LSM is active ({active}) but this kernel ({release}) refuses to load BPF \
+             LSM programs (libbpf's probe of program type lsm fails; BPF trampolines, as \
+             fentry uses, are not allowed here): execguard cannot run on this kernel"
+        );
     }
     if !kprobe_target_exists("bpf_lsm_bprm_check_security") {
         bail!(

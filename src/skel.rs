@@ -126,8 +126,15 @@ macro_rules! path_event {
     )*};
 }
 
-path_buf!(opensnoop, unlinksnoop, mkdirsnoop, execsnoop, filetop);
-path_event!(opensnoop, unlinksnoop, mkdirsnoop, execsnoop);
+path_buf!(
+    opensnoop,
+    unlinksnoop,
+    mkdirsnoop,
+    execsnoop,
+    filetop,
+    execguard
+);
+path_event!(opensnoop, unlinksnoop, mkdirsnoop, execsnoop, execguard);
 
 skeleton!(
     opensnoop,
@@ -160,6 +167,13 @@ skeleton!(
 skeleton!(
     bashreadline,
     OpenBashreadlineSkel,
+    streaming,
+    plain[event],
+    task_event
+);
+skeleton!(
+    execguard,
+    OpenExecguardSkel,
     streaming,
     plain[event],
     task_event

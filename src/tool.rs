@@ -648,3 +648,31 @@ pub fn sample_every(
     }
     report(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::renamed_kprobe;
+
+    #[test]
+    fn kprobe_sections_attach_to_the_name_this_kernel_has() {
+        let renames = [
+            ("do_unlinkat", "filename_unlinkat"),
+            ("vfs_read", "vfs_read"),
+        ];
+        assert_eq!(
+            renamed_kprobe("kprobe/do_unlinkat", &renames),
+            Some((false, "filename_unlinkat"))
+        );
+        assert_eq!(
+            renamed_kprobe("kretprobe/do_unlinkat", &renames),
+            Some((true, "filename_unlinkat"))
+        );
+        // Same name: the section attaches as written.
+        assert_eq!(renamed_kprobe("kprobe/vfs_read", &renames), None);
+        assert_eq!(
+            renamed_kprobe("tracepoint/syscalls/sys_enter_unlink", &renames),
+            None
+        );
+        assert_eq!(renamed_kprobe("kprobe/input_event", &renames), None);
+    }
+}

@@ -103,6 +103,18 @@ fn run_on_an_event(tool: &str) -> bool {
             });
             (lines, "args", serde_json::json!(["/bin/true", marker]))
         }
+        "execguard" => {
+            // bpf_lsm_active says itself, loudly, when the test is skipped.
+            if !bpf_lsm_active("records::execguard") {
+                return true;
+            }
+            let copy = unique_copy_of("/bin/true", "true");
+            let args = ["--audit", "--json", "-c", &comm, "--deny", &copy];
+            let lines = json_while(tool, &args, || {
+                run_workload(&comm, &["exec", "1", &copy]);
+            });
+            (lines, "path", copy.into())
+        }
         "unlinksnoop" | "mkdirsnoop" => {
             let path = unique_path("recpath");
             let action: &[&str] = match tool {

@@ -8,7 +8,7 @@ use std::io::BufReader;
 
 use common::*;
 
-const TOOLS: [(&str, &str); 18] = [
+const TOOLS: [(&str, &str); 19] = [
     ("opensnoop", env!("CARGO_BIN_EXE_opensnoop")),
     ("kmalloc_bytes", env!("CARGO_BIN_EXE_kmalloc_bytes")),
     ("unlinksnoop", env!("CARGO_BIN_EXE_unlinksnoop")),
@@ -27,6 +27,7 @@ const TOOLS: [(&str, &str); 18] = [
     ("filetop", env!("CARGO_BIN_EXE_filetop")),
     ("arpsnoop", env!("CARGO_BIN_EXE_arpsnoop")),
     ("key_pressed", env!("CARGO_BIN_EXE_key_pressed")),
+    ("execguard", env!("CARGO_BIN_EXE_execguard")),
 ];
 
 /// Tools that need kprobes, with no tracepoint to fall back on.
@@ -36,6 +37,8 @@ const KPROBES_ONLY: [&str; 1] = ["key_pressed"];
 fn required_args(name: &str) -> &'static [&'static str] {
     match name {
         "xdp_drop_count" => &["lo"],
+        // A file nobody runs: the other tests, running alongside, must not be refused.
+        "execguard" => &["--deny", "/etc/os-release"],
         _ => &[],
     }
 }
@@ -60,6 +63,9 @@ fn each_tool(test: &str, stop: impl Fn(&str, &str) -> (Vec<u32>, Finished)) {
     for (name, bin) in TOOLS {
         if KPROBES_ONLY.contains(&name) && !kernel_has_kprobes() {
             report_skip(&format!("{test} ({name})"), "this kernel has no kprobes");
+            continue;
+        }
+        if name == "execguard" && !bpf_lsm_active(&format!("{test} ({name})")) {
             continue;
         }
         let _turn = ONE_AT_A_TIME

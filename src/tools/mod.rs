@@ -18,6 +18,7 @@ use crate::report::ReportRecord;
 
 pub mod arpsnoop;
 pub mod bashreadline;
+pub mod execguard;
 pub mod execs_by_user;
 pub mod execsnoop;
 pub mod execve_count;
@@ -47,7 +48,7 @@ pub const VERSION: &str = concat!(
 );
 
 /// Every tool, in the README's order: event tools, counting tools, helpers.
-pub const ALL: [&Tool; 19] = [
+pub const ALL: [&Tool; 20] = [
     &opensnoop::TOOL,
     &execsnoop::TOOL,
     &unlinksnoop::TOOL,
@@ -57,6 +58,7 @@ pub const ALL: [&Tool; 19] = [
     &netdev_trace::TOOL,
     &arpsnoop::TOOL,
     &key_pressed::TOOL,
+    &execguard::TOOL,
     &kmalloc_bytes::TOOL,
     &openat_count::TOOL,
     &execve_count::TOOL,

@@ -138,9 +138,15 @@ impl Finished {
 
 impl Tracer {
     pub fn start(bin: &str, args: &[&str]) -> Tracer {
+        Self::start_with_env(bin, args, &[])
+    }
+
+    /// As `start`, with these environment variables set for the tracer only.
+    pub fn start_with_env(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Tracer {
         let started = SystemTime::now();
         let mut child = Command::new(bin)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -358,6 +364,37 @@ pub fn kernel_has_kprobes() -> bool {
         );
     }
     has
+}
+
+/// Whether BPF LSM programs can run, for the tests of execguard: `bpf` is in
+/// /sys/kernel/security/lsm (securityfs mounted first if nothing has) and the kernel
+/// loads an LSM program. Otherwise says the test is skipped, and why; where the run
+/// expects BPF LSM (the vmtest guests set EBPF_TRACERS_EXPECT_LSM=1) it fails instead.
+pub fn bpf_lsm_active(test: &str) -> bool {
+    let lsm = std::path::Path::new("/sys/kernel/security/lsm");
+    if !lsm.exists() {
+        let _ = Command::new("mount")
+            .args(["-t", "securityfs", "securityfs", "/sys/kernel/security"])
+            .stderr(Stdio::null())
+            .status();
+    }
+    let active = std::fs::read_to_string(lsm).unwrap_or_default();
+    let reason = if !active.trim().split(',').any(|name| name == "bpf") {
+        format!("BPF LSM is not active (active LSMs: {})", active.trim())
+    } else if !libbpf_rs::ProgramType::Lsm.is_supported().unwrap_or(true) {
+        // This build machine: bpf is active, but its kernel refuses every BPF
+        // trampoline program (LSM and fentry alike) with EPERM.
+        "BPF LSM is active but this kernel refuses BPF LSM programs (libbpf's probe of \
+         program type lsm fails; the vmtest guests run it)"
+            .to_string()
+    } else {
+        return true;
+    };
+    if std::env::var("EBPF_TRACERS_EXPECT_LSM").as_deref() == Ok("1") {
+        panic!("{test}: {reason}, and EBPF_TRACERS_EXPECT_LSM=1");
+    }
+    report_skip(test, &reason);
+    false
 }
 
 /// A table's rows under its header line, each split into its whitespace-separated
