@@ -114,21 +114,7 @@ pub fn ensure_tracefs() -> Result<PathBuf> {
             return Ok(PathBuf::from(root));
         }
     }
-    nix::mount::mount(
-        Some("tracefs"),
-        TRACEFS_MOUNT,
-        Some("tracefs"),
-        nix::mount::MsFlags::MS_NOSUID
-            | nix::mount::MsFlags::MS_NODEV
-            | nix::mount::MsFlags::MS_NOEXEC,
-        None::<&str>,
-    )
-    .map_err(|errno| {
-        anyhow::anyhow!(
-            "tracefs is not mounted and mounting it at {TRACEFS_MOUNT} failed ({errno}); \
-             mount it with `mount -t tracefs nodev {TRACEFS_MOUNT}`"
-        )
-    })?;
+    mount_kernel_fs("tracefs", TRACEFS_MOUNT)?;
     if !Path::new(TRACEFS_MOUNT).join("events").is_dir() {
         bail!("mounted tracefs at {TRACEFS_MOUNT} but it has no events/: kernel built without CONFIG_FTRACE?");
     }
@@ -148,21 +134,7 @@ pub fn check_bpf_lsm() -> Result<()> {
     }
     let list = Path::new(SECURITYFS_MOUNT).join("lsm");
     if !list.exists() {
-        nix::mount::mount(
-            Some("securityfs"),
-            SECURITYFS_MOUNT,
-            Some("securityfs"),
-            nix::mount::MsFlags::MS_NOSUID
-                | nix::mount::MsFlags::MS_NODEV
-                | nix::mount::MsFlags::MS_NOEXEC,
-            None::<&str>,
-        )
-        .map_err(|errno| {
-            anyhow::anyhow!(
-                "securityfs is not mounted and mounting it at {SECURITYFS_MOUNT} failed \
-                 ({errno}); mount it with `mount -t securityfs securityfs {SECURITYFS_MOUNT}`"
-            )
-        })?;
+        mount_kernel_fs("securityfs", SECURITYFS_MOUNT)?;
     }
     let active = fs::read_to_string(&list)
         .with_context(|| format!("cannot read the active LSMs from {}", list.display()))?;
@@ -202,6 +174,19 @@ pub fn kernel_older_than(release: &str, (major, minor): (u32, u32)) -> bool {
         (Some(have_major), Some(have_minor)) => (have_major, have_minor) < (major, minor),
         _ => false,
     }
+}
+
+/// Mounts a kernel file system (tracefs, securityfs) where it belongs, as a tool that
+/// needs it finds it unmounted; it stays mounted, as it would after any other mount.
+fn mount_kernel_fs(fstype: &str, at: &str) -> Result<()> {
+    use nix::mount::MsFlags;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    nix::mount::mount(Some(fstype), at, Some(fstype), flags, None::<&str>).map_err(|errno| {
+        anyhow::anyhow!(
+            "{fstype} is not mounted and mounting it at {at} failed ({errno}); mount it with \
+             `mount -t {fstype} {fstype} {at}`"
+        )
+    })
 }
 
 /// Whether tracepoint `category/name` exists on this kernel.
