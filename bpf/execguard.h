@@ -5,7 +5,7 @@
 #include "common.h"
 #include "path.h"
 
-/* Files a run of execguard can name (--deny FILE...). */
+/* The rules map's default size; execguard sizes it to the files given (--deny). */
 #define MAX_RULES 1024
 
 /* A file as the kernel knows it: its file system's device (s_dev) and its inode. */

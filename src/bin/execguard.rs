@@ -30,7 +30,11 @@ fn main() -> ExitCode {
             refuse_lockout(&rules)?;
         }
         preflight::check_bpf_lsm()?;
-        let loading = Loading::stream(&args.filters, &args.stream).with_ppid(true);
+        // Room for exactly the rules given, however many.
+        let sizes = [("rules", rules.len() as u32)];
+        let loading = Loading::stream(&args.filters, &args.stream)
+            .with_ppid(true)
+            .map_sizes(&sizes);
         let tracing = tool::load::<ExecguardSkelBuilder>(loading, |rodata| {
             rodata.audit_only = args.audit;
             Ok(())
