@@ -19,6 +19,7 @@ const ICMP_SENDER: &str = env!("CARGO_BIN_EXE_icmp_sender");
 /// task; key presses come in interrupts): their own checks.
 const XDP_DROP_COUNT: &str = env!("CARGO_BIN_EXE_xdp_drop_count");
 const KEY_PRESSED: &str = env!("CARGO_BIN_EXE_key_pressed");
+const EXECGUARD: &str = env!("CARGO_BIN_EXE_execguard");
 
 /// A tool's binary, beside the others cargo built.
 fn binary(name: &str) -> String {
@@ -54,7 +55,7 @@ fn the_registry_names_every_binary() {
             tool.name
         );
     }
-    assert_eq!(tracers().len(), 16);
+    assert_eq!(tracers().len(), 17);
 }
 
 #[test]
@@ -149,7 +150,11 @@ fn help_ends_with_examples() {
 fn unprivileged_run_says_which_privilege_is_missing() {
     let runs = tracers()
         .into_iter()
-        .map(|bin| (bin, vec!["-d", "1"]))
+        .map(|bin| match bin == EXECGUARD {
+            // A file no one runs: the rule is valid, the privilege is what is missing.
+            true => (bin, vec!["--deny", "/etc/os-release", "-d", "1"]),
+            false => (bin, vec!["-d", "1"]),
+        })
         .chain([
             (XDP_DROP_COUNT.to_string(), vec!["lo", "-d", "1"]),
             (KEY_PRESSED.to_string(), vec!["-d", "1"]),

@@ -29,6 +29,8 @@ fn main() -> ExitCode {
         if !args.allow_lockout {
             refuse_lockout(&rules)?;
         }
+        // Privileges first: without them the LSM checks could only mislead.
+        tool::prepare(args.stream.run.verbose)?;
         preflight::check_bpf_lsm()?;
         // Room for exactly the rules given, however many.
         let sizes = [("rules", rules.len() as u32)];
