@@ -313,15 +313,17 @@ impl<'a> KernelFunction<'a> {
         self.names[0]
     }
 
-    /// The name this function has in the running kernel: the first of `names` that can
-    /// take a kprobe and whose parameters (in the kernel's BTF, where it has any) begin
-    /// with `params`. Otherwise why none will do, in a phrase.
-    pub fn resolve(&self) -> std::result::Result<&'a str, String> {
-        let present = text_symbols_among(self.names);
-        let btf = libbpf_rs::btf::Btf::from_vmlinux().ok();
+    /// The name this function has in the running kernel: the first of `names` among
+    /// the `present` text symbols whose parameters (in the kernel's `btf`, where it has
+    /// any) begin with `params`. Otherwise why none will do, in a phrase.
+    fn resolve(
+        &self,
+        present: &[&'a str],
+        btf: Option<&libbpf_rs::btf::Btf<'_>>,
+    ) -> std::result::Result<&'a str, String> {
         let mut mismatches = Vec::new();
         for &name in self.names.iter().filter(|name| present.contains(name)) {
-            let Some(btf) = &btf else { return Ok(name) };
+            let Some(btf) = btf else { return Ok(name) };
             match function_params(btf, name) {
                 // A symbol BTF does not describe (rare): the name is all there is to go by.
                 None => return Ok(name),
@@ -341,6 +343,28 @@ impl<'a> KernelFunction<'a> {
             ))
         }
     }
+}
+
+/// Where each of `functions` is found in this kernel (section name, actual name), from
+/// one pass over /proc/kallsyms and one read of the kernel's BTF for them all.
+pub fn resolve_functions<'a>(
+    functions: &[KernelFunction<'a>],
+) -> std::result::Result<Renames<'a>, String> {
+    let names: Vec<&'a str> = functions
+        .iter()
+        .flat_map(|f| f.names.iter().copied())
+        .collect();
+    let present = text_symbols_among(&names);
+    let btf = libbpf_rs::btf::Btf::from_vmlinux().ok();
+    functions
+        .iter()
+        .map(|function| {
+            Ok((
+                function.section_name(),
+                function.resolve(&present, btf.as_ref())?,
+            ))
+        })
+        .collect()
 }
 
 fn params_begin_with(have: &[String], want: &[&str]) -> bool {
@@ -411,10 +435,7 @@ pub fn choose_probe_mode<'a>(
         return Ok((ProbeMode::Tracepoint, None, Vec::new()));
     }
     let resolved = if features.kprobes {
-        functions
-            .iter()
-            .map(|function| Ok((function.section_name(), function.resolve()?)))
-            .collect::<std::result::Result<Renames<'a>, String>>()
+        resolve_functions(functions)
     } else {
         Err("kernel has no kprobes (CONFIG_KPROBES)".to_string())
     };
@@ -479,14 +500,16 @@ mod tests {
             &["no_such_fn_x", "vfs_read"],
             &["struct file *", "char *", "size_t"],
         );
-        assert_eq!(right.resolve(), Ok("vfs_read"));
+        let renames = resolve_functions(&[right]).unwrap();
+        assert_eq!(renames, [("no_such_fn_x", "vfs_read")]);
         let wrong = KernelFunction::new(&["vfs_read"], &["int"]);
-        let why = wrong.resolve().unwrap_err();
+        let why = resolve_functions(&[wrong]).unwrap_err();
         assert!(
             why.contains("has changed") && why.contains("vfs_read(struct file *"),
             "{why}"
         );
         let missing = KernelFunction::new(&["no_such_fn_x"], &[]);
-        assert!(missing.resolve().unwrap_err().contains("cannot be probed"));
+        let why = resolve_functions(&[missing]).unwrap_err();
+        assert!(why.contains("cannot be probed"), "{why}");
     }
 }

@@ -73,7 +73,7 @@ fn main() -> ExitCode {
                     action: if event.denied != 0 { "deny" } else { "audit" }.to_string(),
                     rule: rules
                         .get(event.rule as usize)
-                        .map_or_else(String::new, |rule| rule.given.display().to_string()),
+                        .map_or_else(String::new, |rule| rule.given.clone()),
                     path: event.path.decoded().shown(),
                 })
             },
@@ -81,9 +81,10 @@ fn main() -> ExitCode {
     })
 }
 
-/// A --deny FILE: as given, and the file it names as the kernel knows it.
+/// A --deny FILE: as given (as the records show it), and the file it names as the
+/// kernel knows it.
 struct Rule {
-    given: PathBuf,
+    given: String,
     /// The file system's device as the kernel encodes it (super_block.s_dev).
     dev: u64,
     ino: u64,
@@ -103,7 +104,7 @@ fn resolve_rules(files: &[PathBuf]) -> Result<Vec<Rule>> {
                 )));
             }
             Ok(Rule {
-                given: given.clone(),
+                given: given.display().to_string(),
                 dev: kernel_dev(meta.dev()),
                 ino: meta.ino(),
             })
@@ -133,7 +134,7 @@ fn refuse_lockout(rules: &[Rule]) -> Result<()> {
             return Err(bad_input(format!(
                 "--deny {}: refused, it is {what}: denying it could lock the system out \
                  (--allow-lockout to deny it anyway)",
-                rule.given.display()
+                rule.given
             )));
         }
     }
