@@ -118,10 +118,12 @@ done < <(target/static/gendocs --names)
 [ "$count" -ge 19 ] || fail "only $count tools installed"
 [ -f "$prefix/share/doc/ebpf-tracers/README.md" ] || fail "README not installed"
 [ -f "$prefix/lib/systemd/system/ebpf-tracers-exporter@.service" ] || fail "exporter unit not installed"
-size=$(du -sk "$prefix/sbin" | cut -f1)
-step "installed $count tools ($((size / 1024)) MiB in sbin), man pages render with EXAMPLES, completions load in bash, zsh, fish"
+[ "$(readlink "$prefix/sbin/opensnoop-rs")" = ../lib/ebpf-tracers/ebpf-tracers ] ||
+	fail "opensnoop-rs is not a link to the multi-call binary: $(ls -l "$prefix/sbin/opensnoop-rs")"
+size=$(du -skc "$prefix/sbin" "$prefix/lib/ebpf-tracers" | tail -n 1 | cut -f1)
+step "installed $count tools ($size KiB: one multi-call binary, a link per tool), man pages render with EXAMPLES, completions load in bash, zsh, fish"
 make --no-print-directory uninstall DESTDIR="$dest" PREFIX=/usr/local
-left=$(find "$dest" -type f)
+left=$(find "$dest" ! -type d)
 [ -z "$left" ] || fail "make uninstall left: $left"
 step "make uninstall left no file"
 
@@ -130,7 +132,8 @@ step "make deb"
 make --no-print-directory deb
 deb=$(ls -t target/debian/ebpf-tracers_*.deb | head -n 1)
 contents=$(dpkg-deb -c "$deb")
-for want in ./usr/sbin/opensnoop-rs ./usr/share/man/man8/opensnoop-rs.8.gz \
+for want in "./usr/sbin/opensnoop-rs -> ../lib/ebpf-tracers/ebpf-tracers" \
+	./usr/lib/ebpf-tracers/ebpf-tracers ./usr/share/man/man8/opensnoop-rs.8.gz \
 	./usr/share/bash-completion/completions/opensnoop-rs \
 	./usr/share/zsh/vendor-completions/_opensnoop-rs \
 	./usr/share/fish/vendor_completions.d/opensnoop-rs.fish \
@@ -155,7 +158,7 @@ files=$(dpkg -L ebpf-tracers | while read -r f; do [ -d "$f" ] || echo "$f"; don
 step "dpkg -i beside libbpf-tools: $(echo "$files" | wc -l) files; opensnoop-rs from PATH saw the open of $missing"
 dpkg -r ebpf-tracers >/dev/null
 for f in $files; do
-	[ ! -e "$f" ] || fail "dpkg -r left $f"
+	[ ! -e "$f" ] && [ ! -L "$f" ] || fail "dpkg -r left $f"
 done
 status=$(dpkg-query -W -f='${Status}' ebpf-tracers 2>/dev/null || true)
 case "$status" in

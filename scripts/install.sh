@@ -17,13 +17,19 @@ install)
 	to="${4:-}$3"
 	[ -d "$from" ] || die "nothing staged in $from"
 	manifest=$(manifest_of "$to")
-	files=$(cd "$from" && find . -type f | sed 's|^\./||' | sort)
+	files=$(cd "$from" && find . ! -type d | sed 's|^\./||' | sort)
 	for file in $files; do
-		install -D -m "$(stat -c %a "$from/$file")" "$from/$file" "$to/$file"
+		if [ -L "$from/$file" ]; then
+			# A tool's name: a link to the multi-call binary, kept a link.
+			mkdir -p "$(dirname "$to/$file")"
+			cp -P -f "$from/$file" "$to/$file"
+		else
+			install -D -m "$(stat -c %a "$from/$file")" "$from/$file" "$to/$file"
+		fi
 	done
 	mkdir -p "$(dirname "$manifest")"
 	{ echo "$files"; echo "share/doc/ebpf-tracers/installed-files"; } >"$manifest"
-	echo "install: $(echo "$files" | wc -l) files under $to ($(du -sh "$to/sbin" | cut -f1) of tools); see $manifest"
+	echo "install: $(echo "$files" | wc -l) files under $to ($(du -shc "$to/sbin" "$to/lib/ebpf-tracers" | tail -n 1 | cut -f1) of tools); see $manifest"
 	;;
 uninstall)
 	[ $# -ge 2 ] || die "usage: $0 uninstall PREFIX [DESTDIR]"
@@ -33,7 +39,9 @@ uninstall)
 	while read -r file; do
 		rm -f "$to/$file"
 	done <"$manifest"
-	rmdir --ignore-fail-on-non-empty "$to/share/doc/ebpf-tracers"
+	for dir in "$to/share/doc/ebpf-tracers" "$to/lib/ebpf-tracers"; do
+		[ ! -d "$dir" ] || rmdir --ignore-fail-on-non-empty "$dir"
+	done
 	echo "uninstall: removed what $manifest listed"
 	;;
 *)

@@ -4,7 +4,9 @@
 #
 #   scripts/stage.sh BINDIR STAGE PREFIX [ZSHDIR]
 #
-#   PREFIX/sbin/<tool>-rs                          every tool, stripped
+#   PREFIX/lib/ebpf-tracers/ebpf-tracers           every tool in one binary, stripped
+#   PREFIX/sbin/<tool>-rs                          a link to it per tool (multi-call:
+#                                                  it runs the tool it is named as)
 #   PREFIX/share/man/man8/<tool>-rs.8.gz           its man page (gendocs: clap_mangen)
 #   PREFIX/share/bash-completion/completions/<tool>-rs
 #   ZSHDIR/_<tool>-rs                              (default PREFIX/share/zsh/site-functions)
@@ -12,7 +14,7 @@
 #   PREFIX/lib/systemd/system/ebpf-tracers-exporter@.service
 #   PREFIX/share/doc/ebpf-tracers/README.md
 #
-# BINDIR holds the built tools and gendocs (target/release or target/static). The
+# BINDIR holds the built multi-call binary and gendocs (target/release or target/static). The
 # names end in -rs so that they install beside Debian's libbpf-tools (/usr/sbin/opensnoop)
 # and bpfcc-tools (/usr/sbin/opensnoop-bpfcc); see src/tools/manual.rs.
 set -euo pipefail
@@ -25,7 +27,9 @@ zshdir=${4:-$prefix/share/zsh/site-functions}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 die() { echo "stage: $*" >&2; exit 1; }
-[ -x "$bindir/gendocs" ] || die "$bindir/gendocs is missing: build first"
+for bin in gendocs ebpf-tracers; do
+	[ -x "$bindir/$bin" ] || die "$bindir/$bin is missing: build first"
+done
 
 rm -rf "$stage"
 root_of() { echo "$stage$1"; }
@@ -35,17 +39,19 @@ bash_dir=$(root_of "$prefix/share/bash-completion/completions")
 zsh_dir=$(root_of "$zshdir")
 fish_dir=$(root_of "$prefix/share/fish/vendor_completions.d")
 unit_dir=$(root_of "$prefix/lib/systemd/system")
+lib_dir=$(root_of "$prefix/lib/ebpf-tracers")
 doc_dir=$(root_of "$prefix/share/doc/ebpf-tracers")
-mkdir -p "$sbin" "$man8" "$bash_dir" "$zsh_dir" "$fish_dir" "$unit_dir" "$doc_dir"
+mkdir -p "$sbin" "$lib_dir" "$man8" "$bash_dir" "$zsh_dir" "$fish_dir" "$unit_dir" "$doc_dir"
 
 generated=$(mktemp -d)
 trap 'rm -rf "$generated"' EXIT
 "$bindir/gendocs" "$generated"
+install -m 0755 "$bindir/ebpf-tracers" "$lib_dir/ebpf-tracers"
+strip --strip-all "$lib_dir/ebpf-tracers"
 
 while read -r tool installed; do
-	[ -x "$bindir/$tool" ] || die "$bindir/$tool is missing: build first"
-	install -m 0755 "$bindir/$tool" "$sbin/$installed"
-	strip --strip-all "$sbin/$installed"
+	ln -s ../lib/ebpf-tracers/ebpf-tracers "$sbin/$installed"
+	"$sbin/$installed" --version | grep -q "^$tool " || die "$installed does not run $tool"
 	gzip -9n <"$generated/man8/$installed.8" >"$man8/$installed.8.gz"
 	chmod 0644 "$man8/$installed.8.gz"
 	install -m 0644 "$generated/bash/$installed" "$bash_dir/$installed"

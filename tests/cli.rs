@@ -20,6 +20,7 @@ const ICMP_SENDER: &str = env!("CARGO_BIN_EXE_icmp_sender");
 const XDP_DROP_COUNT: &str = env!("CARGO_BIN_EXE_xdp_drop_count");
 const KEY_PRESSED: &str = env!("CARGO_BIN_EXE_key_pressed");
 const EXECGUARD: &str = env!("CARGO_BIN_EXE_execguard");
+const MULTI_CALL: &str = env!("CARGO_BIN_EXE_ebpf-tracers");
 
 /// A tool's binary, beside the others cargo built.
 fn binary(name: &str) -> String {
@@ -195,4 +196,63 @@ fn the_readme_lists_exactly_the_registered_tools() {
     listed.retain(|name| *name != "workload");
     let registered: Vec<&str> = tools::ALL.iter().map(|tool| tool.name).collect();
     assert_eq!(listed, registered, "README rows and tools::ALL differ");
+}
+
+/// The multi-call binary holds every registered tool: run as `ebpf-tracers TOOL` and
+/// under the tool's installed name (a link, as make install lays them out), each answers
+/// --version as that tool and its --help names the command it was run as.
+#[test]
+fn the_multi_call_binary_runs_every_tool_under_its_names() {
+    let dir = unique_path("mcv");
+    std::fs::create_dir_all(&dir).unwrap();
+    for tool in tools::ALL {
+        let link = format!("{dir}/{}", tool.installed_name());
+        std::os::unix::fs::symlink(MULTI_CALL, &link).unwrap();
+        let want = format!("{} {}", tool.name, tools::VERSION);
+        for (bin, args) in [(MULTI_CALL, vec![tool.name]), (link.as_str(), vec![])] {
+            let mut version = args.clone();
+            version.push("--version");
+            let out = run(bin, &version);
+            assert!(out.status.success(), "{bin} {version:?}: {out:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim(),
+                want,
+                "{bin} {version:?}"
+            );
+            let mut help = args.clone();
+            help.push("--help");
+            let usage = String::from_utf8_lossy(&run(bin, &help).stdout).into_owned();
+            let named = if args.is_empty() {
+                tool.installed_name()
+            } else {
+                tool.name.to_string()
+            };
+            assert!(
+                usage.contains(&format!("Usage: {named} ")),
+                "{bin} {help:?}: {usage}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A name that is no tool: one line, exit status 2, whichever way it comes.
+#[test]
+fn the_multi_call_binary_refuses_a_name_that_is_no_tool() {
+    let dir = unique_path("mcn");
+    std::fs::create_dir_all(&dir).unwrap();
+    let renamed = format!("{dir}/nosuchtool");
+    std::os::unix::fs::symlink(MULTI_CALL, &renamed).unwrap();
+    for (bin, args) in [
+        (MULTI_CALL, vec!["opensnop", "-x"]),
+        (MULTI_CALL, vec![]),
+        (renamed.as_str(), vec!["-x"]),
+    ] {
+        let out = run(bin, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bin} {args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{bin} {args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{bin} {args:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -5,6 +5,8 @@ mod common;
 use common::*;
 
 const OPENSNOOP: &str = env!("CARGO_BIN_EXE_opensnoop");
+/// Every tool in one binary: what make install, make deb and make static ship.
+const MULTI_CALL: &str = env!("CARGO_BIN_EXE_ebpf-tracers");
 
 /// One table row: PID COMM FD ERR PATH.
 #[derive(Debug, PartialEq)]
@@ -56,7 +58,12 @@ fn trace_opens(args: &[&str], comm: &str, paths: &[&str]) -> (u32, Vec<Row>) {
 }
 
 fn trace_opens_raw(args: &[&str], comm: &str, paths: &[&str]) -> (u32, Finished) {
-    let tracer = Tracer::start(OPENSNOOP, args);
+    trace_opens_by(OPENSNOOP, args, comm, paths)
+}
+
+/// As trace_opens_raw, with opensnoop run as `bin args`.
+fn trace_opens_by(bin: &str, args: &[&str], comm: &str, paths: &[&str]) -> (u32, Finished) {
+    let tracer = Tracer::start(bin, args);
     let mut workload_args = vec!["open"];
     workload_args.extend_from_slice(paths);
     let workload = PendingWorkload::spawn(comm, &workload_args);
@@ -88,6 +95,38 @@ fn shows_existing_path_with_fd_and_missing_path_with_enoent() {
         (pid, comm.as_str(), -1, 2)
     );
     std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
+fn the_multi_call_binary_runs_opensnoop_by_name_and_as_first_argument() {
+    if !can_trace("opensnoop::the_multi_call_binary_runs_opensnoop_by_name_and_as_first_argument") {
+        return;
+    }
+    // As installed: a link named opensnoop-rs to the multi-call binary.
+    let dir = unique_path("mcl");
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = format!("{dir}/opensnoop-rs");
+    std::os::unix::fs::symlink(MULTI_CALL, &link).unwrap();
+    for (bin, first) in [(link.as_str(), None), (MULTI_CALL, Some("opensnoop"))] {
+        let (existing, missing) = existing_and_missing("mc");
+        let comm = unique_name("mc");
+        let mut args: Vec<&str> = first.into_iter().collect();
+        args.extend(["-x", "-c", &comm]);
+        let (pid, finished) = trace_opens_by(bin, &args, &comm, &[&existing, &missing]);
+        let rows = rows(&finished.stdout);
+        let failed = row_for(&rows, &missing).expect("missing path not traced");
+        assert_eq!(
+            (failed.pid, failed.comm.as_str(), failed.fd, failed.err),
+            (pid, comm.as_str(), -1, 2),
+            "{bin} {args:?}"
+        );
+        assert!(
+            row_for(&rows, &existing).is_none(),
+            "-x let a success through: {rows:?}"
+        );
+        std::fs::remove_file(existing).unwrap();
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

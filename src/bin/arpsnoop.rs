@@ -19,7 +19,7 @@ use ebpf_tracers::tools::arpsnoop::TOOL;
 const ARP_REQUEST: u16 = 1;
 const ARP_REPLY: u16 = 2;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let probes = arpsnoop::HOOKS.choose(&args.mode, &args.stream.run)?;
         let loading = Loading::stream(&args.filters, &args.stream).probes(&probes);

@@ -17,7 +17,7 @@ use ebpf_tracers::tools::bashreadline::Readline;
 use ebpf_tracers::tools::bashreadline::TOOL;
 use ebpf_tracers::users::UserNames;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         anyhow::ensure!(
             args.shared.is_file(),

@@ -23,7 +23,7 @@ use ebpf_tracers::tools::execguard::TOOL;
 use libbpf_rs::MapCore;
 use libbpf_rs::MapFlags;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let rules = resolve_rules(&args.deny)?;
         if !args.allow_lockout {

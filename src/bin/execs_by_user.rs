@@ -17,7 +17,7 @@ use ebpf_tracers::tools::execs_by_user::UserPath;
 use ebpf_tracers::tools::execs_by_user::TOOL;
 use ebpf_tracers::users::UserNames;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let loading = Loading::counting(&args.counting).failed_only(args.failed);
         let tracing = tool::load::<ExecsByUserSkelBuilder>(loading, |_| Ok(()))?;

@@ -24,7 +24,7 @@ const TRACEPOINT_ENTRIES: [&str; 2] = [
 ];
 const KSYSCALL_ENTRIES: [&str; 2] = ["ksyscall__execve", "ksyscall__execveat"];
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let unused_entry = if args.ksyscall {
             let tracefs = tool::prepare(args.stream.run.verbose)?;

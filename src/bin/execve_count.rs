@@ -17,7 +17,7 @@ use ebpf_tracers::tools::execve_count::Args;
 use ebpf_tracers::tools::execve_count::NameKey;
 use ebpf_tracers::tools::execve_count::TOOL;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let filters = &args.counting.filters;
         let tracing =

@@ -35,7 +35,7 @@ use ebpf_tracers::tools::filetop::TOOL;
 /// ".../name", marked cut.
 const FULL_PATHS: u32 = 2048;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let probes = filetop::HOOKS.choose(&args.mode, &args.report.run)?;
         let by_cgroup = args.grouping.by_cgroup;

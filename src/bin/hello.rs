@@ -15,7 +15,7 @@ use ebpf_tracers::tools::hello::TOOL;
 use ebpf_tracers::trace_pipe::PrintkLine;
 use ebpf_tracers::trace_pipe::TracePipe;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let run_id = std::process::id();
         // Kept to the end of main: dropping it detaches the program.

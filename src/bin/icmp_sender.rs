@@ -17,7 +17,7 @@ use ebpf_tracers::tools::icmp_sender::parse_mac;
 use ebpf_tracers::tools::icmp_sender::Args;
 use ebpf_tracers::tools::icmp_sender::TOOL;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(send)
 }
 

@@ -25,7 +25,7 @@ use ebpf_tracers::tools::key_pressed::TOOL;
 
 const TOP: u32 = 10;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let tracefs = tool::prepare(args.stream.run.verbose)?;
         anyhow::ensure!(

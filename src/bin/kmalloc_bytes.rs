@@ -20,7 +20,7 @@ use ebpf_tracers::tools::kmalloc_bytes::Args;
 use ebpf_tracers::tools::kmalloc_bytes::TOOL;
 use ebpf_tracers::tools::openat_count::CommKey;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let by_cgroup = args.grouping.by_cgroup;
         let loading = Loading::report(&args.filters, &args.report).by_cgroup(by_cgroup);

@@ -12,7 +12,7 @@ use ebpf_tracers::tools::mkdirsnoop::Args;
 use ebpf_tracers::tools::mkdirsnoop::PathCall;
 use ebpf_tracers::tools::mkdirsnoop::TOOL;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let loading = Loading::snoop(&args.snoop, &args.stream);
         let tracing = tool::load::<MkdirsnoopSkelBuilder>(loading, |rodata| {

@@ -18,7 +18,7 @@ use ebpf_tracers::tools::netdev_trace::TOOL;
 
 const DIR_TX: u32 = 0;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let loading = Loading::stream(&args.filters, &args.stream);
         let tracing = tool::load::<NetdevTraceSkelBuilder>(loading, |rodata| {

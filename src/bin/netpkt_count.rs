@@ -15,7 +15,7 @@ use ebpf_tracers::tools::netpkt_count::Cpu;
 use ebpf_tracers::tools::netpkt_count::Packets;
 use ebpf_tracers::tools::netpkt_count::TOOL;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &TotalArgs| {
         let tracing = tool::load::<NetpktCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
         let table = Packets::table();

@@ -16,7 +16,7 @@ use ebpf_tracers::tools::openat_count::Args;
 use ebpf_tracers::tools::openat_count::CommKey;
 use ebpf_tracers::tools::openat_count::TOOL;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let tracing =
             tool::load::<OpenatCountSkelBuilder>(Loading::counting(&args.counting), |_| Ok(()))?;

@@ -24,7 +24,7 @@ const FULL_PATH_EXITS: [&str; 3] = [
     "full_path__sys_exit_openat2",
 ];
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         // The exits come in two sets, with -F's directory walk and without.
         let unused_exits = if args.path.full_path {

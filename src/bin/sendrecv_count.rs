@@ -15,7 +15,7 @@ use ebpf_tracers::tool::Loading;
 use ebpf_tracers::tools::sendrecv_count::SendRecv;
 use ebpf_tracers::tools::sendrecv_count::TOOL;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &TotalArgs| {
         let tracing = tool::load::<SendrecvCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
         let table = SendRecv::table();

@@ -19,7 +19,7 @@ use ebpf_tracers::tools::sendto_by_ip::TOOL;
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &CountArgs| {
         let tracing = tool::load::<SendtoByIpSkelBuilder>(Loading::counting(args), |_| Ok(()))?;
         let columns = Destination::table();

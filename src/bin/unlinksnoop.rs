@@ -14,7 +14,7 @@ use ebpf_tracers::tools::unlinksnoop;
 use ebpf_tracers::tools::unlinksnoop::Args;
 use ebpf_tracers::tools::unlinksnoop::TOOL;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let probes = unlinksnoop::HOOKS.choose(&args.mode, &args.stream.run)?;
         let loading = Loading::snoop(&args.snoop, &args.stream).probes(&probes);

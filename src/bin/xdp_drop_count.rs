@@ -20,7 +20,7 @@ use ebpf_tracers::tools::xdp_drop_count::Protocol;
 use ebpf_tracers::tools::xdp_drop_count::SLOTS;
 use ebpf_tracers::tools::xdp_drop_count::TOOL;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let ifindex = nix::net::if_::if_nametoindex(args.iface.as_str()).with_context(|| {
             format!(

@@ -30,6 +30,7 @@ pub mod key_pressed;
 pub mod kmalloc_bytes;
 pub mod manual;
 pub mod mkdirsnoop;
+pub mod multicall;
 pub mod netdev_trace;
 pub mod netpkt_count;
 pub mod openat_count;
@@ -195,7 +196,8 @@ impl Tool {
     ) -> ExitCode {
         crate::run::set_tool_name(self.name);
         crate::metrics::declare(self.metrics);
-        match self.parse_from::<A, _>(std::env::args_os()) {
+        let line = multicall::command_line(self, std::env::args_os().collect());
+        match self.parse_from::<A, _>(line) {
             Ok(args) => crate::run::main_with(self.name, || body(&args)),
             Err(code) => code,
         }
