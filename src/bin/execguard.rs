@@ -6,6 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use anyhow::Result;
@@ -70,10 +71,10 @@ pub fn main() -> ExitCode {
             |event: &event, task| {
                 Some(Attempt {
                     task,
-                    action: if event.denied != 0 { "deny" } else { "audit" }.to_string(),
+                    action: if event.denied != 0 { "deny" } else { "audit" },
                     rule: rules
                         .get(event.rule as usize)
-                        .map_or_else(String::new, |rule| rule.given.clone()),
+                        .map_or_else(|| Arc::from(""), |rule| Arc::clone(&rule.given)),
                     path: event.path.decoded().shown(),
                 })
             },
@@ -81,10 +82,10 @@ pub fn main() -> ExitCode {
     })
 }
 
-/// A --deny FILE: as given (as the records show it), and the file it names as the
-/// kernel knows it.
+/// A --deny FILE: as given (as the records show it, shared with each of them), and the
+/// file it names as the kernel knows it.
 struct Rule {
-    given: String,
+    given: Arc<str>,
     /// The file system's device as the kernel encodes it (super_block.s_dev).
     dev: u64,
     ino: u64,
@@ -104,7 +105,7 @@ fn resolve_rules(files: &[PathBuf]) -> Result<Vec<Rule>> {
                 )));
             }
             Ok(Rule {
-                given: given.display().to_string(),
+                given: Arc::from(given.display().to_string()),
                 dev: kernel_dev(meta.dev()),
                 ino: meta.ino(),
             })

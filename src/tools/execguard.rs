@@ -1,6 +1,7 @@
 //! execguard's identity: command line and record (what it does: src/bin/execguard.rs).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -62,9 +63,9 @@ pub struct Attempt {
     #[serde(flatten)]
     pub task: Task,
     /// "deny": refused with EPERM; "audit": reported only (--audit), the exec went on
-    pub action: String,
+    pub action: &'static str,
     /// The --deny FILE that matched, as given
-    pub rule: String,
+    pub rule: Arc<str>,
     #[serde(flatten)]
     pub path: ShownPath,
 }
