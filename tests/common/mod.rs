@@ -366,30 +366,16 @@ pub fn kernel_has_kprobes() -> bool {
     has
 }
 
-/// Whether BPF LSM programs can run, for the tests of execguard: `bpf` is in
-/// /sys/kernel/security/lsm (securityfs mounted first if nothing has) and the kernel
-/// loads an LSM program. Otherwise says the test is skipped, and why; where the run
-/// expects BPF LSM (the vmtest guests set EBPF_TRACERS_EXPECT_LSM=1) it fails instead.
+/// Whether BPF LSM programs can run, for the tests of execguard: execguard's own
+/// preflight (preflight::check_bpf_lsm: kernel version, securityfs mounted if nothing
+/// has, `bpf` active, the kernel loads an LSM program). Otherwise says the test is
+/// skipped, and why; where the run expects BPF LSM (the vmtest guests set
+/// EBPF_TRACERS_EXPECT_LSM=1) it fails instead.
 pub fn bpf_lsm_active(test: &str) -> bool {
-    let lsm = std::path::Path::new("/sys/kernel/security/lsm");
-    if !lsm.exists() {
-        let _ = Command::new("mount")
-            .args(["-t", "securityfs", "securityfs", "/sys/kernel/security"])
-            .stderr(Stdio::null())
-            .status();
-    }
-    let active = std::fs::read_to_string(lsm).unwrap_or_default();
-    let reason = if !active.trim().split(',').any(|name| name == "bpf") {
-        format!("BPF LSM is not active (active LSMs: {})", active.trim())
-    } else if !libbpf_rs::ProgramType::Lsm.is_supported().unwrap_or(true) {
-        // This build machine: bpf is active, but its kernel refuses every BPF
-        // trampoline program (LSM and fentry alike) with EPERM.
-        "BPF LSM is active but this kernel refuses BPF LSM programs (libbpf's probe of \
-         program type lsm fails; the vmtest guests run it)"
-            .to_string()
-    } else {
+    let Err(why) = ebpf_tracers::preflight::check_bpf_lsm() else {
         return true;
     };
+    let reason = format!("{why:#}");
     if std::env::var("EBPF_TRACERS_EXPECT_LSM").as_deref() == Ok("1") {
         panic!("{test}: {reason}, and EBPF_TRACERS_EXPECT_LSM=1");
     }
