@@ -45,8 +45,12 @@ wait_for_line() {
 }
 
 # Runs COMMAND... (a tracer) in the background with stdout in $work/out and stderr in
-# $work/err; returns once its readiness line is there.
+# $work/err; returns once its readiness line is there. Both files are emptied here,
+# before the tracer starts: the background child's own redirection truncates them only
+# when it gets to run, and until then the previous tracer's readiness line would do.
 start_tracer() {
+	: >"$work/out"
+	: >"$work/err"
 	"$@" >"$work/out" 2>"$work/err" &
 	tracer=$!
 	wait_for_line "$work/err" "Hit Ctrl-C to end"
@@ -151,7 +155,8 @@ missing="/tmp/ebpf-tracers-install-test-$$-$RANDOM"
 start_tracer opensnoop-rs --json -x
 cat "$missing" 2>/dev/null || true
 stop_tracer
-grep -q "\"path\":\"$missing\"" "$work/out" || fail "opensnoop-rs did not see the open of $missing"
+grep -q "\"path\":\"$missing\"" "$work/out" ||
+	fail "opensnoop-rs did not see the open of $missing; it printed: $(tail -n 5 "$work/out"; cat "$work/err")"
 systemd-analyze verify /usr/lib/systemd/system/ebpf-tracers-exporter@openat_count.service 2>"$work/verify" ||
 	fail "the exporter unit does not verify: $(cat "$work/verify")"
 files=$(dpkg -L ebpf-tracers | while read -r f; do [ -d "$f" ] || echo "$f"; done)
