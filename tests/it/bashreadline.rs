@@ -1,18 +1,14 @@
 //! bashreadline against a bash the test drives through a pseudo-terminal (catalogue
 //! row: bashreadline).
 
-mod common;
-
-use common::terminal::Terminal;
-use common::*;
+use crate::helpers::terminal::Terminal;
+use crate::helpers::*;
 
 const BASHREADLINE: &str = env!("CARGO_BIN_EXE_bashreadline");
 
 #[test]
 fn a_typed_command_line_appears_with_its_shell_and_user() {
-    if !can_trace("bashreadline::a_typed_command_line_appears_with_its_shell_and_user") {
-        return;
-    }
+    tracer_test!();
     // A copy: the probe goes on the file -s names, and the copy is on a local
     // filesystem even where the root is shared from elsewhere (the vmtest guests).
     let bash = unique_copy_of("/bin/bash", "bash");

@@ -1,9 +1,7 @@
 //! Bad input gets one clear line and exit status 2; missing privileges one line and 1.
 //! None of these load anything, so they need no privileges.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 use std::path::Path;
 
@@ -181,7 +179,7 @@ fn unprivileged_run_says_which_privilege_is_missing() {
 
 #[test]
 fn the_readme_lists_exactly_the_registered_tools() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let table = readme
         .split("## Tools")
         .nth(1)

@@ -2,21 +2,14 @@
 //! execguard). Needs BPF LSM active (`bpf` in /sys/kernel/security/lsm): this host
 //! and the vmtest guests (booted with lsm=...,bpf) have it.
 
-mod common;
-
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::process::Output;
 
-use common::*;
+use crate::helpers::*;
 
 const EXECGUARD: &str = env!("CARGO_BIN_EXE_execguard");
 const WORKLOAD: &str = env!("CARGO_BIN_EXE_workload");
-
-/// True when the test can enforce: it may load programs and BPF LSM is active.
-fn can_guard(test: &str) -> bool {
-    can_trace(test) && bpf_lsm_active(test)
-}
 
 /// A directory of the test's own with a copy of /bin/true in it, a hard link to the
 /// copy and a symlink to it.
@@ -100,9 +93,8 @@ fn assert_attempt(
 
 #[test]
 fn a_copy_its_hard_link_symlink_and_fexecve_are_refused_while_bin_true_runs() {
-    let test =
-        "execguard::a_copy_its_hard_link_symlink_and_fexecve_are_refused_while_bin_true_runs";
-    if !can_guard(test) {
+    tracer_test!();
+    if !bpf_lsm_active(&test_name()) {
         return;
     }
     let bins = Binaries::new("eg");
@@ -141,7 +133,8 @@ fn a_copy_its_hard_link_symlink_and_fexecve_are_refused_while_bin_true_runs() {
 
 #[test]
 fn audit_reports_each_attempt_and_refuses_none() {
-    if !can_guard("execguard::audit_reports_each_attempt_and_refuses_none") {
+    tracer_test!();
+    if !bpf_lsm_active(&test_name()) {
         return;
     }
     let bins = Binaries::new("ega");
@@ -163,7 +156,8 @@ fn audit_reports_each_attempt_and_refuses_none() {
 
 #[test]
 fn the_table_has_time_pid_ppid_uid_comm_action_path() {
-    if !can_guard("execguard::the_table_has_time_pid_ppid_uid_comm_action_path") {
+    tracer_test!(any_kernel);
+    if !bpf_lsm_active(&test_name()) {
         return;
     }
     let bins = Binaries::new("egt");
@@ -203,7 +197,8 @@ fn the_table_has_time_pid_ppid_uid_comm_action_path() {
 /// programs is left (bpftool prog show / list).
 #[test]
 fn no_stop_leaves_the_policy_behind_sigint_sigterm_sigkill() {
-    if !can_guard("execguard::no_stop_leaves_the_policy_behind_sigint_sigterm_sigkill") {
+    tracer_test!();
+    if !bpf_lsm_active(&test_name()) {
         return;
     }
     let bins = Binaries::new("egk");
@@ -296,7 +291,8 @@ fn bad_inputs_and_lockout_rules_exit_2() {
 
 #[test]
 fn allow_lockout_lets_a_critical_rule_through() {
-    if !can_guard("execguard::allow_lockout_lets_a_critical_rule_through") {
+    tracer_test!(any_kernel);
+    if !bpf_lsm_active(&test_name()) {
         return;
     }
     let bins = Binaries::new("egf");

@@ -2,9 +2,7 @@
 //! two network namespaces it creates (catalogue rows: netpkt_count with icmp_sender,
 //! netdev_trace, xdp_drop_count, arpsnoop). Nothing leaves the namespaces.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 const NETPKT_COUNT: &str = env!("CARGO_BIN_EXE_netpkt_count");
 const NETDEV_TRACE: &str = env!("CARGO_BIN_EXE_netdev_trace");
@@ -14,9 +12,7 @@ const ARPSNOOP: &str = env!("CARGO_BIN_EXE_arpsnoop");
 
 #[test]
 fn netpkt_count_sees_every_packet_icmp_sender_transmits() {
-    if !can_trace("network::netpkt_count_sees_every_packet_icmp_sender_transmits") {
-        return;
-    }
+    tracer_test!();
     let pair = VethPair::create("np");
     // Run icmp_sender under a unique name, so that -c matches this test's run only.
     let comm = unique_name("np");
@@ -86,9 +82,7 @@ fn ping_across(pair: &VethPair, count: &str) {
 
 #[test]
 fn netdev_trace_shows_tx_on_one_end_and_rx_on_the_other() {
-    if !can_trace("network::netdev_trace_shows_tx_on_one_end_and_rx_on_the_other") {
-        return;
-    }
+    tracer_test!();
     let pair = VethPair::create("nd");
     let tracer = Tracer::start(NETDEV_TRACE, &[]);
     ping_across(&pair, "3");
@@ -110,9 +104,7 @@ fn netdev_trace_shows_tx_on_one_end_and_rx_on_the_other() {
 
 #[test]
 fn netdev_trace_dev_filter_and_json() {
-    if !can_trace("network::netdev_trace_dev_filter_and_json") {
-        return;
-    }
+    tracer_test!();
     let pair = VethPair::create("nj");
     let tracer = Tracer::start(NETDEV_TRACE, &["--dev", &pair.dev_b, "--json"]);
     ping_across(&pair, "2");
@@ -155,9 +147,7 @@ fn xdp_counts(finished: &Finished, proto: &str) -> (u64, u64) {
 
 #[test]
 fn xdp_drop_count_counts_the_pings_an_interface_receives() {
-    if !can_trace("network::xdp_drop_count_counts_the_pings_an_interface_receives") {
-        return;
-    }
+    tracer_test!();
     let pair = VethPair::create("xc");
     let tracer = xdp_on_b(&pair, &[]);
     ping_across(&pair, "3");
@@ -169,9 +159,7 @@ fn xdp_drop_count_counts_the_pings_an_interface_receives() {
 
 #[test]
 fn xdp_drop_count_drops_the_protocol_it_is_told_to() {
-    if !can_trace("network::xdp_drop_count_drops_the_protocol_it_is_told_to") {
-        return;
-    }
+    tracer_test!();
     let pair = VethPair::create("xd");
     let tracer = xdp_on_b(&pair, &["--drop", "icmp"]);
     let ping = pair
@@ -229,9 +217,7 @@ fn arp_request_for_a_fresh_address(mode_args: &[&str], tag: &str) -> Finished {
 
 #[test]
 fn arpsnoop_shows_the_request_for_a_fresh_address() {
-    if !can_trace("network::arpsnoop_shows_the_request_for_a_fresh_address") {
-        return;
-    }
+    tracer_test!();
     let finished = arp_request_for_a_fresh_address(&[], "ar");
     let hook = if kernel_has_kprobes() {
         "via kretprobe arp_create"
@@ -243,8 +229,6 @@ fn arpsnoop_shows_the_request_for_a_fresh_address() {
 
 #[test]
 fn arpsnoop_tracepoint_mode_works_on_every_kernel() {
-    if !can_trace("network::arpsnoop_tracepoint_mode_works_on_every_kernel") {
-        return;
-    }
+    tracer_test!();
     arp_request_for_a_fresh_address(&["--mode", "tracepoint"], "at");
 }

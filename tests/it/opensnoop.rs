@@ -1,8 +1,6 @@
 //! opensnoop against opens the test itself causes (catalogue row: opensnoop).
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 const OPENSNOOP: &str = env!("CARGO_BIN_EXE_opensnoop");
 /// Every tool in one binary: what make install, make deb and make static ship.
@@ -76,9 +74,7 @@ fn trace_opens_by(bin: &str, args: &[&str], comm: &str, paths: &[&str]) -> (u32,
 
 #[test]
 fn shows_existing_path_with_fd_and_missing_path_with_enoent() {
-    if !can_trace("opensnoop::shows_existing_path_with_fd_and_missing_path_with_enoent") {
-        return;
-    }
+    tracer_test!();
     let (existing, missing) = existing_and_missing("os");
     let comm = unique_name("os");
     let (pid, rows) = trace_opens(&[], &comm, &[&existing, &missing]);
@@ -99,9 +95,7 @@ fn shows_existing_path_with_fd_and_missing_path_with_enoent() {
 
 #[test]
 fn the_multi_call_binary_runs_opensnoop_by_name_and_as_first_argument() {
-    if !can_trace("opensnoop::the_multi_call_binary_runs_opensnoop_by_name_and_as_first_argument") {
-        return;
-    }
+    tracer_test!(any_kernel);
     // As installed: a link named opensnoop-rs to the multi-call binary.
     let dir = unique_path("mcl");
     std::fs::create_dir_all(&dir).unwrap();
@@ -131,9 +125,7 @@ fn the_multi_call_binary_runs_opensnoop_by_name_and_as_first_argument() {
 
 #[test]
 fn failed_flag_shows_only_the_failed_open() {
-    if !can_trace("opensnoop::failed_flag_shows_only_the_failed_open") {
-        return;
-    }
+    tracer_test!();
     let (existing, missing) = existing_and_missing("ox");
     let comm = unique_name("ox");
     let (_, rows) = trace_opens(&["-x", "-c", &comm], &comm, &[&existing, &missing]);
@@ -151,9 +143,7 @@ fn failed_flag_shows_only_the_failed_open() {
 
 #[test]
 fn pid_filter_shows_that_process_only() {
-    if !can_trace("opensnoop::pid_filter_shows_that_process_only") {
-        return;
-    }
+    tracer_test!();
     let (existing, missing) = existing_and_missing("op");
     let comm = unique_name("op");
     let traced = PendingWorkload::spawn(&comm, &["open", &existing]);
@@ -180,9 +170,7 @@ fn pid_filter_shows_that_process_only() {
 
 #[test]
 fn pid_filter_on_another_process_hides_both_opens() {
-    if !can_trace("opensnoop::pid_filter_on_another_process_hides_both_opens") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let (existing, missing) = existing_and_missing("oq");
     let comm = unique_name("oq");
     // The test process itself opens neither path.
@@ -195,9 +183,7 @@ fn pid_filter_on_another_process_hides_both_opens() {
 
 #[test]
 fn comm_filter_selects_in_the_kernel() {
-    if !can_trace("opensnoop::comm_filter_selects_in_the_kernel") {
-        return;
-    }
+    tracer_test!();
     let (existing, missing) = existing_and_missing("oc");
     let wanted = unique_name("oc");
     let unwanted = unique_name("oc");
@@ -222,9 +208,7 @@ fn comm_filter_selects_in_the_kernel() {
 
 #[test]
 fn json_lines_parse_and_carry_the_table_fields() {
-    if !can_trace("opensnoop::json_lines_parse_and_carry_the_table_fields") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let (existing, missing) = existing_and_missing("oj");
     let comm = unique_name("oj");
     let (pid, finished) = trace_opens_raw(
@@ -256,9 +240,7 @@ fn json_lines_parse_and_carry_the_table_fields() {
 
 #[test]
 fn parent_pid_and_flag_names_on_request() {
-    if !can_trace("opensnoop::parent_pid_and_flag_names_on_request") {
-        return;
-    }
+    tracer_test!();
     let (existing, _) = existing_and_missing("op");
     let comm = unique_name("op");
     // The workload is this test's child and opens with O_RDONLY alone.
@@ -277,9 +259,7 @@ fn parent_pid_and_flag_names_on_request() {
 
 #[test]
 fn perf_buffer_gives_the_same_events() {
-    if !can_trace("opensnoop::perf_buffer_gives_the_same_events") {
-        return;
-    }
+    tracer_test!();
     let (existing, missing) = existing_and_missing("of");
     let comm = unique_name("of");
     let (pid, rows) = trace_opens(
@@ -302,9 +282,7 @@ fn perf_buffer_gives_the_same_events() {
 /// second).
 #[test]
 fn perf_buffer_loses_nothing_while_the_tool_starts() {
-    if !can_trace("opensnoop::perf_buffer_loses_nothing_while_the_tool_starts") {
-        return;
-    }
+    tracer_test!();
     let comm = unique_name("ops");
     let _opener = Background::spawn(&comm, &["open-paced", "5000", "/etc/hostname"]);
     for _ in 0..3 {
@@ -324,9 +302,7 @@ fn perf_buffer_loses_nothing_while_the_tool_starts() {
 
 #[test]
 fn escape_sequences_in_paths_are_printed_escaped() {
-    if !can_trace("opensnoop::escape_sequences_in_paths_are_printed_escaped") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let comm = unique_name("oe");
     let base = unique_path("oe");
     let hostile = format!("{base}\x1b[31mred");
@@ -342,9 +318,7 @@ fn escape_sequences_in_paths_are_printed_escaped() {
 
 #[test]
 fn events_show_while_the_tool_runs_not_only_at_exit() {
-    if !can_trace("opensnoop::events_show_while_the_tool_runs_not_only_at_exit") {
-        return;
-    }
+    tracer_test!(any_kernel);
     // One event is far below the ring buffer's wakeup batch: it must still come out
     // within a poll timeout, not wait for the batch or the exit.
     let comm = unique_name("ol");
@@ -363,9 +337,7 @@ fn events_show_while_the_tool_runs_not_only_at_exit() {
 
 #[test]
 fn the_tools_own_opens_are_not_shown() {
-    if !can_trace("opensnoop::the_tools_own_opens_are_not_shown") {
-        return;
-    }
+    tracer_test!(any_kernel);
     // While it attaches, the tool itself opens tracefs files with its first programs
     // already live; those opens are its own noise, not the system's.
     let tracer = Tracer::start(OPENSNOOP, &[]);
@@ -387,9 +359,7 @@ fn the_tools_own_opens_are_not_shown() {
 
 #[test]
 fn full_path_shows_where_a_relative_path_starts() {
-    if !can_trace("opensnoop::full_path_shows_where_a_relative_path_starts") {
-        return;
-    }
+    tracer_test!();
     // A directory of the test's own; resolved, since the kernel reports the real one
     // (TMPDIR may hold a symbolic link).
     let dir = unique_path("fpd");
@@ -421,9 +391,7 @@ fn full_path_shows_where_a_relative_path_starts() {
 
 #[test]
 fn paths_up_to_path_max_are_whole_and_longer_ones_marked_cut() {
-    if !can_trace("opensnoop::paths_up_to_path_max_are_whole_and_longer_ones_marked_cut") {
-        return;
-    }
+    tracer_test!();
     // 1,500 bytes, absolute: whole, as passed.
     let long = LongDir::created("olong", 1500);
     let file = format!("{}/f", long.deep);

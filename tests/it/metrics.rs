@@ -3,8 +3,6 @@
 //! down (filetop), and a server that bad clients cannot stop. (Every counting tool's
 //! exposition passes promtool in tests/records.rs.)
 
-mod common;
-
 use std::io::Read;
 use std::io::Write;
 use std::net::TcpStream;
@@ -15,8 +13,8 @@ use std::process::Stdio;
 use std::time::Duration;
 use std::time::Instant;
 
-use common::metrics::*;
-use common::*;
+use crate::helpers::metrics::*;
+use crate::helpers::*;
 
 const OPENAT_COUNT: &str = env!("CARGO_BIN_EXE_openat_count");
 const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
@@ -50,9 +48,7 @@ fn serving(bin: &str, args: &[&str]) -> (Tracer, u16) {
 /// table is printed (metrics without -i).
 #[test]
 fn openat_count_serves_the_exact_count() {
-    if !can_trace("metrics::openat_count_serves_the_exact_count") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let comm = unique_name("mo");
     // Started before the tracer: the loader's opens are not counted.
     let (_, workload) = pending_opens(&comm, "mo", 5);
@@ -82,9 +78,7 @@ fn openat_count_serves_the_exact_count() {
 /// the same scrape (the workload is done and filtered by name: nothing else moves).
 #[test]
 fn kmalloc_histogram_is_cumulative_and_counts_every_call() {
-    if !can_trace("metrics::kmalloc_histogram_is_cumulative_and_counts_every_call") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let comm = unique_name("mk");
     let workload = PendingWorkload::spawn(&comm, &["pipes", "20"]);
     let (tracer, port) = serving(KMALLOC_BYTES, &["-c", &comm, "--hist"]);
@@ -156,9 +150,7 @@ fn kmalloc_histogram_is_cumulative_and_counts_every_call() {
 /// process keeps writing, no counter of any series goes down.
 #[test]
 fn filetop_counters_never_go_down() {
-    if !can_trace("metrics::filetop_counters_never_go_down") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let comm = unique_name("mf");
     let path = unique_path("mf");
     let (tracer, port) = serving(FILETOP, &["-c", &comm]);
@@ -220,9 +212,7 @@ fn counter_samples(body: &str) -> Vec<(String, f64)> {
 /// (nothing waited for it).
 #[test]
 fn bad_clients_do_not_stop_a_scrape() {
-    if !can_trace("metrics::bad_clients_do_not_stop_a_scrape") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let (tracer, port) = serving(OPENAT_COUNT, &[]);
     let connect = || TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut slow = connect();
@@ -268,9 +258,7 @@ fn bad_clients_do_not_stop_a_scrape() {
 /// opens serves exactly N events, and none lost.
 #[test]
 fn opensnoop_serves_its_events_and_lost_events() {
-    if !can_trace("metrics::opensnoop_serves_its_events_and_lost_events") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let comm = unique_name("me");
     let (paths, workload) = pending_opens(&comm, "me", 7);
     let pid = workload.pid().to_string();
@@ -298,9 +286,7 @@ fn opensnoop_serves_its_events_and_lost_events() {
 /// program ran at least once per open the test made.
 #[test]
 fn program_run_stats_are_served_while_bpf_stats_are_on() {
-    if !can_trace("metrics::program_run_stats_are_served_while_bpf_stats_are_on") {
-        return;
-    }
+    tracer_test!();
     let Some(_stats) = BpfStats::enable() else {
         panic!(
             "BPF_ENABLE_STATS failed: {}",
@@ -352,9 +338,7 @@ impl BpfStats {
 /// loaded (no readiness line: the address is bound first). An event tool too.
 #[test]
 fn unusable_addresses_are_refused_in_one_line() {
-    if !can_trace("metrics::unusable_addresses_are_refused_in_one_line") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let in_use = addr(taken.local_addr().unwrap().port());
     for (bin, address, code) in [
@@ -375,9 +359,7 @@ fn unusable_addresses_are_refused_in_one_line() {
 /// its query API returns exactly the N opens made under a unique name.
 #[test]
 fn prometheus_scrapes_the_exact_count() {
-    if !can_trace("metrics::prometheus_scrapes_the_exact_count") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let comm = unique_name("mp");
     let (_, workload) = pending_opens(&comm, "mp", 9);
     let (tracer, port) = serving(OPENAT_COUNT, &["-c", &comm]);

@@ -2,18 +2,14 @@
 //! (catalogue row: key_pressed). It needs kprobes: on a kernel without them (the 6.18
 //! build machine) the test checks the refusal instead; the vmtest guests run it.
 
-mod common;
-
-use common::keyboard::VirtualKeyboard;
-use common::*;
+use crate::helpers::keyboard::VirtualKeyboard;
+use crate::helpers::*;
 
 const KEY_PRESSED: &str = env!("CARGO_BIN_EXE_key_pressed");
 
 #[test]
 fn typed_keys_appear_in_order_and_the_top_counts_them() {
-    if !can_trace("key_pressed::typed_keys_appear_in_order_and_the_top_counts_them") {
-        return;
-    }
+    tracer_test!();
     if !kernel_has_kprobes() {
         let output = run(KEY_PRESSED, &["-d", "1"]);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -23,6 +19,7 @@ fn typed_keys_appear_in_order_and_the_top_counts_them() {
         return;
     }
     let name = format!("ebpf-tracers test keyboard {}", std::process::id());
+    let _turn = exclusive(Resource::Keyboard);
     let mut keyboard = VirtualKeyboard::create(&name);
     let tracer = Tracer::start(KEY_PRESSED, &["--json"]);
     // h e l l o

@@ -3,13 +3,11 @@
 //! and checks what the tools say of the child's events and of events outside it
 //! (--cgroup, the JSON `cgroup` and `container_id`, -G, --by-cgroup).
 
-mod common;
-
 use std::time::Duration;
 
-use common::cgroups::own_cgroup;
-use common::cgroups::DockerCgroup;
-use common::*;
+use crate::helpers::cgroups::own_cgroup;
+use crate::helpers::cgroups::DockerCgroup;
+use crate::helpers::*;
 use serde_json::Value;
 
 const OPENSNOOP: &str = env!("CARGO_BIN_EXE_opensnoop");
@@ -17,12 +15,9 @@ const EXECSNOOP: &str = env!("CARGO_BIN_EXE_execsnoop");
 const OPENAT_COUNT: &str = env!("CARGO_BIN_EXE_openat_count");
 const WAIT: Duration = Duration::from_secs(20);
 
-/// The cgroup made for `test`, if the test can run here.
-fn docker_cgroup(test: &str) -> Option<DockerCgroup> {
-    if !can_trace(test) {
-        return None;
-    }
-    DockerCgroup::create(test)
+/// The cgroup made for the running test, if it can run here.
+fn docker_cgroup() -> Option<DockerCgroup> {
+    DockerCgroup::create(&test_name())
 }
 
 /// An existing file unique to the test.
@@ -89,8 +84,8 @@ fn opens_inside_and_outside(
 /// same time is not shown.
 #[test]
 fn opensnoop_cgroup_filter_shows_only_the_container() {
-    let test = "containers::opensnoop_cgroup_filter_shows_only_the_container";
-    let Some(cgroup) = docker_cgroup(test) else {
+    tracer_test!();
+    let Some(cgroup) = docker_cgroup() else {
         return;
     };
     let comm = unique_name("cgo");
@@ -127,8 +122,8 @@ fn opensnoop_cgroup_filter_shows_only_the_container() {
 /// the short container id in the table.
 #[test]
 fn opensnoop_names_the_container_only_inside_one() {
-    let test = "containers::opensnoop_names_the_container_only_inside_one";
-    let Some(cgroup) = docker_cgroup(test) else {
+    tracer_test!(any_kernel);
+    let Some(cgroup) = docker_cgroup() else {
         return;
     };
     let comm = unique_name("cgn");
@@ -163,8 +158,8 @@ fn opensnoop_names_the_container_only_inside_one() {
 /// the one made outside.
 #[test]
 fn execsnoop_cgroup_filter_and_container_id() {
-    let test = "containers::execsnoop_cgroup_filter_and_container_id";
-    let Some(cgroup) = docker_cgroup(test) else {
+    tracer_test!();
+    let Some(cgroup) = docker_cgroup() else {
         return;
     };
     let inside = unique_copy_of("/bin/true", &unique_name("cgxin"));
@@ -196,8 +191,8 @@ fn execsnoop_cgroup_filter_and_container_id() {
 /// container's row.
 #[test]
 fn openat_count_counts_per_container() {
-    let test = "containers::openat_count_counts_per_container";
-    let Some(cgroup) = docker_cgroup(test) else {
+    tracer_test!();
+    let Some(cgroup) = docker_cgroup() else {
         return;
     };
     let comm = unique_name("cgc");

@@ -2,9 +2,7 @@
 //! Where the kernel has kprobes (the vmtest guests) it must use them; on a kernel
 //! without (the 6.18 build machine) it must fall back to the tracepoints and say so.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 const UNLINKSNOOP: &str = env!("CARGO_BIN_EXE_unlinksnoop");
 /// The function's name depends on the kernel: 7.2 renamed do_unlinkat.
@@ -61,9 +59,7 @@ fn unlink_existing_and_missing(
 
 #[test]
 fn unlinks_show_path_and_result_using_kprobes_where_available() {
-    if !can_trace("unlinksnoop::unlinks_show_path_and_result_using_kprobes_where_available") {
-        return;
-    }
+    tracer_test!();
     let (finished, pid, comm, existing, missing) = unlink_existing_and_missing(&[], "ul");
     if kernel_has_kprobes() {
         assert!(
@@ -90,9 +86,7 @@ fn unlinks_show_path_and_result_using_kprobes_where_available() {
 
 #[test]
 fn tracepoint_mode_works_on_every_kernel() {
-    if !can_trace("unlinksnoop::tracepoint_mode_works_on_every_kernel") {
-        return;
-    }
+    tracer_test!();
     let (finished, pid, comm, existing, missing) =
         unlink_existing_and_missing(&["--mode", "tracepoint", "--perf-buffer"], "ut");
     assert!(
@@ -105,9 +99,7 @@ fn tracepoint_mode_works_on_every_kernel() {
 
 #[test]
 fn kprobe_mode_is_refused_clearly_without_kprobes() {
-    if !can_trace("unlinksnoop::kprobe_mode_is_refused_clearly_without_kprobes") {
-        return;
-    }
+    tracer_test!();
     if kernel_has_kprobes() {
         report_skip(
             "unlinksnoop::kprobe_mode_is_refused_clearly_without_kprobes",
@@ -126,9 +118,7 @@ fn kprobe_mode_is_refused_clearly_without_kprobes() {
 
 #[test]
 fn json_lines_carry_pid_comm_ret_and_path() {
-    if !can_trace("unlinksnoop::json_lines_carry_pid_comm_ret_and_path") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let (finished, pid, comm, existing, _) = unlink_existing_and_missing(&["--json"], "uj");
     let event: serde_json::Value = finished
         .json_lines()
@@ -144,9 +134,7 @@ fn json_lines_carry_pid_comm_ret_and_path() {
 
 #[test]
 fn failed_flag_shows_only_the_failed_unlink() {
-    if !can_trace("unlinksnoop::failed_flag_shows_only_the_failed_unlink") {
-        return;
-    }
+    tracer_test!();
     let (finished, pid, comm, existing, missing) = unlink_existing_and_missing(&["-x"], "ux");
     let rows = rows(&finished.stdout);
     assert!(rows.contains(&(pid, comm, -2, missing)), "{rows:?}");
@@ -158,9 +146,7 @@ fn failed_flag_shows_only_the_failed_unlink() {
 
 #[test]
 fn a_long_path_is_whole_and_a_relative_one_in_full_with_f() {
-    if !can_trace("unlinksnoop::a_long_path_is_whole_and_a_relative_one_in_full_with_f") {
-        return;
-    }
+    tracer_test!();
     let long = LongDir::created("ulong", 1500);
     let file = format!("{}/f", long.deep);
     std::fs::write(&file, b"x").unwrap();

@@ -2,9 +2,7 @@
 //! (catalogue rows: openat_count, execve_count, sendrecv_count, sendto_by_ip,
 //! execs_by_user). Counts are exact wherever a filter makes them so.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use serde_json::Value;
 
 const OPENAT_COUNT: &str = env!("CARGO_BIN_EXE_openat_count");
@@ -40,9 +38,7 @@ fn with_total_only<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn openat_count_counts_exactly_n_opens_for_the_pid() {
-    if !can_trace("counters::openat_count_counts_exactly_n_opens_for_the_pid") {
-        return;
-    }
+    tracer_test!();
     let comm = unique_name("oc");
     let paths: Vec<String> = (0..7).map(|i| unique_path(&format!("ocp{i}"))).collect();
     let mut args = vec!["open"];
@@ -60,9 +56,7 @@ fn openat_count_counts_exactly_n_opens_for_the_pid() {
 
 #[test]
 fn openat_count_comm_filter_counts_only_that_name() {
-    if !can_trace("counters::openat_count_comm_filter_counts_only_that_name") {
-        return;
-    }
+    tracer_test!();
     let comm = unique_name("ot");
     let other = unique_name("ot");
     let missing = unique_path("otm");
@@ -78,9 +72,7 @@ fn openat_count_comm_filter_counts_only_that_name() {
 
 #[test]
 fn execve_count_counts_each_execution_of_a_uniquely_named_binary() {
-    if !can_trace("counters::execve_count_counts_each_execution_of_a_uniquely_named_binary") {
-        return;
-    }
+    tracer_test!();
     let name = unique_name("ec");
     let binary = unique_copy_of("/bin/true", &name);
     // Unfiltered and filtered by the executed name (-c), the count is the same: 5.
@@ -103,9 +95,7 @@ fn execve_count_counts_each_execution_of_a_uniquely_named_binary() {
 
 #[test]
 fn sendrecv_count_counts_exactly_n_sent_and_received_for_the_pid() {
-    if !can_trace("counters::sendrecv_count_counts_exactly_n_sent_and_received_for_the_pid") {
-        return;
-    }
+    tracer_test!();
     let workload = PendingWorkload::spawn(&unique_name("sr"), &["udp", "25"]);
     let pid = workload.pid().to_string();
     let report = total_while(
@@ -125,9 +115,7 @@ fn sendrecv_count_counts_exactly_n_sent_and_received_for_the_pid() {
 
 #[test]
 fn sendto_by_ip_counts_ipv4_and_ipv6_destinations_apart() {
-    if !can_trace("counters::sendto_by_ip_counts_ipv4_and_ipv6_destinations_apart") {
-        return;
-    }
+    tracer_test!();
     let comm = unique_name("si");
     let report = total_while(SENDTO_BY_IP, &with_total_only(&["-c", &comm]), || {
         run_workload(&comm, &["sendto", "127.0.0.2:9", "6"]);
@@ -157,9 +145,7 @@ fn unique_uid() -> u32 {
 
 #[test]
 fn execs_by_user_counts_another_users_executions_of_a_path() {
-    if !can_trace("counters::execs_by_user_counts_another_users_executions_of_a_path") {
-        return;
-    }
+    tracer_test!();
     let uid_number = unique_uid();
     let uid = uid_number.to_string();
     let binary = unique_copy_of("/bin/true", &unique_name("eu"));
@@ -182,9 +168,7 @@ fn execs_by_user_counts_another_users_executions_of_a_path() {
 
 #[test]
 fn execs_by_user_counts_an_exec_from_a_non_leader_thread() {
-    if !can_trace("counters::execs_by_user_counts_an_exec_from_a_non_leader_thread") {
-        return;
-    }
+    tracer_test!();
     let uid = (unique_uid() + 2).to_string();
     let binary = unique_copy_of("/bin/true", &unique_name("et"));
     let report = total_while(EXECS_BY_USER, &with_total_only(&["-u", &uid]), || {
@@ -199,9 +183,7 @@ fn execs_by_user_counts_an_exec_from_a_non_leader_thread() {
 
 #[test]
 fn execs_by_user_failed_flag_counts_only_failed_executions() {
-    if !can_trace("counters::execs_by_user_failed_flag_counts_only_failed_executions") {
-        return;
-    }
+    tracer_test!();
     let uid = (unique_uid() + 1).to_string();
     let binary = unique_copy_of("/bin/true", &unique_name("ex"));
     let missing = unique_path("exm");
@@ -224,9 +206,7 @@ fn execs_by_user_failed_flag_counts_only_failed_executions() {
 
 #[test]
 fn execveat_is_counted_by_execve_count_and_execs_by_user() {
-    if !can_trace("counters::execveat_is_counted_by_execve_count_and_execs_by_user") {
-        return;
-    }
+    tracer_test!();
     let name = unique_name("ea");
     let binary = unique_copy_of("/bin/true", &name);
     let (dir, _) = binary.rsplit_once('/').unwrap();

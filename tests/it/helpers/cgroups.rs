@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use ebpf_tracers::cgroup::cgroup2_mount;
 
-use super::report_skip;
-use super::unique_name;
+use super::harness::report_skip;
+use super::workload::unique_name;
 
 /// The cgroup v2 path of this process ("0::PATH" in /proc/self/cgroup).
 pub fn own_cgroup() -> String {

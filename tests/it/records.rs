@@ -1,18 +1,18 @@
 //! Every tool of the registry (ebpf_tracers::tools::ALL), run on an event the test
-//! causes: the event shows up, and every JSON line the tool prints has exactly the
-//! fields, with the types, that the tool's record declaration says
-//! (`Finished::json_lines` checks each line against it). A tool added to the registry
-//! without a run here fails the test.
-
-mod common;
+//! causes: the event shows up, every JSON line the tool prints has exactly the fields,
+//! with the types, that the tool's record declaration says (`Finished::json_lines`
+//! checks each line against it), and the run ends cleanly: exit 0 and none of its BPF
+//! programs left (`Tracer::stop_cleanly`, by the signal `RECORDS` names for the tool;
+//! stopping.rs proves every other way to stop on a few tools of each kind). A tool
+//! added to the registry without a test here fails `every_registered_tool_has_a_test`.
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::keyboard::VirtualKeyboard;
-use common::metrics::*;
-use common::terminal::Terminal;
-use common::*;
+use crate::helpers::keyboard::VirtualKeyboard;
+use crate::helpers::metrics::*;
+use crate::helpers::terminal::Terminal;
+use crate::helpers::*;
 use ebpf_tracers::tools;
 use ebpf_tracers::tools::ToolKind;
 use serde_json::Value;
@@ -28,7 +28,7 @@ fn binary(name: &str) -> String {
 /// Runs `tool` with `args` around `work`, and returns its JSON lines (checked against
 /// its declaration). A tool that serves metrics does so here: once its first counter
 /// (an event tool: its events) has a sample, promtool must accept the exposition.
-fn json_while(tool: &str, args: &[&str], work: impl FnOnce()) -> Vec<Value> {
+fn json_while(tool: &str, stop: Stop, args: &[&str], work: impl FnOnce()) -> Vec<Value> {
     let registered = tools::find(tool);
     let serves = registered.is_some_and(|t| {
         t.command()
@@ -59,9 +59,7 @@ fn json_while(tool: &str, args: &[&str], work: impl FnOnce()) -> Vec<Value> {
             .unwrap_or_else(|| panic!("{tool}: no {first} sample at {addr}"));
         assert_promtool_accepts(tool, &exposition);
     }
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    finished.json_lines()
+    tracer.stop_cleanly(stop).json_lines()
 }
 
 /// The final report (scope "total") among `lines`.
@@ -83,34 +81,35 @@ fn shows(lines: &[Value], field: &str, value: &Value) -> bool {
     })
 }
 
-/// Runs one tool on an event it must show; false if this kernel cannot run it.
-fn run_on_an_event(tool: &str) -> bool {
+/// Runs one tool on an event it must show, stopped by `stop`; false if this kernel
+/// cannot run it.
+fn run_on_an_event(tool: &str, stop: Stop) -> bool {
     let comm = unique_name("rec");
     let counting = ["--json", "-i", "3600"];
     let (lines, field, value): (Vec<Value>, &str, Value) = match tool {
         "opensnoop" => {
             let path = unique_path("recopen");
             let args = ["--json", "-P", "-E", "-c", &comm];
-            let lines = json_while(tool, &args, || {
+            let lines = json_while(tool, stop, &args, || {
                 run_workload(&comm, &["open", &path]);
             });
             (lines, "path", path.into())
         }
         "execsnoop" => {
             let marker = unique_name("recarg");
-            let lines = json_while(tool, &["--json", "-c", &comm], || {
+            let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
                 run_workload(&comm, &["exec", "1", "/bin/true", &marker]);
             });
             (lines, "args", serde_json::json!(["/bin/true", marker]))
         }
         "execguard" => {
             // bpf_lsm_active says itself, loudly, when the test is skipped.
-            if !bpf_lsm_active("records::execguard") {
+            if !bpf_lsm_active(&test_name()) {
                 return true;
             }
             let copy = unique_copy_of("/bin/true", "true");
             let args = ["--audit", "--json", "-c", &comm, "--deny", &copy];
-            let lines = json_while(tool, &args, || {
+            let lines = json_while(tool, stop, &args, || {
                 run_workload(&comm, &["exec", "1", &copy]);
             });
             (lines, "path", copy.into())
@@ -121,7 +120,7 @@ fn run_on_an_event(tool: &str) -> bool {
                 "unlinksnoop" => &["unlink"],
                 _ => &["mkdir", "750"],
             };
-            let lines = json_while(tool, &["--json", "-c", &comm], || {
+            let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
                 let mut args = action.to_vec();
                 args.push(&path);
                 run_workload(&comm, &args);
@@ -132,7 +131,7 @@ fn run_on_an_event(tool: &str) -> bool {
         "bashreadline" => {
             let bash = unique_copy_of("/bin/bash", "bash");
             let line = format!("echo {comm}");
-            let lines = json_while(tool, &["--json", "-s", &bash], || {
+            let lines = json_while(tool, stop, &["--json", "-s", &bash], || {
                 let mut terminal = Terminal::open(&bash);
                 terminal.type_line(&line);
                 terminal.exit();
@@ -140,7 +139,8 @@ fn run_on_an_event(tool: &str) -> bool {
             (lines, "command", line.into())
         }
         "hello" => {
-            let lines = json_while(tool, &["--json", "-c", &comm], || {
+            let _turn = exclusive(Resource::TracePipe);
+            let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
                 run_workload(&comm, &["exec", "1", "/bin/true"]);
             });
             (lines, "message", "hello world".into())
@@ -151,7 +151,7 @@ fn run_on_an_event(tool: &str) -> bool {
                 "netdev_trace" => vec!["--json", "--dev", &pair.dev_a],
                 _ => vec!["--json"],
             };
-            let lines = json_while(tool, &args, || {
+            let lines = json_while(tool, stop, &args, || {
                 // Nobody has .99: A asks for it (ARP); the request goes out of dev_a.
                 let _ = pair
                     .in_a("ping")
@@ -165,15 +165,16 @@ fn run_on_an_event(tool: &str) -> bool {
             if !kernel_has_kprobes() {
                 return false;
             }
+            let _turn = exclusive(Resource::Keyboard);
             let mut keyboard = VirtualKeyboard::create(&comm);
-            let lines = json_while(tool, &["--json"], || keyboard.tap(35));
+            let lines = json_while(tool, stop, &["--json"], || keyboard.tap(35));
             assert!(shows(&lines, "key", &"h".into()), "no top row: {lines:?}");
             (lines, "device", comm.clone().into())
         }
         "kmalloc_bytes" => {
             let mut args = vec!["-c", &comm, "--by-comm", "--hist"];
             args.extend(counting);
-            let lines = json_while(tool, &args, || {
+            let lines = json_while(tool, stop, &args, || {
                 run_workload(&comm, &["pipes", "10"]);
             });
             assert!(total(&lines)["histogram"].is_array(), "{lines:?}");
@@ -183,7 +184,7 @@ fn run_on_an_event(tool: &str) -> bool {
             let binary = unique_copy_of("/bin/true", &unique_name("recx"));
             let mut args = vec!["-c", &comm];
             args.extend(counting);
-            let lines = json_while(tool, &args, || {
+            let lines = json_while(tool, stop, &args, || {
                 match tool {
                     "openat_count" => run_workload(&comm, &["open", &binary]),
                     _ => run_workload(&comm, &["exec", "1", &binary]),
@@ -199,7 +200,7 @@ fn run_on_an_event(tool: &str) -> bool {
             let binary = unique_copy_of("/bin/true", &name);
             let mut args = vec!["-c", &name];
             args.extend(counting);
-            let lines = json_while(tool, &args, || {
+            let lines = json_while(tool, stop, &args, || {
                 run_workload(&comm, &["exec", "1", &binary]);
             });
             (lines, "name", name.into())
@@ -215,7 +216,7 @@ fn run_on_an_event(tool: &str) -> bool {
             let pid = workload.pid().to_string();
             let mut args = vec!["-p", &pid];
             args.extend(counting);
-            let lines = json_while(tool, &args, || {
+            let lines = json_while(tool, stop, &args, || {
                 workload.go();
             });
             let _ = std::fs::remove_file(&path);
@@ -233,7 +234,7 @@ fn run_on_an_event(tool: &str) -> bool {
             let sender = unique_copy_of(&binary("icmp_sender"), &comm);
             let mut args = vec!["-c", &comm];
             args.extend(counting);
-            let lines = json_while(tool, &args, || {
+            let lines = json_while(tool, stop, &args, || {
                 let sent = pair
                     .in_a(&sender)
                     .args([pair.dev_a.as_str(), "--count", "2", "--dst-ip", pair.ip_b])
@@ -269,8 +270,7 @@ fn run_on_an_event(tool: &str) -> bool {
             });
             let exposition = exposition.unwrap_or_else(|| panic!("no icmp {packets} in B"));
             assert_promtool_accepts(tool, &exposition);
-            let finished = tracer.interrupt();
-            finished.assert_clean_exit();
+            let finished = tracer.stop_cleanly(stop);
             (finished.json_lines(), "proto", "icmp".into())
         }
         other => panic!("{other} is in the registry but this test has no run for it: add one"),
@@ -282,26 +282,65 @@ fn run_on_an_event(tool: &str) -> bool {
     true
 }
 
+/// A test per tool, named after it, and `RECORDS`: each tool with the signal its run
+/// is stopped by (SIGINT for some tools of each kind, SIGTERM for the others).
+macro_rules! record_tests {
+    ($($tool:ident: $stop:ident,)*) => {
+        $(
+            #[test]
+            fn $tool() {
+                tracer_test!();
+                if !run_on_an_event(stringify!($tool), Stop::$stop) {
+                    report_skip(
+                        &test_name(),
+                        "this kernel has no kprobes (the vmtest guests run it)",
+                    );
+                }
+            }
+        )*
+        pub const RECORDS: &[(&str, Stop)] = &[$((stringify!($tool), Stop::$stop)),*];
+    };
+}
+
+record_tests! {
+    opensnoop: Interrupt,
+    execsnoop: Terminate,
+    unlinksnoop: Terminate,
+    mkdirsnoop: Interrupt,
+    bashreadline: Terminate,
+    hello: Interrupt,
+    netdev_trace: Terminate,
+    arpsnoop: Interrupt,
+    key_pressed: Terminate,
+    execguard: Interrupt,
+    kmalloc_bytes: Interrupt,
+    openat_count: Terminate,
+    execve_count: Interrupt,
+    execs_by_user: Terminate,
+    sendrecv_count: Interrupt,
+    sendto_by_ip: Terminate,
+    filetop: Interrupt,
+    netpkt_count: Terminate,
+    xdp_drop_count: Interrupt,
+}
+
 #[test]
-fn every_registered_tool_prints_the_records_it_declares() {
-    if !can_trace("records::every_registered_tool_prints_the_records_it_declares") {
-        return;
-    }
+fn every_registered_tool_has_a_test() {
     for tool in tools::ALL {
+        let tested = RECORDS.iter().any(|(name, _)| *name == tool.name);
         if tool.kind == ToolKind::Helper {
             assert!(tool.event_schema().is_none() && tool.report_schema().is_none());
-            report_skip(
-                &format!("records::{}", tool.name),
-                "a helper: it prints no records",
-            );
-            continue;
-        }
-        if !run_on_an_event(tool.name) {
-            report_skip(
-                &format!("records::{}", tool.name),
-                "this kernel has no kprobes (the vmtest guests run it)",
+            assert!(!tested, "{} is a helper: it prints no records", tool.name);
+        } else {
+            assert!(
+                tested,
+                "{} is in the registry but has no test here: add one",
+                tool.name
             );
         }
+    }
+    for (name, _) in RECORDS {
+        assert!(tools::find(name).is_some(), "{name} is not in the registry");
     }
 }
 

@@ -1,8 +1,6 @@
 //! filetop against writes the test itself makes (catalogue row: filetop).
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 const FILETOP: &str = env!("CARGO_BIN_EXE_filetop");
 
@@ -63,9 +61,7 @@ fn assert_64_kib_in_16_writes(pid: u32, rows: &[serde_json::Value], finished: &F
 
 #[test]
 fn writes_to_a_file_are_counted_exactly_for_the_pid() {
-    if !can_trace("filetop::writes_to_a_file_are_counted_exactly_for_the_pid") {
-        return;
-    }
+    tracer_test!();
     let (pid, rows, finished) = write_64_kib_to_a_new_file(&[], "ft");
     let hooks = if kernel_has_kprobes() {
         "via kprobes"
@@ -78,18 +74,14 @@ fn writes_to_a_file_are_counted_exactly_for_the_pid() {
 
 #[test]
 fn tracepoint_mode_finds_the_file_from_the_descriptor() {
-    if !can_trace("filetop::tracepoint_mode_finds_the_file_from_the_descriptor") {
-        return;
-    }
+    tracer_test!();
     let (pid, rows, finished) = write_64_kib_to_a_new_file(&["--mode", "tracepoint"], "fu");
     assert_64_kib_in_16_writes(pid, &rows, &finished);
 }
 
 #[test]
 fn full_path_names_a_relative_file_whole_and_marks_a_deep_one_cut() {
-    if !can_trace("filetop::full_path_names_a_relative_file_whole_and_marks_a_deep_one_cut") {
-        return;
-    }
+    tracer_test!();
     // Two directories down from the temporary one (a 200-byte name among them).
     let dir = LongDir::created("ftf", 1);
     let full = format!("{}/rel", dir.deep);

@@ -1,17 +1,15 @@
 //! hello against an exec the test itself causes (catalogue row: hello).
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 const HELLO: &str = env!("CARGO_BIN_EXE_hello");
 
-/// One test: trace_pipe takes one reader at a time, so two hellos cannot run at once.
+/// One test: trace_pipe takes one reader at a time, so two hellos cannot run at once
+/// (records and stopping run hello too, each in its turn).
 #[test]
 fn an_exec_writes_hello_world_under_the_process_that_called_it() {
-    if !can_trace("hello::an_exec_writes_hello_world_under_the_process_that_called_it") {
-        return;
-    }
+    tracer_test!();
+    let _turn = exclusive(Resource::TracePipe);
     json_line_names_the_caller();
     table_shows_pid_comm_cpu_and_message();
     a_second_reader_is_refused_clearly();

@@ -1,8 +1,6 @@
 //! execsnoop against executions the test itself causes (catalogue row: execsnoop).
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use serde_json::Value;
 
 const EXECSNOOP: &str = env!("CARGO_BIN_EXE_execsnoop");
@@ -35,9 +33,7 @@ fn event_running<'a>(events: &'a [Value], path: &str) -> Option<&'a Value> {
 
 #[test]
 fn a_success_shows_the_new_program_its_arguments_and_ret_0() {
-    if !can_trace("execsnoop::a_success_shows_the_new_program_its_arguments_and_ret_0") {
-        return;
-    }
+    tracer_test!();
     let binary = unique_copy_of("/bin/true", &unique_name("xt"));
     let marker = unique_name("arg");
     let (pid, events, _) = trace_execs(&[], &["exec", "1", &binary, &marker, "two words"]);
@@ -55,9 +51,7 @@ fn a_success_shows_the_new_program_its_arguments_and_ret_0() {
 
 #[test]
 fn a_failure_shows_the_caller_and_ret_minus_errno() {
-    if !can_trace("execsnoop::a_failure_shows_the_caller_and_ret_minus_errno") {
-        return;
-    }
+    tracer_test!();
     let missing = unique_path("xf");
     let (pid, events, _) = trace_execs(&[], &["exec", "2", &missing]);
     let failed: Vec<&Value> = events
@@ -73,9 +67,7 @@ fn a_failure_shows_the_caller_and_ret_minus_errno() {
 
 #[test]
 fn failed_flag_shows_only_the_failures() {
-    if !can_trace("execsnoop::failed_flag_shows_only_the_failures") {
-        return;
-    }
+    tracer_test!();
     let binary = unique_copy_of("/bin/true", &unique_name("xx"));
     let missing = unique_path("xxm");
     let comm = unique_name("xs");
@@ -94,9 +86,7 @@ fn failed_flag_shows_only_the_failures() {
 
 #[test]
 fn an_exec_from_a_non_leader_thread_is_shown() {
-    if !can_trace("execsnoop::an_exec_from_a_non_leader_thread_is_shown") {
-        return;
-    }
+    tracer_test!();
     let binary = unique_copy_of("/bin/true", &unique_name("xn"));
     let (pid, events, _) = trace_execs(&[], &["exec-from-thread", &binary]);
     let ran = event_running(&events, &binary).unwrap_or_else(|| panic!("{events:?}"));
@@ -108,9 +98,7 @@ fn an_exec_from_a_non_leader_thread_is_shown() {
 
 #[test]
 fn max_args_keeps_the_first_arguments_and_says_more_were_cut() {
-    if !can_trace("execsnoop::max_args_keeps_the_first_arguments_and_says_more_were_cut") {
-        return;
-    }
+    tracer_test!();
     let binary = unique_copy_of("/bin/true", &unique_name("xa"));
     let (_, events, _) = trace_execs(
         &["--max-args", "3"],
@@ -123,9 +111,7 @@ fn max_args_keeps_the_first_arguments_and_says_more_were_cut() {
 
 #[test]
 fn the_table_has_the_bcc_columns() {
-    if !can_trace("execsnoop::the_table_has_the_bcc_columns") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let binary = unique_copy_of("/bin/true", &unique_name("xb"));
     let comm = unique_name("xs");
     let tracer = Tracer::start(EXECSNOOP, &["-c", &comm, "-q"]);
@@ -151,10 +137,7 @@ fn the_table_has_the_bcc_columns() {
 
 #[test]
 fn ksyscall_reads_the_arguments_from_a_kprobe_or_is_refused_clearly() {
-    let test = "execsnoop::ksyscall_reads_the_arguments_from_a_kprobe_or_is_refused_clearly";
-    if !can_trace(test) {
-        return;
-    }
+    tracer_test!();
     if !kernel_has_kprobes() {
         let output = run(EXECSNOOP, &["--ksyscall", "-d", "1"]);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -181,9 +164,7 @@ fn ksyscall_reads_the_arguments_from_a_kprobe_or_is_refused_clearly() {
 
 #[test]
 fn fexecve_and_a_dirfd_relative_execveat_show_the_file_that_ran() {
-    if !can_trace("execsnoop::fexecve_and_a_dirfd_relative_execveat_show_the_file_that_ran") {
-        return;
-    }
+    tracer_test!();
     let binary = unique_copy_of("/bin/true", &unique_name("xf"));
     let (dir, name) = binary.rsplit_once('/').unwrap();
     let marker = unique_name("arg");

@@ -1,8 +1,6 @@
 //! mkdirsnoop against directories the test itself creates (catalogue row: mkdirsnoop).
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 
 const MKDIRSNOOP: &str = env!("CARGO_BIN_EXE_mkdirsnoop");
 
@@ -42,9 +40,7 @@ fn rows(stdout: &str) -> Vec<(u32, String, String, i32, String)> {
 
 #[test]
 fn a_new_directory_shows_its_mode_and_ret_0_and_a_second_one_eexist() {
-    if !can_trace("mkdirsnoop::a_new_directory_shows_its_mode_and_ret_0_and_a_second_one_eexist") {
-        return;
-    }
+    tracer_test!();
     let (pid, comm, path, finished) = mkdir_twice(&[], "md");
     let rows = rows(&finished.stdout);
     let mode = "0750".to_string();
@@ -57,9 +53,7 @@ fn a_new_directory_shows_its_mode_and_ret_0_and_a_second_one_eexist() {
 
 #[test]
 fn failed_flag_shows_only_the_failed_mkdir() {
-    if !can_trace("mkdirsnoop::failed_flag_shows_only_the_failed_mkdir") {
-        return;
-    }
+    tracer_test!();
     let (_, _, path, finished) = mkdir_twice(&["-x"], "mx");
     let rets: Vec<i32> = rows(&finished.stdout)
         .into_iter()
@@ -71,9 +65,7 @@ fn failed_flag_shows_only_the_failed_mkdir() {
 
 #[test]
 fn json_lines_carry_the_mode_as_a_number() {
-    if !can_trace("mkdirsnoop::json_lines_carry_the_mode_as_a_number") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let (pid, comm, path, finished) = mkdir_twice(&["--json", "-U"], "mj");
     let created = finished
         .json_lines()
@@ -88,9 +80,7 @@ fn json_lines_carry_the_mode_as_a_number() {
 
 #[test]
 fn a_long_path_is_whole_and_a_relative_one_in_full_with_f() {
-    if !can_trace("mkdirsnoop::a_long_path_is_whole_and_a_relative_one_in_full_with_f") {
-        return;
-    }
+    tracer_test!();
     let long = LongDir::created("mlong", 1500);
     let made = format!("{}/new", long.deep);
     let events = json_events_of(MKDIRSNOOP, &[], "mlong", &["mkdir", "750", &made]);

@@ -2,9 +2,7 @@
 //! kmalloc_bytes). Each pipe kmallocs its ring of 16 struct pipe_buffer (640 bytes on
 //! x86_64, every kernel since 5.x) plus its pipe_inode_info.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use serde_json::Value;
 
 const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
@@ -21,9 +19,7 @@ fn counters(v: &Value) -> (u64, u64, u64) {
 
 #[test]
 fn pipe_churn_raises_calls_and_bytes_for_its_comm() {
-    if !can_trace("kmalloc_bytes::pipe_churn_raises_calls_and_bytes_for_its_comm") {
-        return;
-    }
+    tracer_test!();
     let comm = unique_name("kb");
     // No filter: the whole machine is counted and the workload's comm must stand out.
     let tracer = Tracer::start(
@@ -58,9 +54,7 @@ fn pipe_churn_raises_calls_and_bytes_for_its_comm() {
 
 #[test]
 fn comm_filter_counts_that_comm_only_and_hist_sees_the_pipe_rings() {
-    if !can_trace("kmalloc_bytes::comm_filter_counts_that_comm_only_and_hist_sees_the_pipe_rings") {
-        return;
-    }
+    tracer_test!();
     let comm = unique_name("kc");
     let other = unique_name("kc");
     let tracer = Tracer::start(
@@ -95,9 +89,7 @@ fn comm_filter_counts_that_comm_only_and_hist_sees_the_pipe_rings() {
 
 #[test]
 fn table_output_has_interval_and_total_rows() {
-    if !can_trace("kmalloc_bytes::table_output_has_interval_and_total_rows") {
-        return;
-    }
+    tracer_test!(any_kernel);
     let comm = unique_name("kt");
     let tracer = Tracer::start(KMALLOC_BYTES, &["-c", &comm, "-i", "0.2", "-d", "30"]);
     run_workload(&comm, &["pipes", &PIPES.to_string()]);

@@ -1,0 +1,351 @@
+//! A tool run as a test runs it: started until its readiness line, stopped by a signal,
+//! its output collected; the BPF programs it held, and proof that they went with it.
+
+use std::io::BufRead;
+use std::io::BufReader;
+use std::process::Child;
+use std::process::ChildStdout;
+use std::process::Command;
+use std::process::ExitStatus;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+use std::time::Instant;
+use std::time::SystemTime;
+
+use super::output::assert_declared;
+use super::output::tool_of;
+
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+pub const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A tracer that has printed its readiness line.
+pub struct Tracer {
+    /// The tool's name in the registry (its binary's name).
+    tool: String,
+    /// The test's clock before the tracer started.
+    started: SystemTime,
+    child: Child,
+    stdout: Option<ChildStdout>,
+    stdout_reader: Option<thread::JoinHandle<String>>,
+    stdout_lines: Option<mpsc::Receiver<String>>,
+    stderr_reader: thread::JoinHandle<String>,
+}
+
+/// The ways a user stops a tool. Each must be an ordinary exit 0 that leaves none of
+/// the tool's BPF programs behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Ctrl-C.
+    Interrupt,
+    /// SIGTERM, as systemd and kill(1) stop it.
+    Terminate,
+    /// `-d SECS` runs out.
+    Duration,
+    /// The reader closes the pipe after the first line (`tool | head -1`).
+    ClosedStdout,
+}
+
+impl Stop {
+    pub const ALL: [Stop; 4] = [
+        Stop::Interrupt,
+        Stop::Terminate,
+        Stop::Duration,
+        Stop::ClosedStdout,
+    ];
+}
+
+/// What a tracer printed, and how it ended.
+#[derive(Debug)]
+pub struct Finished {
+    pub tool: String,
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    /// The test's clock just before the tracer started and just after it ended: every
+    /// JSON `time` it printed lies between them.
+    pub span: (SystemTime, SystemTime),
+}
+
+impl Finished {
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// Every line of stdout as JSON: a line that does not parse, does not have the
+    /// fields and types the tool's record declares (`assert_declared`), or whose `time`
+    /// is not within the tracer's run (`span`), fails the test.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        let (started, ended) = self.span;
+        self.stdout
+            .lines()
+            .map(|line| {
+                let value =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("bad JSON {line:?}: {e}"));
+                let time = assert_declared(&self.tool, &value);
+                assert!(
+                    started <= time && time <= ended,
+                    "{}: time {} is outside the run, {} to {}",
+                    self.tool,
+                    value["time"],
+                    humantime::format_rfc3339_nanos(started),
+                    humantime::format_rfc3339_nanos(ended)
+                );
+                value
+            })
+            .collect()
+    }
+
+    pub fn assert_clean_exit(&self) {
+        assert!(
+            self.status.success(),
+            "tracer exited with {:?}\nstderr:\n{}\nstdout:\n{}",
+            self.status,
+            self.stderr,
+            self.stdout
+        );
+    }
+}
+
+impl Tracer {
+    pub fn start(bin: &str, args: &[&str]) -> Tracer {
+        Self::start_with_env(bin, args, &[])
+    }
+
+    /// As `start`, with these environment variables set for the tracer only.
+    pub fn start_with_env(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Tracer {
+        let started = SystemTime::now();
+        let mut child = Command::new(bin)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot run {bin}: {err}"));
+        let stderr = child.stderr.take().unwrap();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let stderr_reader = thread::spawn(move || {
+            let mut seen = String::new();
+            let mut reader = BufReader::new(stderr);
+            let mut line = String::new();
+            let mut ready_tx = Some(ready_tx);
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                if line.starts_with("Tracing ") {
+                    if let Some(tx) = ready_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+                seen.push_str(&line);
+                line.clear();
+            }
+            seen
+        });
+        if ready_rx.recv_timeout(READY_TIMEOUT).is_err() {
+            let _ = child.kill();
+            let status = child.wait().expect("wait failed");
+            let stderr = stderr_reader.join().unwrap_or_default();
+            panic!(
+                "{bin} {args:?} never printed its readiness line; it ended with {status:?}\nstderr:\n{stderr}"
+            );
+        }
+        Tracer {
+            tool: tool_of(bin, args),
+            started,
+            stdout: child.stdout.take(),
+            child,
+            stdout_reader: None,
+            stdout_lines: None,
+            stderr_reader,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Collects stdout in the background from now on (for tools that stream); each
+    /// line is also passed on, for `wait_for_line`.
+    pub fn collect_stdout(&mut self) {
+        if let Some(stdout) = self.stdout.take() {
+            let (tx, rx) = mpsc::channel();
+            self.stdout_lines = Some(rx);
+            self.stdout_reader = Some(thread::spawn(move || {
+                let mut text = String::new();
+                let mut reader = BufReader::new(stdout);
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                    let _ = tx.send(line.clone());
+                    text.push_str(&line);
+                    line.clear();
+                }
+                text
+            }));
+        }
+    }
+
+    /// Waits, while the tracer runs, for a stdout line that `wanted` accepts.
+    pub fn wait_for_line(
+        &mut self,
+        timeout: Duration,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        self.collect_stdout();
+        let lines = self.stdout_lines.as_ref()?;
+        let deadline = Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match lines.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return Some(line),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Takes stdout for a test that reads it itself (e.g. to close it early).
+    pub fn take_stdout(&mut self) -> ChildStdout {
+        self.stdout.take().expect("stdout already taken")
+    }
+
+    /// The ids of the BPF programs this tracer holds, from its fd table.
+    pub fn prog_ids(&self) -> Vec<u32> {
+        prog_ids_of(self.pid())
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: sending a signal to our own child.
+        unsafe { libc::kill(self.pid() as i32, signal) };
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for the tracer to finish.
+    pub fn interrupt(self) -> Finished {
+        self.signal(libc::SIGINT);
+        self.wait()
+    }
+
+    /// Stops the tracer `how` (a signal; Duration and ClosedStdout only wait for the
+    /// tool to notice, the test having started it with `-d` or closed its stdout) and
+    /// proves it stopped cleanly: exit 0, and every BPF program it held is gone.
+    pub fn stop_cleanly(self, how: Stop) -> Finished {
+        let ids = self.prog_ids();
+        let what = format!("{} stopped by {how:?}", self.tool);
+        let finished = match how {
+            Stop::Interrupt => self.interrupt(),
+            Stop::Terminate => {
+                self.signal(libc::SIGTERM);
+                self.wait()
+            }
+            Stop::Duration | Stop::ClosedStdout => self.wait(),
+        };
+        assert!(
+            finished.status.success(),
+            "{what}: exited with {:?}\nstderr:\n{}",
+            finished.status,
+            finished.stderr
+        );
+        assert_progs_gone(&ids, &what);
+        finished
+    }
+
+    pub fn wait(mut self) -> Finished {
+        self.collect_stdout();
+        let deadline = Instant::now() + EXIT_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait failed") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let finished = self.kill_and_collect();
+                panic!(
+                    "tracer did not exit within {EXIT_TIMEOUT:?}; stderr:\n{}",
+                    finished.stderr
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        Finished {
+            tool: self.tool.clone(),
+            span: (self.started, SystemTime::now()),
+            status,
+            stdout: self
+                .stdout_reader
+                .take()
+                .map(|r| r.join().unwrap())
+                .unwrap_or_default(),
+            stderr: self.stderr_reader.join().unwrap(),
+        }
+    }
+
+    fn kill_and_collect(&mut self) -> Finished {
+        let _ = self.child.kill();
+        let status = self.child.wait().expect("wait failed");
+        drop(self.stdout.take());
+        Finished {
+            tool: self.tool.clone(),
+            span: (self.started, SystemTime::now()),
+            status,
+            stdout: String::new(),
+            stderr: String::new(),
+        }
+    }
+}
+
+/// Program ids among a process's open fds (fdinfo has `prog_id:` for BPF programs and
+/// for the perf events / links that hold them).
+pub fn prog_ids_of(pid: u32) -> Vec<u32> {
+    let mut ids = Vec::new();
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+        return ids;
+    };
+    for entry in entries.flatten() {
+        let Ok(info) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        for line in info.lines() {
+            if let Some(id) = line.strip_prefix("prog_id:") {
+                if let Ok(id) = id.trim().parse() {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+    }
+    ids.sort();
+    ids
+}
+
+/// True while the kernel still has program `id` (what `bpftool prog show id ID` asks,
+/// without a process per question).
+pub fn prog_exists(id: u32) -> bool {
+    // SAFETY: a plain syscall wrapper; the fd it may return is closed at once.
+    let fd = unsafe { libbpf_sys::bpf_prog_get_fd_by_id(id) };
+    if fd >= 0 {
+        // SAFETY: our own fd, just opened.
+        unsafe { libc::close(fd) };
+        return true;
+    }
+    false
+}
+
+/// Waits (bounded) for the kernel to free programs whose last reference is gone: the
+/// free runs asynchronously after the holder's fds close.
+pub fn assert_progs_gone(ids: &[u32], how: &str) {
+    assert!(
+        !ids.is_empty(),
+        "{how}: the tracer held no BPF programs to check"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: Vec<u32> = ids.iter().copied().filter(|&id| prog_exists(id)).collect();
+        if left.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("{how}: BPF programs {left:?} outlived the tracer (bpftool prog show id)");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}

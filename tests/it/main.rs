@@ -1,0 +1,49 @@
+//! The integration tests, as one binary (one build, one boot per guest): the real tools
+//! on the real kernel, each test causing its own events and finding exactly those.
+//! Helpers are in `helpers/`, by concern; a test module per tool or concern beside them.
+
+/// The first statement of a test that loads BPF programs: it returns at once (saying
+/// why) where the test does not run, and otherwise times the test until it ends.
+/// `tracer_test!()` runs on every kernel; `tracer_test!(any_kernel)` marks a test whose
+/// proof does not depend on the kernel, which the middle guest kernels leave out.
+macro_rules! tracer_test {
+    () => {
+        tracer_test!(@scope KernelDependent)
+    };
+    (any_kernel) => {
+        tracer_test!(@scope AnyKernel)
+    };
+    (@scope $scope:ident) => {
+        let Some(_test) = $crate::helpers::harness::begin(
+            {
+                fn here() {}
+                let name = std::any::type_name_of_val(&here);
+                let name = name.strip_suffix("::here").unwrap_or(name);
+                name.strip_prefix("it::").unwrap_or(name)
+            },
+            $crate::helpers::harness::Scope::$scope,
+        ) else {
+            return;
+        };
+    };
+}
+
+mod helpers;
+
+mod bashreadline;
+mod cli;
+mod containers;
+mod counters;
+mod execguard;
+mod execsnoop;
+mod filetop;
+mod hello;
+mod key_pressed;
+mod kmalloc_bytes;
+mod metrics;
+mod mkdirsnoop;
+mod network;
+mod opensnoop;
+mod records;
+mod stopping;
+mod unlinksnoop;
