@@ -277,6 +277,7 @@ where
         crate::metrics::serve(addr)?;
     }
     let tracefs = prepare(loading.run.verbose)?;
+    run::start_step("preflight");
     let source = loading.events.map(EventSource::from_args);
     // A tool loads one object and keeps it until it exits, so its storage is simply
     // never freed; the skeleton still closes the object (and its programs) on drop.
@@ -305,7 +306,9 @@ where
     }
     configure(object, source, &tracefs)?;
     size_maps(object, loading.map_sizes)?;
+    run::start_step("open");
     let (skel, perf, links) = load_and_attach(open_skel, &loading, source)?;
+    run::start_step("attach");
     Ok(Tracing {
         _links: links,
         perf,
@@ -350,6 +353,7 @@ where
     S: OpenSkel<'obj>,
 {
     let skel = open.load().context("failed to load BPF programs")?;
+    run::start_step("load (kernel BTF, relocation, verification)");
     // Warnings so far were about the load that succeeded; a later error is not theirs.
     run::clear_libbpf_warning();
     // Before attach: no event passes --cgroup's filter with an empty slot.
@@ -499,6 +503,9 @@ impl<'a> Hooks<'a> {
 
 /// The readiness line (README): printed on stderr once everything is attached.
 pub fn announce_ready(what: &str) {
+    if let Some(start) = run::start_summary() {
+        eprintln!("{}: {start}", run::tool_name());
+    }
     eprintln!("Tracing {what}... Hit Ctrl-C to end.");
 }
 
