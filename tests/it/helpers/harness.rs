@@ -23,6 +23,10 @@ pub enum Scope {
 /// the middle kernels).
 pub const KERNEL_DEPENDENT_ONLY: &str = "EBPF_TRACERS_KERNEL_DEPENDENT_ONLY";
 
+/// Set inside the vmtest guests (scripts/vmtest-guest.sh): checks of user-space text
+/// that cost seconds under software emulation are left to the host (promtool).
+pub const IN_GUEST: &str = "EBPF_TRACERS_IN_GUEST";
+
 thread_local! {
     /// The test this thread runs (libtest runs each test on a thread of its own).
     static CURRENT: RefCell<String> = const { RefCell::new(String::new()) };
