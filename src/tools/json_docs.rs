@@ -1,6 +1,6 @@
 //! docs/JSON.md: every tool's JSON fields, generated from the record declarations
 //! (the JSON Schema schemars derives from each record struct and its doc comments).
-//! The tests check real output against the same declarations (tests/common:
+//! The tests check real output against the same declarations (tests/it/helpers/output.rs:
 //! assert_declared), and the test below checks the file is what the declarations
 //! generate, so documentation, declarations and output cannot drift apart.
 //! `EBPF_TRACERS_WRITE_DOCS=1 cargo test --lib json_docs` rewrites the file.

@@ -1,7 +1,7 @@
 //! --metrics-addr against real scrapers: exact counts in the exposition and through a
 //! real Prometheus server's query API, the kmalloc histogram, counters that never go
 //! down (filetop), and a server that bad clients cannot stop. (Every counting tool's
-//! exposition passes promtool in tests/records.rs.)
+//! exposition passes promtool in records.rs.)
 
 use std::io::Read;
 use std::io::Write;
