@@ -45,6 +45,7 @@ test: deps
 	@$(PHASE) install-test 600 $(MAKE) --no-print-directory install-test
 	@$(PHASE) vmtest 2400 $(MAKE) --no-print-directory vmtest
 	@$(PHASE) --summary
+	@if [ -f .vmtest/closing-line ]; then cat .vmtest/closing-line; fi
 
 # Unit tests plus the integration tests that load the real tools (tests/it, one
 # binary). Without root the privileged tests print SKIPPED; under CI (CI=true) a skip
