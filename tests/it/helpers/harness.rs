@@ -47,11 +47,7 @@ impl Drop for TestRun {
             ""
         };
         let seconds = self.started.elapsed().as_secs_f64();
-        let _ = writeln!(
-            std::io::stderr(),
-            "TEST-TIME {seconds:.1}s {}{outcome}",
-            self.name
-        );
+        say(&format!("TEST-TIME {seconds:.1}s {}{outcome}", self.name));
     }
 }
 
@@ -61,11 +57,10 @@ impl Drop for TestRun {
 pub fn begin(name: &str, scope: Scope) -> Option<TestRun> {
     CURRENT.with(|current| *current.borrow_mut() = name.to_string());
     if scope == Scope::AnyKernel && std::env::var_os(KERNEL_DEPENDENT_ONLY).is_some() {
-        let _ = writeln!(
-            std::io::stderr(),
+        say(&format!(
             "NOT-RUN-HERE {name}: it does not depend on the kernel (the host and the \
              oldest and newest guest kernels run it)"
-        );
+        ));
         return None;
     }
     if !can_trace(name) {
@@ -102,7 +97,13 @@ fn can_trace(test: &str) -> bool {
 /// Says a test was skipped, and why, where it is always seen: the test harness
 /// captures eprintln! of passing tests, but not direct writes to stderr.
 pub fn report_skip(test: &str, reason: &str) {
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
+    say(&format!("SKIPPED {test}: {reason}"));
+}
+
+/// One line on stderr for the summaries to find, in one write and on a line of its
+/// own: stderr is unbuffered, and libtest's "... ok" lines share the guests' console.
+fn say(line: &str) {
+    let _ = std::io::stderr().write_all(format!("\n{line}\n").as_bytes());
 }
 
 /// What only one test may use at a time on the whole machine. Tests run in parallel in
