@@ -20,20 +20,12 @@ const KEY_PRESSED: &str = env!("CARGO_BIN_EXE_key_pressed");
 const EXECGUARD: &str = env!("CARGO_BIN_EXE_execguard");
 const MULTI_CALL: &str = env!("CARGO_BIN_EXE_ebpf-tracers");
 
-/// A tool's binary, beside the others cargo built.
-fn binary(name: &str) -> String {
-    Path::new(OPENSNOOP)
-        .with_file_name(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// The registry's tools of `kind` that take the task filters, as binaries.
 fn binaries(kind: ToolKind) -> Vec<String> {
     tools::ALL
         .into_iter()
         .filter(|tool| tool.kind == kind)
-        .map(|tool| binary(tool.name))
+        .map(|tool| tool_binary(tool.name))
         .filter(|bin| bin != XDP_DROP_COUNT && bin != KEY_PRESSED)
         .collect()
 }
@@ -49,7 +41,7 @@ fn tracers() -> Vec<String> {
 fn the_registry_names_every_binary() {
     for tool in tools::ALL {
         assert!(
-            Path::new(&binary(tool.name)).is_file(),
+            Path::new(&tool_binary(tool.name)).is_file(),
             "{} is registered but no binary has its name",
             tool.name
         );
@@ -138,7 +130,7 @@ fn durations_and_intervals_must_be_positive() {
 #[test]
 fn help_ends_with_examples() {
     for tool in tools::ALL {
-        let output = run(&binary(tool.name), &["--help"]);
+        let output = run(&tool_binary(tool.name), &["--help"]);
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout);
         assert!(help.contains("EXAMPLES:"), "{help}");

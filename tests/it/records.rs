@@ -17,14 +17,6 @@ use ebpf_tracers::tools;
 use ebpf_tracers::tools::ToolKind;
 use serde_json::Value;
 
-/// A tool's binary, beside the others cargo built.
-fn binary(name: &str) -> String {
-    Path::new(env!("CARGO_BIN_EXE_opensnoop"))
-        .with_file_name(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Runs `tool` with `args` around `work`, and returns its JSON lines (checked against
 /// its declaration). A tool that serves metrics does so here: once its first counter
 /// (an event tool: its events) has a sample, promtool must accept the exposition.
@@ -46,7 +38,7 @@ fn json_while(tool: &str, stop: Stop, args: &[&str], work: impl FnOnce()) -> Vec
     if serves {
         args.extend(["--metrics-addr", &addr]);
     }
-    let tracer = Tracer::start(&binary(tool), &args);
+    let tracer = Tracer::start(&tool_binary(tool), &args);
     work();
     if serves {
         let has_sample = |body: &str| {
@@ -231,7 +223,7 @@ fn run_on_an_event(tool: &str, stop: Stop) -> bool {
         }
         "netpkt_count" => {
             let pair = VethPair::create("rp");
-            let sender = unique_copy_of(&binary("icmp_sender"), &comm);
+            let sender = unique_copy_of(&tool_binary("icmp_sender"), &comm);
             let mut args = vec!["-c", &comm];
             args.extend(counting);
             let lines = json_while(tool, stop, &args, || {
@@ -250,7 +242,7 @@ fn run_on_an_event(tool: &str, stop: Stop) -> bool {
         }
         "xdp_drop_count" => {
             let pair = VethPair::create("rx");
-            let xdp = binary(tool);
+            let xdp = tool_binary(tool);
             // Served on B's loopback (a namespace of its own: any port is free).
             let mut args = vec!["netns", "exec", &pair.ns_b, &xdp, &pair.dev_b];
             args.extend(counting);

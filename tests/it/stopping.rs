@@ -14,7 +14,6 @@ use crate::records::RECORDS;
 
 /// A tool with the arguments it needs besides the options under test.
 fn start(tool: &str, extra: &[&str]) -> Tracer {
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_opensnoop")).with_file_name(tool);
     let mut args: Vec<&str> = match tool {
         "xdp_drop_count" => vec!["lo"],
         // A file nobody runs: the other tests, running alongside, must not be refused.
@@ -22,7 +21,7 @@ fn start(tool: &str, extra: &[&str]) -> Tracer {
         _ => vec![],
     };
     args.extend_from_slice(extra);
-    Tracer::start(&bin.to_string_lossy(), &args)
+    Tracer::start(&tool_binary(tool), &args)
 }
 
 /// `tool` stopped in each way but the one records.rs already proves on it.

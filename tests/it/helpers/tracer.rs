@@ -33,6 +33,14 @@ pub struct Tracer {
     stderr_reader: thread::JoinHandle<String>,
 }
 
+/// A binary cargo built beside the tools (a tool's, or a helper's), by name.
+pub fn tool_binary(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_BIN_EXE_opensnoop"))
+        .with_file_name(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The ways a user stops a tool. Each must be an ordinary exit 0 that leaves none of
 /// the tool's BPF programs behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
