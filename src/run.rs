@@ -19,9 +19,10 @@ static TOOL_NAME: OnceLock<&'static str> = OnceLock::new();
 static STOP: AtomicBool = AtomicBool::new(false);
 static LAST_LIBBPF_WARNING: Mutex<Option<String>> = Mutex::new(None);
 
-/// Where a tool's start goes, for -v: (step, its time), in order, from `init_libbpf_log`
-/// (the first thing a tool does after parsing its command line) to the readiness line.
-static START_STEPS: Mutex<Vec<(&'static str, Duration)>> = Mutex::new(Vec::new());
+/// Where a tool's start goes, for -v: each step and when it ended, in order, from
+/// `init_libbpf_log` (the first thing a tool does after parsing its command line) to
+/// the readiness line.
+static START_STEPS: Mutex<Vec<(&'static str, Instant)>> = Mutex::new(Vec::new());
 static START: OnceLock<Instant> = OnceLock::new();
 static VERBOSE: AtomicBool = AtomicBool::new(false);
 
@@ -129,12 +130,11 @@ pub fn init_libbpf_log(verbose: bool) {
 
 /// Marks the end of a step of the start (-v shows each with the readiness line).
 pub fn start_step(step: &'static str) {
-    let Some(start) = START.get() else {
+    if !VERBOSE.load(Ordering::Relaxed) {
         return;
-    };
+    }
     if let Ok(mut steps) = START_STEPS.lock() {
-        let before: Duration = steps.iter().map(|(_, took)| *took).sum();
-        steps.push((step, start.elapsed().saturating_sub(before)));
+        steps.push((step, Instant::now()));
     }
 }
 
@@ -144,21 +144,23 @@ pub fn start_summary() -> Option<String> {
     if !VERBOSE.load(Ordering::Relaxed) {
         return None;
     }
-    let total = START.get()?.elapsed();
-    let steps = START_STEPS.lock().ok()?;
-    let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
-    let mut parts: Vec<String> = steps
+    let start = *START.get()?;
+    let now = Instant::now();
+    let mut steps = START_STEPS.lock().ok()?.clone();
+    steps.push(("until ready", now));
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut previous = start;
+    let parts: Vec<String> = steps
         .iter()
-        .map(|(step, took)| format!("{step} {:.1}", ms(took)))
+        .map(|&(step, ended)| {
+            let took = ended.saturating_duration_since(previous);
+            previous = ended;
+            format!("{step} {:.1}", ms(took))
+        })
         .collect();
-    let stepped: Duration = steps.iter().map(|(_, took)| *took).sum();
-    parts.push(format!(
-        "until ready {:.1}",
-        ms(&total.saturating_sub(stepped))
-    ));
     Some(format!(
         "start took {:.1} ms: {} (ms)",
-        ms(&total),
+        ms(now - start),
         parts.join(", ")
     ))
 }
