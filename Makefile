@@ -13,7 +13,7 @@ DESTDIR ?=
 INSTALL_FROM ?= release
 STAGE := target/stage
 
-.PHONY: all deps build run test host-test install-test vmtest bench lint unit vmlinux clean \
+.PHONY: all deps build run test host-test install-test vmtest bench soak lint unit vmlinux clean \
 	install uninstall static deb bins-release bins-static
 
 all: build
@@ -100,6 +100,11 @@ unit:
 bench:
 	./scripts/install-deps.sh --bench
 	$(CARGO) bench --locked --bench compare
+
+# An exporter scraped every second for 10 minutes (SOAK_SECONDS) under key churn:
+# every scrape answered, memory flat after warm-up (scripts/soak.sh).
+soak: deps
+	./scripts/soak.sh
 
 # Regenerate the committed kernel types from this machine's BTF.
 vmlinux:

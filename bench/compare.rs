@@ -40,7 +40,10 @@ const OPENSNOOP: &str = env!("CARGO_BIN_EXE_opensnoop");
 const KMALLOC_BYTES: &str = env!("CARGO_BIN_EXE_kmalloc_bytes");
 const OPENAT_COUNT: &str = env!("CARGO_BIN_EXE_openat_count");
 const WORKLOAD: &str = env!("CARGO_BIN_EXE_workload");
+const EXECSNOOP: &str = env!("CARGO_BIN_EXE_execsnoop");
+const EXECVE_COUNT: &str = env!("CARGO_BIN_EXE_execve_count");
 const C_OPENSNOOP: &str = "/usr/sbin/opensnoop";
+const C_EXECSNOOP: &str = "/usr/sbin/execsnoop";
 const BPFTRACE: &str = "bpftrace";
 const WORKLOAD_COMM: &str = "bench_open";
 
@@ -97,7 +100,12 @@ fn run() -> Result<(), String> {
     if unsafe { libc::geteuid() } != 0 {
         return Err("needs root (it loads BPF programs): sudo make bench".into());
     }
-    for needed in [C_OPENSNOOP, "/usr/bin/bpftrace", "/usr/sbin/bpftool"] {
+    for needed in [
+        C_OPENSNOOP,
+        C_EXECSNOOP,
+        "/usr/bin/bpftrace",
+        "/usr/sbin/bpftool",
+    ] {
         if !Path::new(needed).exists() {
             return Err(format!(
                 "{needed} is missing: run `make bench`, which installs it"
@@ -114,6 +122,7 @@ fn run() -> Result<(), String> {
     let runs = env_number("BENCH_RUNS", 3) as usize;
     let n = env_number("BENCH_N", 1_000_000);
     let pipes = env_number("BENCH_PIPES", 200_000);
+    let execs = env_number("BENCH_EXECS", 2_000).to_string();
     let work = std::env::temp_dir().join(format!("ebpf_tracers_bench_{}", std::process::id()));
     fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
     let target = work.join("opened");
@@ -180,6 +189,13 @@ fn run() -> Result<(), String> {
             _ => vec!["open-loop", &n_text, &target],
         };
         let ns = bpf_ns_per_iteration(tracer.as_ref().unwrap(), &args, &work)?;
+        bpf_time.push((name, ns));
+    }
+
+    // An exec's in-kernel cost: the tracers' programs' run time per exec of /bin/true.
+    for (name, tracer) in exec_configs() {
+        eprintln!("bench: bpf_stats: {name}");
+        let ns = bpf_ns_per_iteration(&tracer, &["exec-loop", &execs, "/bin/true"], &work)?;
         bpf_time.push((name, ns));
     }
 
@@ -250,7 +266,12 @@ fn bpftrace(name: &'static str, program: &str) -> Tracer {
 }
 
 fn c_opensnoop(name: &'static str, args: &[&str], to_file: bool) -> Tracer {
-    let mut argv = vec![C_OPENSNOOP.to_string()];
+    c_tool(name, C_OPENSNOOP, args, to_file)
+}
+
+/// A libbpf-tools program (Debian's libbpf-tools).
+fn c_tool(name: &'static str, bin: &str, args: &[&str], to_file: bool) -> Tracer {
+    let mut argv = vec![bin.to_string()];
     argv.extend(args.iter().map(|a| a.to_string()));
     Tracer {
         name,
@@ -340,6 +361,25 @@ impl Drop for BenchCgroups {
     fn drop(&mut self) {
         let _ = fs::remove_dir(&self.empty);
     }
+}
+
+/// The exec tracers, unfiltered (nothing else runs during the bench), streaming to a
+/// file or counting.
+fn exec_configs() -> Vec<(&'static str, Tracer)> {
+    vec![
+        (
+            "execs: C execsnoop",
+            c_tool("execsnoop", C_EXECSNOOP, &[], true),
+        ),
+        (
+            "execs: ours execsnoop",
+            ours("execsnoop", EXECSNOOP, &[], true),
+        ),
+        (
+            "execs: ours execve_count",
+            ours("execve_count", EXECVE_COUNT, &["-i", "3600"], false),
+        ),
+    ]
 }
 
 fn aggregating_configs(metrics: &str) -> Vec<(&'static str, Option<Tracer>, &'static str)> {
@@ -452,6 +492,8 @@ struct ScrapeCost {
     series: usize,
     bytes: usize,
     ms: Vec<f64>,
+    /// The same scrapes while 300 idle and 200 non-reading connections are held open.
+    hostile_ms: Vec<f64>,
 }
 
 /// openat_count serving `SCRAPE_SERIES` process names (the workload opens once under
@@ -485,12 +527,29 @@ fn scrape_of_many_series(work: &Path, target: &str) -> Result<ScrapeCost, String
         thread::sleep(Duration::from_millis(200));
         body = scrape(port).unwrap_or_default();
     }
-    let mut ms = Vec::new();
-    for _ in 0..20 {
-        let started = Instant::now();
-        body = scrape(port).unwrap_or_default();
-        ms.push(started.elapsed().as_secs_f64() * 1e3);
-    }
+    let timed = |body: &mut String| -> Vec<f64> {
+        (0..20)
+            .map(|_| {
+                let started = Instant::now();
+                *body = scrape(port).unwrap_or_default();
+                started.elapsed().as_secs_f64() * 1e3
+            })
+            .collect()
+    };
+    let ms = timed(&mut body);
+    // A hostile neighbour: connections that send nothing, and requests never read.
+    let connect = || std::net::TcpStream::connect(("127.0.0.1", port)).ok();
+    let idle: Vec<_> = (0..300).filter_map(|_| connect()).collect();
+    let non_reading: Vec<_> = (0..200)
+        .filter_map(|_| {
+            let mut stream = connect()?;
+            std::io::Write::write_all(&mut stream, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                .ok()?;
+            Some(stream)
+        })
+        .collect();
+    let hostile_ms = timed(&mut body);
+    drop((idle, non_reading));
     stop(running)?;
     let series = series_of(&body);
     if series < SCRAPE_SERIES as usize {
@@ -502,6 +561,7 @@ fn scrape_of_many_series(work: &Path, target: &str) -> Result<ScrapeCost, String
         series,
         bytes: body.len(),
         ms,
+        hostile_ms,
     })
 }
 
@@ -969,12 +1029,15 @@ impl Report<'_> {
         let _ = writeln!(
             out,
             "\nmetrics: {} scrapes answered during the exporter rows; one scrape of {} series \
-             ({} KiB): {:.1} ms (median of {})",
+             ({} KiB): {:.1} ms (median of {}); beside 300 idle and 200 non-reading \
+             connections: {:.1} ms (median), {:.1} ms (slowest)",
             self.scrapes,
             self.scrape.series,
             self.scrape.bytes / 1024,
             median(self.scrape.ms.clone()),
-            self.scrape.ms.len()
+            self.scrape.ms.len(),
+            median(self.scrape.hostile_ms.clone()),
+            self.scrape.hostile_ms.iter().copied().fold(0.0, f64::max)
         );
 
         let _ = writeln!(
@@ -1111,6 +1174,7 @@ impl Report<'_> {
                 "series": self.scrape.series,
                 "bytes": self.scrape.bytes,
                 "ms": self.scrape.ms,
+                "hostile_ms": self.scrape.hostile_ms,
                 "scrapes_during_rows": self.scrapes,
             }),
             "table": self.table(),

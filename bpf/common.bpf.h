@@ -132,9 +132,25 @@ static __always_inline void fill_task(struct task_info *task)
 }
 
 /*
+ * Events a counting program could not count (its map full, say), per CPU: user space
+ * reports them (report.rs), so a full map is never silent.
+ */
+PERCPU_SLOT(not_counted, __u64);
+
+static __always_inline void note_not_counted(__u64 n)
+{
+	__u32 zero = 0;
+	__u64 *lost = bpf_map_lookup_elem(&not_counted, &zero);
+
+	if (lost)
+		*lost += n;
+}
+
+/*
  * Adds n to the u64 counter of `key` in a per-CPU hash map, creating it at zero
  * first. Each CPU has its own slot, so a plain add is safe and costs no locked
- * instruction; user space sums the CPUs when it reads.
+ * instruction; user space sums the CPUs when it reads. What cannot be counted (the
+ * map is full) is counted in not_counted.
  */
 static __always_inline void count_key(void *map, const void *key, __u64 n)
 {
@@ -145,8 +161,66 @@ static __always_inline void count_key(void *map, const void *key, __u64 n)
 	if (!count) {
 		bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
 		count = bpf_map_lookup_elem(map, key);
-		if (!count)
+		if (!count) {
+			note_not_counted(n);
 			return;
+		}
+	}
+	*count += n;
+}
+
+/*
+ * Counters user space drains as it reads (maps.rs `Drained`): two per-CPU hashes,
+ * name_0 and name_1, and `name`, an array of one map that holds the one being counted
+ * into. To read, user space puts the other one in its place; that update returns once
+ * every program that could still hold the old one has ended (the kernel waits for them
+ * on map-in-map updates), so the old one is read and emptied with no program writing
+ * to it: nothing is lost, and the kernel only ever holds what arrived since the last
+ * read.
+ */
+#define DRAINED_COUNTS(name, key_type, value_type, entries)			\
+	struct name##_inner {							\
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);				\
+		__uint(max_entries, entries);					\
+		__type(key, key_type);						\
+		__type(value, value_type);					\
+	} name##_0 SEC(".maps"), name##_1 SEC(".maps");				\
+	struct {								\
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);			\
+		__uint(max_entries, 1);						\
+		__type(key, __u32);						\
+		__array(values, struct name##_inner);				\
+	} name SEC(".maps") = { .values = { &name##_0 } }
+
+/*
+ * The value of `key` in the map a DRAINED_COUNTS array holds now, created as `initial`
+ * first; NULL when there is no room (the caller notes it not counted).
+ */
+static __always_inline void *drained_value(void *counts, const void *key, const void *initial)
+{
+	__u32 zero = 0;
+	void *map = bpf_map_lookup_elem(counts, &zero);
+	void *value;
+
+	if (!map)
+		return NULL;
+	value = bpf_map_lookup_elem(map, key);
+	if (!value) {
+		bpf_map_update_elem(map, key, initial, BPF_NOEXIST);
+		value = bpf_map_lookup_elem(map, key);
+	}
+	return value;
+}
+
+/* count_key() for a DRAINED_COUNTS map of u64 counters. */
+static __always_inline void count_drained(void *counts, const void *key, __u64 n)
+{
+	__u64 zero = 0;
+	__u64 *count = drained_value(counts, key, &zero);
+
+	if (!count) {
+		note_not_counted(n);
+		return;
 	}
 	*count += n;
 }
@@ -172,26 +246,5 @@ static __always_inline struct file *current_file(long fd)
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
 #endif
-
-/*
- * What an execve(2) or execveat(2) names, into buf: the path as passed or, for fexecve
- * (execveat with AT_EMPTY_PATH and ""), the name of the file the descriptor holds.
- * `dfd` and `flags` as execveat takes them (AT_FDCWD and 0 for execve). Returns what
- * the string read returned (its length with the NUL, or < 0).
- */
-static __always_inline long read_exec_name(char *buf, __u32 size, int dfd, const char *path,
-					   int flags)
-{
-	long len = bpf_probe_read_user_str(buf, size, path);
-	struct file *file;
-
-	/* "" reads as 1 (its NUL), or as 0 on older kernels (5.10). */
-	if (len < 0 || len > 1 || dfd == AT_FDCWD || !(flags & AT_EMPTY_PATH))
-		return len;
-	file = current_file(dfd);
-	if (!file)
-		return -1;
-	return bpf_probe_read_kernel_str(buf, size, BPF_CORE_READ(file, f_path.dentry, d_name.name));
-}
 
 #endif /* __COMMON_BPF_H */

@@ -43,6 +43,16 @@ struct {
  */
 PERCPU_SLOT(dropped_events, __u64);
 
+/* One event lost on the way to user space (the buffer, or an in-flight map, was full). */
+static __always_inline void count_dropped(void)
+{
+	__u32 zero = 0;
+	__u64 *dropped = bpf_map_lookup_elem(&dropped_events, &zero);
+
+	if (dropped)
+		*dropped += 1;
+}
+
 /*
  * Sends one event record to user space. Every record starts with a __u64 (task_info's
  * ts, or the event's own): submit_event() writes the event's time there, so that user
@@ -51,8 +61,6 @@ PERCPU_SLOT(dropped_events, __u64);
  */
 static __always_inline void submit_event(void *ctx, void *data, __u64 size)
 {
-	__u32 zero = 0;
-	__u64 *dropped;
 	long err;
 
 	*(__u64 *)data = bpf_ktime_get_boot_ns();
@@ -62,11 +70,8 @@ static __always_inline void submit_event(void *ctx, void *data, __u64 size)
 		err = bpf_ringbuf_output(&events_rb, data, size,
 					 bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA) >= wakeup_data_size ?
 					 BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-	if (!err)
-		return;
-	dropped = bpf_map_lookup_elem(&dropped_events, &zero);
-	if (dropped)
-		*dropped += 1;
+	if (err)
+		count_dropped();
 }
 
 #endif /* __EVENTS_BPF_H */

@@ -4,116 +4,77 @@
  * execveat path is as passed; for fexecve (AT_EMPTY_PATH, "") it is the name of the
  * file the descriptor holds.
  *
- * The path is read at sys_enter_execve (the caller's memory is gone once a new
- * program is in place) and kept per thread until the result is known. A failed
- * call is counted at sys_exit_execve. A successful one is counted at
- * sched:sched_process_exec, which names the thread by the id it had when it
- * called execve (old_pid): an exec from a thread other than the leader takes the
- * leader's id on the way (de_thread), so at sys_exit_execve the thread that
+ * The call's entry applies the filters and keeps the user, the cgroup and the call's
+ * pointers per thread until the result is known; the path is read where the kernel
+ * has it (bpf/exec.bpf.h). A failed call is counted at sys_exit_execve. A successful
+ * one is counted at sched:sched_process_exec, which names the thread by the id it had
+ * when it called execve (old_pid): an exec from a thread other than the leader takes
+ * the leader's id on the way (de_thread), so at sys_exit_execve the thread that
  * entered can no longer be found by its id. -x counts only the calls that failed.
  * Shell builtins (cd, pwd) never call execve and so are never counted.
  */
 #include "common.bpf.h"
+#include "exec.bpf.h"
 #include "execs_by_user.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct exec_key);
-	__type(value, __u64);
-} counts SEC(".maps");
+DRAINED_COUNTS(counts, struct exec_key, __u64, 10240);
 
-/* execs in flight, per thread, between enter and exit */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct exec_key);
-} start SEC(".maps");
+EXEC_CALLS(exec_calls);
 
 /* The key is built here: 260 bytes is too much for the 512-byte stack next to the rest. */
 PERCPU_SLOT(heap, struct exec_key);
 
-/* `dfd` and `flags` as execveat(2) takes them (AT_FDCWD and 0 for execve). */
-static __always_inline int enter(int dfd, const char *path, int flags)
+/* A call the in-flight map had no room for. */
+static __always_inline void exec_call_lost(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct exec_key *key;
-	__u32 zero = 0;
+	note_not_counted(1);
+}
 
-	if (!trace_allowed())
-		return 0;
-	key = bpf_map_lookup_elem(&heap, &zero);
+/*
+ * The key of the current task's exec, path left empty: the user and the cgroup are
+ * the caller's (an exec changes neither its real uid nor its cgroup).
+ */
+static __always_inline struct exec_key *new_key(void)
+{
+	__u32 zero = 0;
+	struct exec_key *key = bpf_map_lookup_elem(&heap, &zero);
+
 	if (!key)
-		return 0;
+		return NULL;
 	/* Zero the whole key: bytes after the path's NUL are part of the hash key. */
 	__builtin_memset(key, 0, sizeof(*key));
 	key->uid = (__u32)bpf_get_current_uid_gid();
 	key->cgroup_id = key_cgroup();
-	if (read_exec_name(key->path, sizeof(key->path), dfd, path, flags) < 0)
-		return 0;
-	bpf_map_update_elem(&start, &tid, key, BPF_ANY);
-	return 0;
+	return key;
 }
 
-SEC("tracepoint/syscalls/sys_enter_execve")
-int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
+/* Counts `key`; `len` is what its path's read returned (< 0: it failed). */
+static __always_inline void count_key_read(struct exec_key *key, long len)
 {
-	return enter(AT_FDCWD, (const char *)ctx->args[0], 0);
+	if (len <= 0) {
+		__builtin_memset(key->path, 0, sizeof(key->path));
+		key->unreadable = 1;
+	}
+	count_drained(&counts, key, 1);
 }
 
-SEC("tracepoint/syscalls/sys_enter_execveat")
-int tracepoint__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+static __always_inline void exec_failed(void *ctx, const struct exec_call *call, long ret)
 {
-	/* execveat(dfd, path, argv, envp, flags) */
-	return enter((int)ctx->args[0], (const char *)ctx->args[1], (int)ctx->args[4]);
+	struct exec_key *key = new_key();
+
+	if (key)
+		count_key_read(key, exec_name_at_exit(call, key->path, sizeof(key->path)));
 }
 
-/* A failure is counted when the call returns; a success at sched_process_exec. */
-static __always_inline int leave(long ret)
+static __always_inline void exec_succeeded(struct trace_event_raw_sched_process_exec *ctx,
+					   const struct exec_call *call)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct exec_key *key;
+	struct exec_key *key = new_key();
 
-	if (ret >= 0 || !pid_allowed())
-		return 0;
-	key = bpf_map_lookup_elem(&start, &tid);
-	if (!key)
-		return 0;
-	count_key(&counts, key, 1);
-	bpf_map_delete_elem(&start, &tid);
-	return 0;
+	if (key)
+		count_key_read(key, exec_name_at_exec(ctx, key->path, sizeof(key->path)));
 }
 
-SEC("tracepoint/syscalls/sys_exit_execve")
-int tracepoint__syscalls__sys_exit_execve(struct trace_event_raw_sys_exit *ctx)
-{
-	return leave(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_execveat")
-int tracepoint__syscalls__sys_exit_execveat(struct trace_event_raw_sys_exit *ctx)
-{
-	return leave(ctx->ret);
-}
-
-SEC("tracepoint/sched/sched_process_exec")
-int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
-{
-	__u32 old_tid = (__u32)ctx->old_pid;
-	struct exec_key *key;
-
-	/*
-	 * Looked up by the old id only: the filters were applied when the call started,
-	 * and -t would not match a thread that took the leader's id on the way.
-	 */
-	key = bpf_map_lookup_elem(&start, &old_tid);
-	if (!key)
-		return 0;
-	if (!targ_failed)
-		count_key(&counts, key, 1);
-	bpf_map_delete_elem(&start, &old_tid);
-	return 0;
-}
+#include "exec_programs.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * execve_count: execve(2) and execveat(2) calls counted per name of the binary being
+ * execve_count: execve(2) and execveat(2) calls counted per name of the binary
  * executed (for fexecve, AT_EMPTY_PATH: the name of the file the descriptor holds).
  *
- * At sys_enter_execve the task's comm is still the caller's (bash, say): the new
- * program's name is only in the filename argument, so the key is its last path
- * component, read from user memory. `-c cat` (targ_name) counts only binaries named
- * cat, as the tutorial example did.
+ * The key is the last component of the path executed: the caller's comm (bash, say)
+ * is not it. The call's entry applies the filters and keeps its pointers; the name is
+ * read where the kernel has it (bpf/exec.bpf.h): a success at sched_process_exec, a
+ * failure at sys_exit. `-c cat` (targ_name) counts only binaries named cat, as the
+ * tutorial example did.
  */
 #include "common.bpf.h"
+#include "exec.bpf.h"
 
 #define PATH_LEN 256
 #define NAME_LEN 64
 
 struct name_key {
 	__u64 cgroup_id;	/* key_cgroup() */
+	__u32 unreadable;	/* 1: the kernel could not read the name (name is empty) */
+	__u32 pad;
 	char name[NAME_LEN];
 };
 
@@ -22,12 +26,9 @@ struct name_key {
 const volatile char targ_name[NAME_LEN] = {};
 const volatile bool filter_name = false;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct name_key);
-	__type(value, __u64);
-} counts SEC(".maps");
+DRAINED_COUNTS(counts, struct name_key, __u64, 10240);
+
+EXEC_CALLS(exec_calls);
 
 /* The path is read here first: 256 bytes do not fit beside the key on the stack. */
 PERCPU_SLOT(path_buf, char[PATH_LEN]);
@@ -47,55 +48,65 @@ static __always_inline bool name_allowed(const struct name_key *key)
 	return true;
 }
 
-/* `dfd` and `flags` as execveat(2) takes them (AT_FDCWD and 0 for execve). */
-static __always_inline int count_exec(int dfd, const char *user_path, int flags)
+/* Counts the exec of `path` (`len`: what its read returned, < 0 if it failed). */
+static __always_inline void count_name(const char *path, long len)
 {
 	struct name_key key = {};
-	__u32 zero = 0, start = 0;
-	char *path;
-	long len, i, at;
+	__u32 start = 0;
+	long i, at;
 
-	if (!trace_allowed())
-		return 0;
-	path = bpf_map_lookup_elem(&path_buf, &zero);
-	if (!path)
-		return 0;
-	len = read_exec_name(path, PATH_LEN, dfd, user_path, flags);
-	if (len <= 0)
-		return 0;
-	/*
-	 * Scan backwards for the last '/': a forward scan that remembers every slash gives
-	 * the verifier two paths per byte and never fits its budget; this one stops at the
-	 * first slash it meets. len counts the NUL, so the last byte is at len - 2.
-	 */
-	for (i = 0; i < PATH_LEN; i++) {
-		at = len - 2 - i;
-		if (at < 0)
-			break;
-		if (path[at & (PATH_LEN - 1)] == '/') {
-			start = at + 1;
-			break;
+	if (len <= 0) {
+		key.unreadable = 1;
+	} else {
+		/*
+		 * Scan backwards for the last '/': a forward scan that remembers every
+		 * slash gives the verifier two paths per byte and never fits its budget;
+		 * this one stops at the first slash it meets. len counts the NUL, so the
+		 * last byte is at len - 2.
+		 */
+		for (i = 0; i < PATH_LEN; i++) {
+			at = len - 2 - i;
+			if (at < 0)
+				break;
+			if (path[at & (PATH_LEN - 1)] == '/') {
+				start = at + 1;
+				break;
+			}
 		}
+		bpf_probe_read_kernel_str(key.name, sizeof(key.name),
+					  path + (start & (PATH_LEN - 1)));
 	}
-	bpf_probe_read_kernel_str(key.name, sizeof(key.name), path + (start & (PATH_LEN - 1)));
 	if (!name_allowed(&key))
-		return 0;
+		return;
 	key.cgroup_id = key_cgroup();
-	count_key(&counts, &key, 1);
-	return 0;
+	count_drained(&counts, &key, 1);
 }
 
-SEC("tracepoint/syscalls/sys_enter_execve")
-int tracepoint__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
+/* A call the in-flight map had no room for. */
+static __always_inline void exec_call_lost(void)
 {
-	return count_exec(AT_FDCWD, (const char *)ctx->args[0], 0);
+	note_not_counted(1);
 }
 
-SEC("tracepoint/syscalls/sys_enter_execveat")
-int tracepoint__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+static __always_inline void exec_failed(void *ctx, const struct exec_call *call, long ret)
 {
-	/* execveat(dfd, path, argv, envp, flags) */
-	return count_exec((int)ctx->args[0], (const char *)ctx->args[1], (int)ctx->args[4]);
+	__u32 zero = 0;
+	char *path = bpf_map_lookup_elem(&path_buf, &zero);
+
+	if (path)
+		count_name(path, exec_name_at_exit(call, path, PATH_LEN));
 }
+
+static __always_inline void exec_succeeded(struct trace_event_raw_sched_process_exec *ctx,
+					   const struct exec_call *call)
+{
+	__u32 zero = 0;
+	char *path = bpf_map_lookup_elem(&path_buf, &zero);
+
+	if (path)
+		count_name(path, exec_name_at_exec(ctx, path, PATH_LEN));
+}
+
+#include "exec_programs.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

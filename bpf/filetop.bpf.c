@@ -110,8 +110,10 @@ static __always_inline void count(struct file *file, __u64 bytes, bool is_write)
 		    type == FILE_REGULAR)
 			keep_path(file, &key);
 		stat = bpf_map_lookup_elem(&files, &key);
-		if (!stat)
+		if (!stat) {
+			note_not_counted(1);
 			return;
+		}
 	}
 	/* Threads of a process share no entry (the key has the tid), CPUs may. */
 	if (is_write) {

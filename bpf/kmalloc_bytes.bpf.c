@@ -16,13 +16,11 @@ const volatile bool size_hist = false;
 
 PERCPU_SLOT(totals, struct kmalloc_totals);
 
-/* 10240 distinct process names; names beyond that still count in `totals`. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct comm_key);
-	__type(value, struct kmalloc_totals);
-} comm_totals SEC(".maps");
+/*
+ * Per process name, drained at every read: 10240 names per read (a second); calls
+ * beyond that still count in `totals`, and in not_counted.
+ */
+DRAINED_COUNTS(comm_totals, struct comm_key, struct kmalloc_totals, 10240);
 
 PERCPU_SLOT(hist, struct size_hist);
 
@@ -95,13 +93,11 @@ int tracepoint__kmem__kmalloc(void *ctx)
 		if (by_comm)
 			bpf_get_current_comm(key.comm, sizeof(key.comm));
 		key.cgroup_id = key_cgroup();
-		t = bpf_map_lookup_elem(&comm_totals, &key);
-		if (!t) {
-			bpf_map_update_elem(&comm_totals, &key, &zeroes, BPF_NOEXIST);
-			t = bpf_map_lookup_elem(&comm_totals, &key);
-		}
+		t = drained_value(&comm_totals, &key, &zeroes);
 		if (t)
 			add(t, req, alloc);
+		else
+			note_not_counted(1);
 	}
 
 	if (size_hist) {

@@ -6,13 +6,8 @@
  */
 #include "common.bpf.h"
 
-/* One counter per process name; 10240 names is far more than a machine runs at once. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct comm_key);
-	__type(value, __u64);
-} counts SEC(".maps");
+/* One counter per process name, drained at every read: 10240 names per read (a second). */
+DRAINED_COUNTS(counts, struct comm_key, __u64, 10240);
 
 SEC("tracepoint/syscalls/sys_enter_openat")
 int tracepoint__syscalls__sys_enter_openat(struct trace_event_raw_sys_enter *ctx)
@@ -24,7 +19,7 @@ int tracepoint__syscalls__sys_enter_openat(struct trace_event_raw_sys_enter *ctx
 		return 0;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	key.cgroup_id = key_cgroup();
-	count_key(&counts, &key, 1);
+	count_drained(&counts, &key, 1);
 	return 0;
 }
 

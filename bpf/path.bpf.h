@@ -91,8 +91,6 @@ static __always_inline void path_walk(struct path_buf *p, struct dentry *dentry,
 			continue;
 		}
 		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry)
-			return;
 		pos = (__u32)p->name_len + p->dir_len;
 		/* Bounds the offset for the verifier as well as for the buffer. */
 		if (pos > PATH_MAX)
@@ -103,6 +101,12 @@ static __always_inline void path_walk(struct path_buf *p, struct dentry *dentry,
 		if (len <= 0 || pos + len > PATH_MAX)
 			break;
 		p->dir_len += len;
+		/*
+		 * Its own parent, and not a mount's root: a dentry of no tree (a memfd's, a
+		 * pipe's). Its name is all the path it has.
+		 */
+		if (parent == dentry)
+			return;
 		dentry = parent;
 	}
 	p->dir_cut = 1;

@@ -12,12 +12,7 @@
 #define SOCKADDR_IN_LEN 16
 #define SOCKADDR_IN6_LEN 28
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, struct dest_key);
-	__type(value, __u64);
-} counts SEC(".maps");
+DRAINED_COUNTS(counts, struct dest_key, __u64, 10240);
 
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int tracepoint__syscalls__sys_enter_sendto(struct trace_event_raw_sys_enter *ctx)
@@ -39,7 +34,7 @@ int tracepoint__syscalls__sys_enter_sendto(struct trace_event_raw_sys_enter *ctx
 			bpf_probe_read_user(key.addr, 16, addr + offsetof(struct sockaddr_in6, sin6_addr));
 	}
 	key.cgroup_id = key_cgroup();
-	count_key(&counts, &key, 1);
+	count_drained(&counts, &key, 1);
 	return 0;
 }
 

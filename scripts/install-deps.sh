@@ -18,6 +18,11 @@ have ping || need_apt+=(iputils-ping)
 # The metrics tests check the exposition with promtool and scrape it with a real
 # Prometheus server (both in Debian's prometheus package).
 have promtool || need_apt+=(prometheus)
+# The records tests run the exporter-capable tools under the unit's capabilities.
+have setpriv || need_apt+=(util-linux)
+# The TLS tests make their CA and certificate with openssl and scrape with curl.
+have openssl || need_apt+=(openssl)
+have curl || need_apt+=(curl)
 # Extra needs, by flag (several may be given):
 #   --bench    the reference tools the benchmark compares against;
 #   --static   what libbpf-sys needs to build its vendored libelf and zlib (make static),

@@ -126,6 +126,25 @@ done < <(target/static/gendocs --names)
 	fail "opensnoop-rs is not a link to the multi-call binary: $(ls -l "$prefix/sbin/opensnoop-rs")"
 size=$(du -skc "$prefix/sbin" "$prefix/lib/ebpf-tracers" | tail -n 1 | cut -f1)
 step "installed $count tools ($size KiB: one multi-call binary, a link per tool), man pages render with EXAMPLES, completions load in bash, zsh, fish"
+# A manifest with an entry that climbs out of the prefix (or is absolute): uninstall
+# refuses it in one line and removes nothing, the file outside stays.
+manifest="$prefix/share/doc/ebpf-tracers/installed-files"
+cp "$manifest" "$manifest.good"
+canary="$dest/canary"
+echo keep >"$canary"
+for entry in ../../canary "$canary"; do
+	cp "$manifest.good" "$manifest"
+	echo "$entry" >>"$manifest"
+	if out=$(scripts/install.sh uninstall /usr/local "$dest" 2>&1); then
+		fail "uninstall accepted a manifest entry '$entry'"
+	fi
+	[ "$(echo "$out" | wc -l)" -eq 1 ] || fail "uninstall of a bad manifest said more than a line: $out"
+	echo "$out" | grep -q "nothing removed" || fail "uninstall of a bad manifest: $out"
+	[ -f "$canary" ] && [ -e "$prefix/sbin/opensnoop-rs" ] || fail "uninstall of a bad manifest removed files"
+done
+mv "$manifest.good" "$manifest"
+rm "$canary"
+step "uninstall refuses manifest entries outside the prefix (../, absolute) and removes nothing"
 make --no-print-directory uninstall DESTDIR="$dest" PREFIX=/usr/local
 left=$(find "$dest" ! -type d)
 [ -z "$left" ] || fail "make uninstall left: $left"
@@ -159,6 +178,20 @@ grep -q "\"path\":\"$missing\"" "$work/out" ||
 	fail "opensnoop-rs did not see the open of $missing; it printed: $(tail -n 5 "$work/out"; cat "$work/err")"
 systemd-analyze verify /usr/lib/systemd/system/ebpf-tracers-exporter@openat_count.service 2>"$work/verify" ||
 	fail "the exporter unit does not verify: $(cat "$work/verify")"
+# The sandbox holds: exposure at most 4.5 ("OK"), also for bashreadline with the
+# drop-in that gives it CAP_SYS_ADMIN back, and execguard with CAP_SYS_PTRACE (the
+# tests run every tool with these capabilities: tests/it/records.rs).
+for instance in openat_count bashreadline execguard; do
+	unit=/usr/lib/systemd/system/ebpf-tracers-exporter@$instance.service
+	systemd-analyze security --offline=yes --threshold=45 "$unit" >"$work/security" 2>&1 ||
+		fail "the exporter unit ($instance) is exposed past 4.5: $(tail -n 1 "$work/security")"
+	exposure=$(grep -o 'exposure level for [^ ]*: [0-9.]*' "$work/security" | awk '{print $NF}')
+	step "systemd-analyze security: the exporter unit for $instance rates $exposure (at most 4.5)"
+done
+grep -q 'CAP_SYS_ADMIN' /usr/lib/systemd/system/ebpf-tracers-exporter@bashreadline.service.d/uprobes.conf ||
+	fail "bashreadline's drop-in is not installed"
+grep -q 'CAP_SYS_PTRACE' /usr/lib/systemd/system/ebpf-tracers-exporter@execguard.service.d/lockout.conf ||
+	fail "execguard's drop-in is not installed"
 files=$(dpkg -L ebpf-tracers | while read -r f; do [ -d "$f" ] || echo "$f"; done)
 step "dpkg -i beside libbpf-tools: $(echo "$files" | wc -l) files; opensnoop-rs from PATH saw the open of $missing"
 dpkg -r ebpf-tracers >/dev/null

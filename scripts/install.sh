@@ -36,8 +36,17 @@ uninstall)
 	to="${3:-}$2"
 	manifest=$(manifest_of "$to")
 	[ -f "$manifest" ] || die "$manifest not found: nothing installed under $to"
-	while read -r file; do
-		rm -f "$to/$file"
+	# Every entry must name a path below the prefix: one that is absolute or climbs
+	# (a `..` component) is refused, and nothing is removed.
+	# (IFS= and `|| [ -n ]`: names kept whole, a last line without newline read too.)
+	while IFS= read -r file || [ -n "$file" ]; do
+		case "/$file/" in
+		//) ;; # an empty line: nothing
+		//* | */../* | */./*) die "$manifest lists '$file', not a path below $to: nothing removed" ;;
+		esac
+	done <"$manifest"
+	while IFS= read -r file || [ -n "$file" ]; do
+		[ -z "$file" ] || rm -f "$to/$file"
 	done <"$manifest"
 	for dir in "$to/share/doc/ebpf-tracers" "$to/lib/ebpf-tracers"; do
 		[ ! -d "$dir" ] || rmdir --ignore-fail-on-non-empty "$dir"

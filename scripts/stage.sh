@@ -12,6 +12,8 @@
 #   ZSHDIR/_<tool>-rs                              (default PREFIX/share/zsh/site-functions)
 #   PREFIX/share/fish/vendor_completions.d/<tool>-rs.fish
 #   PREFIX/lib/systemd/system/ebpf-tracers-exporter@.service
+#   PREFIX/lib/systemd/system/ebpf-tracers-exporter@<tool>.service.d/*.conf
+#                                                  (a tool that needs more of one)
 #   PREFIX/share/doc/ebpf-tracers/README.md
 #
 # BINDIR holds the built multi-call binary and gendocs (target/release or target/static). The
@@ -62,4 +64,9 @@ done < <("$bindir/gendocs" --names)
 sed "s|@SBINDIR@|$prefix/sbin|g" "$root/packaging/ebpf-tracers-exporter@.service" \
 	>"$unit_dir/ebpf-tracers-exporter@.service"
 chmod 0644 "$unit_dir/ebpf-tracers-exporter@.service"
+for dropins in "$root"/packaging/ebpf-tracers-exporter@*.service.d; do
+	[ -d "$dropins" ] || continue
+	mkdir -p "$unit_dir/$(basename "$dropins")"
+	install -m 0644 "$dropins"/*.conf "$unit_dir/$(basename "$dropins")/"
+done
 install -m 0644 "$root/README.md" "$doc_dir/README.md"

@@ -22,7 +22,7 @@ kernels="${VMTEST_KERNELS:-$(sed -n 's/^name = "debian-\(.*\)"$/\1/p' "$root/vmt
 # Each guest's share of CI's time: a guest that overruns it fails the run, naming the
 # kernel, rather than CI being cut off at 90 minutes with nothing said. Measured here
 # (README): about 4 to 7 minutes a guest with two guests at a time.
-guest_timeout="${VMTEST_TIMEOUT:-900}"
+guest_timeout="${VMTEST_TIMEOUT:-1200}"
 jobs="${VMTEST_JOBS:-2}"
 vmtest_version=0.18.0
 
@@ -129,7 +129,7 @@ kernel_packages() {
 # What a cached kernel is built from (the image package $1, the initramfs modules and
 # init script): a change to any of them fetches and builds it again.
 kernel_recipe() {
-	echo "$initramfs_modules"
+	echo "$initramfs_modules $initramfs_modules_where_built"
 	cksum <"$root/scripts/vmtest-initramfs-init"
 	echo "$1"
 }
@@ -173,8 +173,13 @@ fetch_kernel() {
 
 # Modules (and their dependencies, in load order) that Debian builds as modules and
 # the guest needs: the 9p root and vmtest's guest agent channel, and veth for the
-# network tests (the host's /lib/modules has nothing for a guest kernel).
-initramfs_modules="virtio_pci virtio_console 9pnet_virtio 9p veth uinput"
+# network tests, loop and ext4 for execguard's file system of its own (the host's
+# /lib/modules has nothing for a guest kernel).
+initramfs_modules="virtio_pci virtio_console 9pnet_virtio 9p veth uinput loop ext4"
+# And where a kernel has them as modules (others build them in, or name them anew):
+# crc32c, which ext4 asks the crypto API for at mount (5.10: "Cannot load crc32c
+# driver", and the mount fails with ENOENT).
+initramfs_modules_where_built="crc32c_generic"
 
 module_path() {
 	local moddir=$1 name=$2
@@ -193,6 +198,10 @@ module_load_order() {
 		done
 		order+=("$rel")
 	}
+	for name in $initramfs_modules_where_built; do
+		rel=$(module_path "$moddir" "$name")
+		[ -n "$rel" ] && visit "$rel"
+	done
 	for name in $initramfs_modules; do
 		rel=$(module_path "$moddir" "$name")
 		if [ -z "$rel" ]; then
@@ -276,9 +285,21 @@ run_kernel() {
 			echo "kernel $series: guest did not boot or the tests did not run (log: $logfile)"
 		elif [ "$status" -ne 0 ] || ! echo "$done_line" | grep -q 'status=0'; then
 			echo "kernel $series: $failed test(s) failed (log: $logfile): $(grep -aE '^test .* FAILED$' "$logfile" | awk '{print $2}' | tr '\n' ' ')"
+			why_failed "$logfile"
 		fi
 	} >"$result"
 	log "kernel $series: done in ${took}s"
+}
+
+# What each failed test of a guest's log said when it panicked: its "panicked at" line
+# and the two after it (the assertion and its first value), each cut to 300 bytes, so
+# that the end of CI's output says why and not only which.
+why_failed() {
+	tr -d '\r' <"$1" | awk '
+		/^---- .* stdout ----$/ { test = $2; left = 0; next }
+		test != "" && /panicked at/ { print "  " test ": " substr($0, 1, 300); left = 2; next }
+		left > 0 && /^(stack backtrace:|note: )/ { left = 0; test = ""; next }
+		left > 0 { print "    " substr($0, 1, 300); left--; if (left == 0) test = "" }'
 }
 
 # The five slowest tests of a guest's log, from the TEST-TIME lines tests print.

@@ -12,7 +12,6 @@
 //! already removed by then keeps only its id.
 
 use std::collections::HashMap;
-use std::collections::VecDeque;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
@@ -36,7 +35,12 @@ use crate::record::Column;
 /// Where a task runs, as records show it: flattened into the task part of every event
 /// record, and into counting keys with --by-cgroup. Every field is absent when the tool
 /// does not know it (counting without --by-cgroup).
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+///
+/// A cgroup is its id: two values of one id are equal (and order and hash alike)
+/// whatever their names say, so a counting key stays one key (one series) when its
+/// cgroup is removed and its name can no longer be read: the name it was first given
+/// stays with the key.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Cgroup {
     /// The task's cgroup v2 id (its directory's inode number)
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,8 +58,38 @@ pub struct Cgroup {
     pub pod_uid: Option<Arc<str>>,
 }
 
-/// How many cgroup ids the cache remembers (the oldest is forgotten first).
-pub const CACHE_ENTRIES: usize = 4096;
+impl PartialEq for Cgroup {
+    fn eq(&self, other: &Self) -> bool {
+        self.cgroup_id == other.cgroup_id
+    }
+}
+
+impl Eq for Cgroup {}
+
+impl PartialOrd for Cgroup {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Cgroup {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.cgroup_id.cmp(&other.cgroup_id)
+    }
+}
+
+impl std::hash::Hash for Cgroup {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.cgroup_id.hash(state);
+    }
+}
+
+/// How many cgroup ids the cache remembers: twice the keys a report keeps, so that every
+/// cgroup a tool counts is resolved once, not again at every read (a FIFO of 4,096
+/// missed on every id with 4,300 cgroups alive). Past it, the half used longest ago is
+/// forgotten. A cgroup that could not be named (removed before its first event was
+/// read) is remembered as such: it is not looked up again.
+pub const CACHE_ENTRIES: usize = 2 * crate::report::MAX_KEYS;
 
 /// Characters of a container id the CONTAINER column shows (as `docker ps` does).
 const SHORT_ID: usize = 12;
@@ -101,11 +135,17 @@ static NAMES: Mutex<Option<Names>> = Mutex::new(None);
 struct Names {
     /// The cgroup2 mount and its directory, opened (None: no cgroup2 mounted).
     root: Option<(PathBuf, File)>,
-    known: HashMap<u64, Cgroup>,
-    /// Ids in the order they were learnt, to forget the oldest.
-    order: VecDeque<u64>,
+    /// What each id names, and when it was last asked for (a count of lookups).
+    known: HashMap<u64, (Cgroup, u64)>,
+    lookups: u64,
+    /// Ids looked up in the kernel (open_by_handle_at or a search), for the tests.
+    resolved: u64,
     /// Whether the kernel opens cgroups by handle (else the tree is searched).
     by_handle: bool,
+    /// Without handles: every cgroup directory by inode, as the last search of the
+    /// whole tree found them, and when that was.
+    scanned: HashMap<u64, PathBuf>,
+    last_scan: Option<std::time::Instant>,
 }
 
 impl Names {
@@ -116,16 +156,30 @@ impl Names {
         });
         Self {
             root,
+            ..Self::unmounted()
+        }
+    }
+
+    /// A cache with no cgroup2 hierarchy to look in (every id unnamed).
+    fn unmounted() -> Self {
+        Self {
+            root: None,
             known: HashMap::new(),
-            order: VecDeque::new(),
+            lookups: 0,
+            resolved: 0,
             by_handle: true,
+            scanned: HashMap::new(),
+            last_scan: None,
         }
     }
 
     fn lookup(&mut self, id: u64) -> Cgroup {
-        if let Some(known) = self.known.get(&id) {
+        self.lookups += 1;
+        if let Some((known, used)) = self.known.get_mut(&id) {
+            *used = self.lookups;
             return known.clone();
         }
+        self.resolved += 1;
         let path = self.path_of(id);
         let mut cgroup = Cgroup {
             cgroup_id: Some(id),
@@ -137,14 +191,19 @@ impl Names {
             cgroup.pod_uid = place.pod_uid.map(Arc::from);
             cgroup.cgroup = Some(Arc::from(path));
         }
-        if self.order.len() >= CACHE_ENTRIES {
-            if let Some(oldest) = self.order.pop_front() {
-                self.known.remove(&oldest);
-            }
+        if self.known.len() >= CACHE_ENTRIES {
+            self.forget_the_least_recent_half();
         }
-        self.order.push_back(id);
-        self.known.insert(id, cgroup.clone());
+        self.known.insert(id, (cgroup.clone(), self.lookups));
         cgroup
+    }
+
+    fn forget_the_least_recent_half(&mut self) {
+        let mut used: Vec<u64> = self.known.values().map(|(_, used)| *used).collect();
+        let middle = used.len() / 2;
+        let (_, median, _) = used.select_nth_unstable(middle);
+        let median = *median;
+        self.known.retain(|_, (_, used)| *used > median);
     }
 
     /// The path of cgroup `id` below the mount ("/..."), None if it no longer exists.
@@ -161,14 +220,50 @@ impl Names {
                 Err(_) => self.by_handle = false,
             }
         }
-        find_inode(mount, id, 0).and_then(|path| below(mount, &path))
+        // One search of the whole tree names every cgroup in it: a read that brings a
+        // thousand new ids searches once, not a thousand times. A miss searches again,
+        // at most ten times a second (a cgroup made since the last search).
+        let mount = mount.clone();
+        let stale = self
+            .last_scan
+            .is_none_or(|at| at.elapsed() > std::time::Duration::from_millis(100));
+        if !self.scanned.contains_key(&id) && stale {
+            self.scanned.clear();
+            scan_tree(&mount, 0, &mut self.scanned);
+            self.last_scan = Some(std::time::Instant::now());
+        }
+        self.scanned.get(&id).and_then(|path| below(&mount, path))
     }
 }
 
-/// `path` relative to the mount, from "/".
+/// Every directory below `dir` by inode number (cgroup trees are shallow).
+fn scan_tree(dir: &Path, depth: usize, found: &mut HashMap<u64, PathBuf>) {
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return;
+    };
+    found.insert(meta.ino(), dir.to_path_buf());
+    if depth >= 32 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            scan_tree(&entry.path(), depth + 1, found);
+        }
+    }
+}
+
+/// `path` relative to the mount, from "/", escaped as every name from the kernel is
+/// (a delegated cgroup's name is anyone's choice: control bytes become `\xNN`).
 fn below(mount: &Path, path: &Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
     let rest = path.strip_prefix(mount).ok()?;
-    Some(format!("/{}", rest.to_string_lossy()))
+    Some(format!(
+        "/{}",
+        crate::output::escape(rest.as_os_str().as_bytes())
+    ))
 }
 
 /// The kernel's handle for a kernfs node (include/linux/exportfs.h: FILEID_KERNFS): the
@@ -205,21 +300,6 @@ fn open_by_id(mount_dir: &File, id: u64) -> std::io::Result<File> {
     }
     // SAFETY: a new fd the kernel just gave us.
     Ok(unsafe { File::from_raw_fd(fd as i32) })
-}
-
-/// The directory below `dir` whose inode number is `ino` (cgroup trees are shallow).
-fn find_inode(dir: &Path, ino: u64, depth: usize) -> Option<PathBuf> {
-    if std::fs::metadata(dir).ok()?.ino() == ino {
-        return Some(dir.to_path_buf());
-    }
-    if depth >= 32 {
-        return None;
-    }
-    std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
-        .find_map(|entry| find_inode(&entry.path(), ino, depth + 1))
 }
 
 fn open_dir(path: &Path) -> std::io::Result<File> {
@@ -291,6 +371,43 @@ pub fn parse_cgroup_dir(text: &str) -> Result<PathBuf, String> {
         Ok(_) => Err(format!("not in the cgroup2 hierarchy: {hint}")),
         Err(err) => Err(format!("{err}: {hint}")),
     }
+}
+
+/// The processes of the cgroup DIR and of the cgroups below it (at most `most`).
+pub fn members(dir: &Path, most: usize) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+        found.extend(
+            procs
+                .lines()
+                .filter_map(|line| line.trim().parse::<u32>().ok()),
+        );
+        if found.len() >= most {
+            found.truncate(most);
+            break;
+        }
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            let below = entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()));
+            dirs.extend(below.map(|entry| entry.path()));
+        }
+    }
+    found
+}
+
+/// Whether process PID ("self" too) is in the cgroup DIR or below it (as --cgroup's
+/// filter sees it): its cgroup2 path (/proc/PID/cgroup, "0::") under DIR. None when
+/// that cannot be read.
+pub fn holds_process(dir: &Path, pid: &str) -> Option<bool> {
+    let mount = cgroup2_mount()?;
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let own = text.lines().find_map(|line| line.strip_prefix("0::"))?;
+    let own = mount.join(own.trim().trim_start_matches('/'));
+    let dir = std::fs::canonicalize(dir).ok()?;
+    Some(own.starts_with(dir))
 }
 
 /// Puts --cgroup's directory into slot 0 of the object's `cgroup_filter` map
@@ -397,6 +514,47 @@ mod tests {
 
     fn container(path: &str) -> Option<String> {
         place_of(path).container_id
+    }
+
+    #[test]
+    fn a_cgroup_is_its_id_whatever_its_name_says() {
+        let named = Cgroup {
+            cgroup_id: Some(7),
+            cgroup: Some(Arc::from("/a/b")),
+            ..Cgroup::default()
+        };
+        let gone = Cgroup {
+            cgroup_id: Some(7),
+            ..Cgroup::default()
+        };
+        assert_eq!(named, gone);
+        let mut keys = std::collections::BTreeMap::new();
+        keys.insert(named, 1);
+        *keys.entry(gone).or_insert(0) += 1;
+        assert_eq!(keys.len(), 1);
+        // The key keeps the name it came with.
+        assert_eq!(keys.keys().next().unwrap().cgroup.as_deref(), Some("/a/b"));
+    }
+
+    #[test]
+    fn the_cache_names_each_id_once_and_forgets_the_least_recently_used() {
+        let mut names = Names::unmounted();
+        // Every id of more than 4,096 alive, read again and again: resolved once each.
+        for _ in 0..3 {
+            for id in 1..=4_300 {
+                names.lookup(id);
+            }
+        }
+        assert_eq!(names.resolved, 4_300);
+        // Past the cache's size the least recently used half goes.
+        for id in 10_000..10_000 + CACHE_ENTRIES as u64 {
+            names.lookup(id);
+        }
+        assert!(names.known.len() <= CACHE_ENTRIES);
+        assert!(names
+            .known
+            .contains_key(&(10_000 + CACHE_ENTRIES as u64 - 1)));
+        assert!(!names.known.contains_key(&1));
     }
 
     #[test]

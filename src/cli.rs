@@ -176,6 +176,11 @@ pub struct MetricsArgs {
     #[arg(long = "metrics-addr", value_name = "HOST:PORT",
           value_parser = crate::metrics::parse_addr)]
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// TLS and basic authentication for --metrics-addr, in the exporter-toolkit's web
+    /// configuration file format (node_exporter's --web.config.file); empty: none
+    #[arg(long = "web-config", value_name = "FILE", requires = "metrics_addr",
+          value_parser = parse_web_config)]
+    pub web_config: Option<std::path::PathBuf>,
 }
 
 /// What every streaming tool takes: how to print, how events travel, when to stop.
@@ -319,6 +324,12 @@ fn truncate_to_bytes(text: &str, max: usize) -> String {
     text[..end].to_string()
 }
 
+/// --web-config's value: a path, or nothing (`--web-config ""`, as the exporter unit
+/// passes an empty WEB_CONFIG): plain HTTP.
+pub fn parse_web_config(text: &str) -> Result<std::path::PathBuf, String> {
+    Ok(std::path::PathBuf::from(text))
+}
+
 pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .trim()
@@ -326,6 +337,10 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("'{text}' is not a number of seconds"))?;
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!("{text} seconds: must be greater than 0"));
+    }
+    // Shorter would round to (next to) nothing and spin: 1e-12 is no interval.
+    if secs < 0.001 {
+        return Err(format!("{text} seconds: must be at least 0.001 (1 ms)"));
     }
     if secs > 1e9 {
         return Err(format!("{text} seconds is too long"));
@@ -336,6 +351,18 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_below_a_millisecond_are_refused() {
+        assert_eq!(parse_seconds("0.001"), Ok(Duration::from_millis(1)));
+        assert!(parse_seconds("1e-12")
+            .unwrap_err()
+            .contains("at least 0.001"));
+        assert!(parse_seconds("0.0009")
+            .unwrap_err()
+            .contains("at least 0.001"));
+        assert!(parse_seconds("0").unwrap_err().contains("greater than 0"));
+    }
 
     #[test]
     fn pids_must_be_positive_numbers() {

@@ -7,7 +7,9 @@
 pub mod cgroup;
 pub mod cli;
 pub mod clock;
+pub mod elf;
 pub mod events;
+pub mod exec;
 pub mod maps;
 pub mod metrics;
 pub mod output;

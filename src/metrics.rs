@@ -9,11 +9,19 @@
 //!   with --by-cgroup cgroup, container_id, pod_uid), as its JSON names them.
 //! - Counters never go down: they are the runtime's totals since the start, which also
 //!   keep what the kernel hands over and forgets (filetop) or evicts.
-//! - Series are bounded: the first `MAX_SERIES` label sets seen get a series each;
-//!   every later one is summed into one series whose labels all read `[overflow]`.
+//! - Series are bounded: at most `MAX_SERIES` label sets get a series each (the report's
+//!   kept keys, the busiest: report.rs `Tally`); everything beyond them is summed into
+//!   one series whose labels all read `[overflow]`, with `overflow="true"` besides (no
+//!   process name can forge it), so the sum over all series is
+//!   always every count. A key that loses its place to a busier one leaves the
+//!   exposition and its count moves into the overflow series.
+//! - Counting tools whose map can fill serve `ebpf_tracers_not_counted_total`: events
+//!   the kernel could not count.
 //!
 //! - Event tools serve how many events the kernel delivered and how many it lost (its
 //!   buffer full), so that a fleet can alert on loss.
+//! - Every tool serves `ebpf_tracers_program_runs_skipped_total` per program: runs the
+//!   kernel skipped (`runs_skipped`), whose events are lost to every BPF tool.
 //! - Self-metrics: build info, programs attached, and each program's run count and run
 //!   time once the kernel keeps them (kernel.bpf_stats_enabled, or a BPF_ENABLE_STATS
 //!   descriptor held by anyone), as ebpf_exporter does.
@@ -24,9 +32,9 @@
 //! self-metrics of that moment, so a slow scrape never holds up the loop.
 
 mod server;
+mod web_config;
 
 use std::collections::BTreeMap;
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::net::ToSocketAddrs;
 use std::os::fd::AsFd;
@@ -40,6 +48,7 @@ use std::sync::Mutex;
 use std::sync::OnceLock;
 
 use anyhow::Result;
+use hyper::body::Bytes;
 use libbpf_rs::Object;
 use prometheus::proto::Bucket;
 use prometheus::proto::Counter;
@@ -52,7 +61,9 @@ use prometheus::proto::MetricType;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::cli::MetricsArgs;
 use crate::record::cell_text;
+use web_config::WebConfig;
 
 /// A series' labels: (name, value), in the key's field order.
 type Labels = Vec<(String, String)>;
@@ -102,13 +113,31 @@ static SERVING: AtomicBool = AtomicBool::new(false);
 static STREAMING: AtomicBool = AtomicBool::new(false);
 static EVENTS: AtomicU64 = AtomicU64::new(0);
 static LOST: AtomicU64 = AtomicU64::new(0);
-/// The tool's own families, as the sampling loop last published them.
-static FAMILIES: Mutex<Option<Arc<Vec<MetricFamily>>>> = Mutex::new(None);
+/// The tool's own families as the sampling loop last published them, and their text,
+/// encoded by the first scrape that wants it and shared by every later one.
+static SNAPSHOT: Mutex<Option<Arc<Snapshot>>> = Mutex::new(None);
+/// The address being served (port 0 resolved to the kernel's choice) and its scheme.
+static BOUND: OnceLock<(SocketAddr, &'static str)> = OnceLock::new();
 
-/// Binds `addr` and serves /metrics from now on (tool::load, before anything loads):
-/// an address that cannot be bound is an error (one line).
-pub fn serve(addr: SocketAddr) -> Result<()> {
-    server::serve(addr, exposition)?;
+struct Snapshot {
+    families: Vec<MetricFamily>,
+    encoded: OnceLock<Result<Bytes, String>>,
+}
+
+/// Binds --metrics-addr and serves /metrics from now on (tool::load, before anything
+/// loads), with TLS and basic authentication as --web-config says: an address that
+/// cannot be bound, or a web configuration that cannot be used, is an error (one line).
+pub fn serve(args: &MetricsArgs) -> Result<()> {
+    let Some(addr) = args.metrics_addr else {
+        return Ok(());
+    };
+    let web = match &args.web_config {
+        Some(path) if !path.as_os_str().is_empty() => WebConfig::load(path)?,
+        _ => WebConfig::default(),
+    };
+    let scheme = if web.tls.is_some() { "https" } else { "http" };
+    let bound = server::serve(addr, exposition, web)?;
+    let _ = BOUND.set((bound, scheme));
     SERVING.store(true, Ordering::Relaxed);
     Ok(())
 }
@@ -116,6 +145,11 @@ pub fn serve(addr: SocketAddr) -> Result<()> {
 /// Whether --metrics-addr is being served.
 pub fn serving() -> bool {
     SERVING.load(Ordering::Relaxed)
+}
+
+/// The address served, as bound, and "http" or "https" (for the readiness line).
+pub fn bound() -> Option<(SocketAddr, &'static str)> {
+    BOUND.get().copied()
 }
 
 /// The programs the tool attached (tool::load, once attached): their count is served,
@@ -130,6 +164,23 @@ pub fn note_programs(object: &Object) {
         })
         .collect();
     let _ = PROGRAMS.set(programs);
+}
+
+/// Runs of the tool's programs that the kernel skipped so far (bpf_prog_info's
+/// recursion_misses, summed). A program does not run twice at once on a CPU: when an
+/// event comes while it is already running there, the kernel skips it. Since 6.13 a
+/// syscall tracepoint's program can be preempted, so another task's event on that CPU
+/// meets it running; before, only an event inside the program itself could (a helper's
+/// own tracepoint). Whatever a skipped run would have counted or reported is lost.
+pub fn runs_skipped() -> u64 {
+    PROGRAMS
+        .get()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(_, fd)| program_info(fd))
+        .map(|info| info.recursion_misses)
+        .sum()
 }
 
 /// An event tool is streaming: its events and lost events are served.
@@ -164,11 +215,20 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("{text} names no address (give HOST:PORT)"))
 }
 
-/// A counting tool's publisher: the label sets admitted so far.
-#[derive(Default)]
-pub struct Exporter {
-    admitted: BTreeSet<Labels>,
+/// What a counting tool publishes after a read: its counters per key (cumulative),
+/// what its kept keys could not hold (the overflow row), the total where it has no
+/// keys, the histogram's cumulative slots, and what the kernel could not count.
+pub struct Published<'a, K> {
+    pub per_key: &'a [(K, Vec<u64>)],
+    pub overflow: &'a [u64],
+    pub total: Option<&'a [u64]>,
+    pub histogram: Option<&'a [u64]>,
+    pub not_counted: Option<u64>,
 }
+
+/// A counting tool's publisher.
+#[derive(Default)]
+pub struct Exporter {}
 
 impl Exporter {
     /// A publisher if metrics are served.
@@ -176,14 +236,17 @@ impl Exporter {
         serving().then(Exporter::default)
     }
 
-    /// Publishes the counters per key (cumulative), the total where the tool has no
-    /// keys, and the histogram's cumulative slots.
-    pub fn publish<K: Serialize>(
-        &mut self,
-        per_key: &[(K, Vec<u64>)],
-        total: Option<&[u64]>,
-        histogram: Option<&[u64]>,
-    ) {
+    /// Publishes what a read brought: a series per label set, at most `MAX_SERIES`
+    /// of them (the busiest by their first counter; the rest and the tally's own
+    /// overflow row are summed into the overflow series).
+    pub fn publish<K: Serialize>(&mut self, published: Published<'_, K>) {
+        let Published {
+            per_key,
+            overflow,
+            total,
+            histogram,
+            not_counted,
+        } = published;
         let declared = DECLARED.get().copied();
         let counters = declared.map(|d| d.counters).unwrap_or_default();
         let mut series: BTreeMap<Labels, Vec<u64>> = BTreeMap::new();
@@ -196,13 +259,33 @@ impl Exporter {
                 .collect()
         };
         for (labels, counts) in rows {
-            let labels = self.admit(labels);
-            let sums = series.entry(labels).or_default();
-            if sums.len() < counts.len() {
-                sums.resize(counts.len(), 0);
-            }
-            for (sum, n) in sums.iter_mut().zip(counts) {
-                *sum = sum.wrapping_add(*n);
+            add_to(series.entry(labels).or_default(), counts);
+        }
+        let overflowing = overflow.iter().any(|&n| n != 0);
+        if series.len() > MAX_SERIES || overflowing {
+            // Its own label too: a process may well be named "[overflow]".
+            let mut overflow_labels: Labels = series
+                .keys()
+                .next()
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .map(|(name, _)| (name.clone(), OVERFLOW.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            overflow_labels.push(("overflow".to_string(), "true".to_string()));
+            let mut ranked: Vec<(Labels, Vec<u64>)> = series.into_iter().collect();
+            ranked.sort_by(|(a_labels, a), (b_labels, b)| {
+                let first = |counts: &[u64]| counts.first().copied().unwrap_or(0);
+                first(b).cmp(&first(a)).then_with(|| a_labels.cmp(b_labels))
+            });
+            let rest = ranked.split_off(ranked.len().min(MAX_SERIES));
+            series = ranked.into_iter().collect();
+            let sums = series.entry(overflow_labels).or_default();
+            add_to(sums, overflow);
+            for (_, counts) in rest {
+                add_to(sums, &counts);
             }
         }
         let mut families = Vec::new();
@@ -232,44 +315,46 @@ impl Exporter {
                 vec![log2_histogram(slots, sum)],
             ));
         }
-        *FAMILIES.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(families));
-    }
-
-    /// The label set `labels` if it has (or may still get) a series of its own, else
-    /// the overflow series'.
-    fn admit(&mut self, labels: Labels) -> Labels {
-        if self.admitted.contains(&labels) {
-            return labels;
+        if let Some(missed) = not_counted {
+            let mut metric = Metric::default();
+            metric.set_counter(counter(missed as f64));
+            families.extend(family(
+                "not_counted_total",
+                "Events the kernel could not count: the tool's map was full",
+                MetricType::COUNTER,
+                vec![metric],
+            ));
         }
-        if self.admitted.len() < MAX_SERIES {
-            self.admitted.insert(labels.clone());
-            return labels;
-        }
-        labels
-            .into_iter()
-            .map(|(name, _)| (name, OVERFLOW.to_string()))
-            .collect()
+        let snapshot = Snapshot {
+            families,
+            encoded: OnceLock::new(),
+        };
+        *SNAPSHOT.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(snapshot));
     }
 }
 
-/// What a scrape gets: the tool's families as last published, then the self-metrics
-/// of this moment.
-fn exposition() -> Result<String, String> {
-    // The published families are encoded where they are, not copied (10,000 series).
-    let published = FAMILIES.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let encoder = prometheus::TextEncoder::new();
-    let mut text = String::new();
-    for families in [
-        published.as_deref().map_or(&[][..], Vec::as_slice),
-        &self_metrics(),
-    ] {
-        text.push_str(
-            &encoder
-                .encode_to_string(families)
-                .map_err(|err| err.to_string())?,
-        );
+use crate::maps::add_counters as add_to;
+
+/// What a scrape gets: the tool's families as last published (encoded once per
+/// snapshot, the same buffer for every scrape of it), then the self-metrics of this
+/// moment (a few lines, encoded each time).
+fn exposition() -> Result<Vec<Bytes>, String> {
+    let published = SNAPSHOT.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut parts = Vec::with_capacity(2);
+    if let Some(snapshot) = published {
+        let encoded = snapshot
+            .encoded
+            .get_or_init(|| encode(&snapshot.families).map(Bytes::from));
+        parts.push(encoded.clone()?);
     }
-    Ok(text)
+    parts.push(Bytes::from(encode(&self_metrics())?));
+    Ok(parts)
+}
+
+fn encode(families: &[MetricFamily]) -> Result<String, String> {
+    prometheus::TextEncoder::new()
+        .encode_to_string(families)
+        .map_err(|err| err.to_string())
 }
 
 /// Build info, programs attached, events (event tools) and program stats.
@@ -322,9 +407,6 @@ fn program_stats(programs: &[(String, OwnedFd)]) -> Vec<MetricFamily> {
         .iter()
         .filter_map(|(name, fd)| Some((name.as_str(), program_info(fd)?)))
         .collect();
-    if stats.iter().all(|(_, info)| info.run_cnt == 0) && !bpf_stats_enabled() {
-        return Vec::new();
-    }
     let per_program = |value: fn(&libbpf_sys::bpf_prog_info) -> f64| {
         stats
             .iter()
@@ -336,7 +418,19 @@ fn program_stats(programs: &[(String, OwnedFd)]) -> Vec<MetricFamily> {
             })
             .collect()
     };
+    // Kept by the kernel whether or not BPF stats are on.
+    let skipped = family(
+        "program_runs_skipped_total",
+        "Runs of each BPF program the kernel skipped (it was already running on that CPU): \
+         their events are lost",
+        MetricType::COUNTER,
+        per_program(|info| info.recursion_misses as f64),
+    );
+    if stats.iter().all(|(_, info)| info.run_cnt == 0) && !bpf_stats_enabled() {
+        return skipped.into_iter().collect();
+    }
     [
+        skipped,
         family(
             "program_runs_total",
             "Times each BPF program ran (while BPF stats are on)",
@@ -470,6 +564,46 @@ mod tests {
                 ("uid".into(), "0".into())
             ]
         );
+    }
+
+    #[test]
+    fn the_overflow_row_and_what_was_not_counted_are_served() {
+        static COUNTS: Declared = Declared {
+            counters: &[CounterSeries {
+                name: "calls_total",
+                help: "Calls",
+            }],
+            histogram: None,
+        };
+        declare(Some(&COUNTS));
+        let key = |comm: &str| Key {
+            cgroup_id: None,
+            comm: comm.into(),
+            uid: 0,
+        };
+        Exporter::default().publish(Published {
+            per_key: &[(key("cat"), vec![5]), (key("ls"), vec![2])],
+            overflow: &[3],
+            total: None,
+            histogram: None,
+            not_counted: Some(9),
+        });
+        let text: String = exposition()
+            .unwrap()
+            .iter()
+            .map(|part| String::from_utf8_lossy(part).into_owned())
+            .collect();
+        assert!(
+            text.contains(r#"ebpf_tracers_calls_total{comm="cat",uid="0"} 5"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"ebpf_tracers_calls_total{comm="[overflow]",uid="[overflow]",overflow="true"} 3"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains("ebpf_tracers_not_counted_total 9"), "{text}");
     }
 
     #[test]

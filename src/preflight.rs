@@ -19,13 +19,13 @@ pub const TRACEFS_MOUNT: &str = "/sys/kernel/tracing";
 const TRACEFS_LEGACY: &str = "/sys/kernel/debug/tracing";
 const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
-/// Everything a tracing tool needs before it opens its skeleton. Returns the tracefs
-/// root, mounting tracefs when nothing has.
-pub fn prepare_tracing() -> Result<PathBuf> {
+/// Everything a tool needs before it opens its skeleton (tracefs apart: only tools with
+/// tracepoints or kprobes need it, `ensure_tracefs`).
+pub fn prepare_loading() -> Result<()> {
     check_privileges()?;
     check_btf()?;
     raise_memlock_limit();
-    ensure_tracefs()
+    Ok(())
 }
 
 /// Root, or CAP_BPF + CAP_PERFMON (kernel >= 5.8), or CAP_SYS_ADMIN.
@@ -40,6 +40,29 @@ pub fn check_privileges() -> Result<()> {
          this process has {}",
         describe_caps(has(CAP_BPF), has(CAP_PERFMON))
     )
+}
+
+/// Why an attach was refused (EACCES) although the checks passed, when this process
+/// lacks CAP_SYS_ADMIN: the kernel makes uprobe perf events only for it, and Debian's
+/// kernels at kernel.perf_event_paranoid 3 (their default) open no perf event without
+/// it (5.10; newer ones take CAP_PERFMON). None with CAP_SYS_ADMIN.
+pub fn perf_permission_hint(uprobe: bool) -> Option<String> {
+    let caps = effective_capabilities().ok()?;
+    if caps & (1u64 << CAP_SYS_ADMIN) != 0 {
+        return None;
+    }
+    let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+        .ok()
+        .and_then(|text| text.trim().parse::<i32>().ok());
+    Some(match paranoid {
+        Some(level) if level > 2 => format!(
+            "kernel.perf_event_paranoid is {level}, at which this kernel may open perf events \
+             only for CAP_SYS_ADMIN: set it to 2 (sysctl kernel.perf_event_paranoid=2) or give \
+             the tool CAP_SYS_ADMIN"
+        ),
+        _ if uprobe => "the kernel makes uprobe perf events only for CAP_SYS_ADMIN".to_string(),
+        _ => return None,
+    })
 }
 
 fn describe_caps(bpf: bool, perfmon: bool) -> &'static str {
@@ -114,7 +137,12 @@ pub fn ensure_tracefs() -> Result<PathBuf> {
             return Ok(PathBuf::from(root));
         }
     }
-    mount_kernel_fs("tracefs", TRACEFS_MOUNT)?;
+    // Another tool starting at the same moment may mount it first (EBUSY here).
+    if let Err(err) = mount_kernel_fs("tracefs", TRACEFS_MOUNT) {
+        if !Path::new(TRACEFS_MOUNT).join("events").is_dir() {
+            return Err(err);
+        }
+    }
     if !Path::new(TRACEFS_MOUNT).join("events").is_dir() {
         bail!("mounted tracefs at {TRACEFS_MOUNT} but it has no events/: kernel built without CONFIG_FTRACE?");
     }
@@ -134,7 +162,12 @@ pub fn check_bpf_lsm() -> Result<()> {
     }
     let list = Path::new(SECURITYFS_MOUNT).join("lsm");
     if !list.exists() {
-        mount_kernel_fs("securityfs", SECURITYFS_MOUNT)?;
+        // Another tool starting at the same moment may mount it first (EBUSY here).
+        if let Err(err) = mount_kernel_fs("securityfs", SECURITYFS_MOUNT) {
+            if !list.exists() {
+                return Err(err);
+            }
+        }
     }
     let active = fs::read_to_string(&list)
         .with_context(|| format!("cannot read the active LSMs from {}", list.display()))?;

@@ -175,6 +175,37 @@ pub fn cell_text(value: &Value) -> String {
     }
 }
 
+/// `text` with every invisible formatting character shown as `\u{XXXX}`: the bidi
+/// overrides, embeddings and isolates (U+202A-202E, U+2066-2069) that make a path
+/// display as another, zero-width characters and joiners, and the rest of Unicode's
+/// format characters (category Cf), and the line and paragraph separators. Tables
+/// only: JSON keeps the text exact (and escape() has made controls `\xNN` already,
+/// and a backslash `\\`, so this cannot be confused with the text).
+pub fn visible(text: &str) -> String {
+    if !text.chars().any(invisible) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for ch in text.chars() {
+        if invisible(ch) {
+            out.push_str(&format!("\\u{{{:x}}}", ch as u32));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// Unicode's format characters (general category Cf, Unicode 15) and the line and
+/// paragraph separators.
+fn invisible(ch: char) -> bool {
+    matches!(ch as u32,
+        0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890..=0x891 | 0x8e2 | 0x180e
+        | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f | 0xfeff
+        | 0xfff9..=0xfffb | 0x110bd | 0x110cd | 0x13430..=0x1343f | 0x1bca0..=0x1bca3
+        | 0x1d173..=0x1d17a | 0xe0001 | 0xe0020..=0xe007f)
+}
+
 /// The columns of a table, in display order.
 #[derive(Default)]
 pub struct Table {
@@ -240,9 +271,14 @@ impl Table {
         self.join(&headings)
     }
 
-    /// The line for `record` (a record serialized to a JSON object).
+    /// The line for `record` (a record serialized to a JSON object). Characters that
+    /// change how text around them displays are shown by their code (see `visible`).
     pub fn line(&self, record: &Value) -> String {
-        let cells: Vec<String> = self.columns.iter().map(|c| c.cell(record)).collect();
+        let cells: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| visible(&c.cell(record)))
+            .collect();
         self.join(&cells)
     }
 
@@ -292,6 +328,11 @@ impl Printer {
             timestamp,
             table,
         }
+    }
+
+    /// The record fields its table shows, in order.
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.table.fields()
     }
 
     /// The TIME column even without -T.
@@ -462,6 +503,17 @@ mod tests {
         let required = schema.get("required").unwrap().as_array().unwrap();
         assert!(required.contains(&Value::from("path")));
         assert!(!required.contains(&Value::from("ppid")));
+    }
+
+    #[test]
+    fn bidi_and_zero_width_characters_are_shown_by_their_code_in_tables_only() {
+        // "evil\u{202e}txt.exe" displays as "evilexe.txt".
+        let record = serde_json::json!({ "path": "evil\u{202e}txt.exe\u{200b}\u{2066}é" });
+        let table = Table::new().column(Column::last("path", "PATH"));
+        assert_eq!(table.line(&record), r"evil\u{202e}txt.exe\u{200b}\u{2066}é");
+        assert_eq!(visible("plain/path é"), "plain/path é");
+        // JSON is the record itself: exact.
+        assert_eq!(record["path"], "evil\u{202e}txt.exe\u{200b}\u{2066}é");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! rows (record.rs), so numbers stay numbers.
 
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use anyhow::Result;
 use libbpf_rs::MapCore;
@@ -18,6 +19,7 @@ use crate::cli::ReportArgs;
 use crate::maps;
 use crate::maps::top_n;
 use crate::metrics::Exporter;
+use crate::metrics::Published;
 use crate::output::log2_hist_lines;
 use crate::output::slot_range;
 use crate::record::Column;
@@ -88,23 +90,58 @@ pub struct Bucket {
 }
 
 /// One report as JSON: the scope, the sum over all keys where the tool keeps one, the
-/// rows, and a histogram where the tool has one (at the stop).
+/// rows, what the kept keys could not hold (the overflow row) and what the kernel could
+/// not count where its map can fill, and a histogram where the tool has one (at the
+/// stop).
 #[derive(Serialize, JsonSchema)]
 pub struct ReportRecord<K, C> {
     pub scope: Scope,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<C>,
     pub rows: Vec<Row<K, C>>,
+    /// The counters of keys beyond the 10,000 kept apart (the least busy), summed
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overflow: Option<C>,
+    /// Events the kernel could not count in this scope: its map was full
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_counted: Option<u64>,
+    /// Runs of the tool's BPF programs the kernel skipped in this scope (a program
+    /// already running on that CPU, preempted): what they would have counted is not
+    /// counted; absent when none
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_runs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub histogram: Option<Vec<Bucket>>,
 }
 
+/// Keys a drained tally keeps apart (`Tally::add`); what comes beyond them is summed
+/// into the overflow row, as the metrics' overflow series.
+pub const MAX_KEYS: usize = crate::metrics::MAX_SERIES;
+
 /// Counters per key, cumulative since the tool started, and what the last interval
 /// report saw of them.
+///
+/// Counters the kernel hands over and forgets (`add`: a drained map, filetop's taken
+/// entries) are kept for at most `MAX_KEYS` keys, chosen as the Space-Saving algorithm
+/// chooses the heavy hitters of a stream: every key has a rank (the sum of its counters
+/// since it got its row); a new key always gets a row, in place of the key of the
+/// lowest rank, and starts at that rank plus its own counts. So a flood of keys that
+/// count once each only ever replaces its own kind (a key that counts more outranks
+/// them), a key that keeps counting rises above the flood however late it comes, and
+/// no key waits for a place. A key's counts are its own, exact since it got its row;
+/// the key it replaced is summed into the overflow row (the metrics' overflow series),
+/// so the sum over all rows stays every count and none is counted twice. (A rate over
+/// the overflow series counts a replaced key's history once more, when it moves.)
 #[derive(Debug)]
 pub struct Tally<K> {
     totals: BTreeMap<K, Vec<u64>>,
     reported: BTreeMap<K, Vec<u64>>,
+    /// For `add`: each kept key's rank, and the keys by rank, the lowest first.
+    ranks: BTreeMap<K, u64>,
+    by_rank: BTreeSet<(u64, K)>,
+    max_keys: usize,
+    overflow: Vec<u64>,
+    overflow_reported: Vec<u64>,
 }
 
 impl<K> Default for Tally<K> {
@@ -112,29 +149,94 @@ impl<K> Default for Tally<K> {
         Self {
             totals: BTreeMap::new(),
             reported: BTreeMap::new(),
+            ranks: BTreeMap::new(),
+            by_rank: BTreeSet::new(),
+            max_keys: MAX_KEYS,
+            overflow: Vec::new(),
+            overflow_reported: Vec::new(),
         }
     }
 }
 
+/// The increase of `now` over `before`, counter by counter.
+fn increase(now: &[u64], before: Option<&Vec<u64>>) -> Vec<u64> {
+    now.iter()
+        .enumerate()
+        .map(|(i, now)| now.wrapping_sub(before.and_then(|b| b.get(i)).copied().unwrap_or(0)))
+        .collect()
+}
+
+/// How much a reading weighs in a key's rank: all its counters (calls and bytes alike:
+/// a thread that only writes counts as much as one that reads).
+fn weight(counts: &[u64]) -> u64 {
+    counts.iter().fold(0u64, |sum, n| sum.saturating_add(*n))
+}
+
+fn add_to(sums: &mut Vec<u64>, counts: &[u64]) {
+    maps::add_counters(sums, counts);
+}
+
 impl<K: Ord + Clone> Tally<K> {
+    /// A tally that keeps `max_keys` keys apart in `add`.
+    pub fn keeping(max_keys: usize) -> Self {
+        Self {
+            max_keys,
+            ..Self::default()
+        }
+    }
+
     /// A reading of counters the kernel keeps cumulative: they replace what was known.
     /// Raw keys that decode to one key are summed; keys not read again keep their
-    /// totals (counters never go down).
+    /// totals (counters never go down). The kernel's map bounds the keys.
     pub fn set(&mut self, readings: impl IntoIterator<Item = (K, Vec<u64>)>) {
         let mut summed: BTreeMap<K, Vec<u64>> = BTreeMap::new();
         for (key, counts) in readings {
-            let sums = summed.entry(key).or_default();
-            *sums = maps::sum_counters([std::mem::take(sums), counts]);
+            add_to(summed.entry(key).or_default(), &counts);
         }
         self.totals.extend(summed);
     }
 
-    /// Counters the kernel handed over and forgot (taken entries): added to the totals.
+    /// Counters the kernel handed over and forgot (drained or taken entries): added to
+    /// the totals, within `MAX_KEYS` keys (the type's doc says which are kept).
     pub fn add(&mut self, taken: impl IntoIterator<Item = (K, Vec<u64>)>) {
         for (key, counts) in taken {
-            let sums = self.totals.entry(key).or_default();
-            *sums = maps::sum_counters([std::mem::take(sums), counts]);
+            let base = match self.totals.get_mut(&key) {
+                Some(sums) => {
+                    add_to(sums, &counts);
+                    let rank = self.ranks.get(&key).copied().unwrap_or(0);
+                    self.by_rank.remove(&(rank, key.clone()));
+                    rank
+                }
+                None => {
+                    let floor = if self.totals.len() >= self.max_keys {
+                        self.replace_lowest()
+                    } else {
+                        0
+                    };
+                    self.totals.insert(key.clone(), counts.clone());
+                    floor
+                }
+            };
+            let rank = base.saturating_add(weight(&counts));
+            self.ranks.insert(key.clone(), rank);
+            self.by_rank.insert((rank, key));
         }
+    }
+
+    /// Moves the key of the lowest rank into the overflow row (what was reported of it
+    /// too); its rank, where the new key starts.
+    fn replace_lowest(&mut self) -> u64 {
+        let Some((rank, key)) = self.by_rank.pop_first() else {
+            return 0;
+        };
+        self.ranks.remove(&key);
+        if let Some(counts) = self.totals.remove(&key) {
+            add_to(&mut self.overflow, &counts);
+        }
+        if let Some(reported) = self.reported.remove(&key) {
+            add_to(&mut self.overflow_reported, &reported);
+        }
+        rank
     }
 
     /// Every key with its counters since the start.
@@ -145,23 +247,34 @@ impl<K: Ord + Clone> Tally<K> {
             .collect()
     }
 
-    /// Every key with its increase since the last call (zeros included).
-    pub fn interval(&mut self) -> Vec<(K, Vec<u64>)> {
-        let mut deltas = Vec::with_capacity(self.totals.len());
-        for (key, counts) in &self.totals {
-            let before = self.reported.get(key);
-            let delta = counts
-                .iter()
-                .enumerate()
-                .map(|(i, now)| {
-                    now.wrapping_sub(before.and_then(|b| b.get(i)).copied().unwrap_or(0))
-                })
-                .collect();
-            deltas.push((key.clone(), delta));
-        }
-        self.reported = self.totals.clone();
-        deltas
+    /// What the overflow row has counted since the start (empty: nothing).
+    pub fn overflow(&self) -> &[u64] {
+        &self.overflow
     }
+
+    /// Every key with its increase since the last call (zeros included), and the
+    /// overflow row's.
+    pub fn interval(&mut self) -> (Vec<(K, Vec<u64>)>, Vec<u64>) {
+        let deltas = self
+            .totals
+            .iter()
+            .map(|(key, counts)| (key.clone(), increase(counts, self.reported.get(key))))
+            .collect();
+        self.reported = self.totals.clone();
+        let overflow = increase(&self.overflow, Some(&self.overflow_reported));
+        self.overflow_reported = self.overflow.clone();
+        (deltas, overflow)
+    }
+}
+
+/// Events the kernel could not count (its map full): its count since the start (the
+/// `not_counted` slot of common.bpf.h), what the last report said, and the map's size.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NotCounted {
+    pub total: u64,
+    reported: u64,
+    /// Keys the kernel's map holds, for the message.
+    pub capacity: u32,
 }
 
 /// Everything an aggregating tool has counted: per key, in all where the tool counts
@@ -173,6 +286,11 @@ pub struct Counts<K> {
     pub total: Option<Tally<NoKey>>,
     /// Cumulative log2 slots (slot 0 counts zeros, slot i 2^(i-1)..2^i - 1).
     pub histogram: Option<Vec<u64>>,
+    /// Where the tool's map can fill: what the kernel could not count.
+    pub not_counted: Option<NotCounted>,
+    /// Runs of the tool's programs the kernel skipped (metrics::runs_skipped): since
+    /// the start, and what the last report said.
+    pub skipped_runs: (u64, u64),
 }
 
 impl<K> Default for Counts<K> {
@@ -181,11 +299,20 @@ impl<K> Default for Counts<K> {
             per_key: Tally::default(),
             total: None,
             histogram: None,
+            not_counted: None,
+            skipped_runs: (0, 0),
         }
     }
 }
 
 impl<K: Ord + Clone> Counts<K> {
+    /// The kernel's count of events it could not count, in a map of `capacity` keys.
+    pub fn set_not_counted(&mut self, total: u64, capacity: u32) {
+        let entry = self.not_counted.get_or_insert_with(NotCounted::default);
+        entry.total = total;
+        entry.capacity = capacity;
+    }
+
     /// The counters of everything together (a map of its own in the kernel).
     pub fn set_total(&mut self, counts: Vec<u64>) {
         self.total
@@ -273,24 +400,25 @@ where
         printer.header()?;
     }
     tool::announce_ready(spec.what);
-    // Metrics are refreshed at least every second; a table is printed every -i, that is
-    // every `reads_per_report` reads.
+    // The kernel is read at least every second (metrics stay fresh, and a drained map
+    // only holds what a second brought); a table is printed every -i, that is every
+    // `reads_per_report` reads.
     let every = args.interval.every();
-    let reads_per_report = match exporter {
-        Some(_) => every.as_secs_f64().ceil().max(1.0) as u32,
-        None => 1,
-    };
+    let reads_per_report = every.as_secs_f64().ceil().max(1.0) as u32;
     let mut reads = 0u32;
     tool::sample_every(every / reads_per_report, args.run.duration, |last| {
         read(&mut counts)?;
+        counts.skipped_runs.0 = crate::metrics::runs_skipped();
         reads += 1;
         if let Some(exporter) = &mut exporter {
             let total = counts.total.as_ref().map(|t| first_counts(t.totals()));
-            exporter.publish(
-                &counts.per_key.totals(),
-                total.as_deref(),
-                counts.histogram.as_deref(),
-            );
+            exporter.publish(Published {
+                per_key: &counts.per_key.totals(),
+                overflow: counts.per_key.overflow(),
+                total: total.as_deref(),
+                histogram: counts.histogram.as_deref(),
+                not_counted: counts.not_counted.map(|n| n.total),
+            });
         }
         if !tables || !(last || reads % reads_per_report == 0) {
             return Ok(());
@@ -342,16 +470,55 @@ where
     K: Ord + Clone + Serialize + JsonSchema,
     C: Counters,
 {
-    let (keyed, total) = match scope {
-        Scope::Interval => (
-            counts.per_key.interval(),
-            counts.total.as_mut().map(|t| first_counts(t.interval())),
-        ),
+    let (keyed, overflow, total) = match scope {
+        Scope::Interval => {
+            let (keyed, overflow) = counts.per_key.interval();
+            let total = counts.total.as_mut().map(|t| first_counts(t.interval().0));
+            (keyed, overflow, total)
+        }
         Scope::Total => (
             counts.per_key.totals(),
+            counts.per_key.overflow().to_vec(),
             counts.total.as_ref().map(|t| first_counts(t.totals())),
         ),
     };
+    let overflow = overflow.iter().any(|&n| n != 0).then_some(overflow);
+    let not_counted = counts.not_counted.as_mut().map(|n| {
+        let in_scope = match scope {
+            Scope::Interval => n.total.wrapping_sub(n.reported),
+            Scope::Total => n.total,
+        };
+        n.reported = n.total;
+        (in_scope, n.capacity)
+    });
+    if let Some((missed @ 1.., capacity)) = not_counted {
+        let when = match scope {
+            Scope::Interval => "since the last report",
+            Scope::Total => "in all",
+        };
+        eprintln!(
+            "{}: {missed} events not counted {when}: the kernel's map of {capacity} keys was full",
+            crate::run::tool_name()
+        );
+    }
+    let (skipped_since_start, skipped_reported) = counts.skipped_runs;
+    let skipped = match scope {
+        Scope::Interval => skipped_since_start.saturating_sub(skipped_reported),
+        Scope::Total => skipped_since_start,
+    };
+    counts.skipped_runs.1 = skipped_since_start;
+    if skipped > 0 {
+        let when = match scope {
+            Scope::Interval => "since the last report",
+            Scope::Total => "in all",
+        };
+        eprintln!(
+            "{}: {skipped} runs of its BPF programs skipped by the kernel {when} (a program \
+             already running on that CPU): what they would have counted is not counted",
+            crate::run::tool_name()
+        );
+    }
+    let skipped_runs = (skipped > 0).then_some(skipped);
     let moved = |rows: Vec<(K, Vec<u64>)>| -> Vec<(K, Vec<u64>)> {
         rows.into_iter()
             .filter(|(_, c)| c.iter().any(|&n| n != 0))
@@ -382,6 +549,9 @@ where
             scope,
             total: total.map(|c| C::from_counts(&c)),
             rows,
+            overflow: overflow.map(|c| C::from_counts(&c)),
+            not_counted: not_counted.map(|(n, _)| n),
+            skipped_runs,
             histogram: slots.as_deref().map(buckets),
         };
         printer.record_at(time.as_deref(), &report)?;
@@ -402,6 +572,17 @@ where
     }
     for row in &rows {
         printer.record_at(time.as_deref(), &Scoped { scope, row })?;
+    }
+    if let Some(overflow) = &overflow {
+        // The overflow row: its counters, and [overflow] in every key column.
+        let mut value = serde_json::to_value(C::from_counts(overflow))?;
+        if let Value::Object(map) = &mut value {
+            for field in printer.fields().filter(|&field| field != "scope") {
+                map.entry(field.to_string())
+                    .or_insert_with(|| Value::from(crate::metrics::OVERFLOW));
+            }
+        }
+        printer.record_at(time.as_deref(), &Scoped { scope, row: &value })?;
     }
     if !spec.total_first {
         total_line(printer)?;
@@ -439,13 +620,22 @@ fn buckets(slots: &[u64]) -> Vec<Bucket> {
         .collect()
 }
 
-/// The life of a per-key counting tool once attached: every report reads `map` (a
-/// per-CPU hash of u64 counters, summed over CPUs), turns each map key into the row's
-/// typed key with `decode` (None: an entry not to show, e.g. not matching -n), and
-/// prints the largest rows (--top) under `key_columns` and a COUNT column (before a
-/// last key column, a path, as in bcc's tables).
+/// A per-key counting tool's maps (skel.rs `counting()`): its DRAINED_COUNTS map and
+/// its not_counted slot (bpf/common.bpf.h).
+pub struct Counting<'a> {
+    pub counts: maps::Drained<'a>,
+    pub not_counted: &'a dyn MapCore,
+}
+
+/// The life of a per-key counting tool once attached: every read drains `counts` (a
+/// DRAINED_COUNTS map of per-CPU u64 counters, summed over CPUs, common.bpf.h) into the
+/// runtime's totals, turns each map key into the row's typed key with `decode` (None:
+/// an entry not to show, e.g. not matching -n), and notes what the kernel could not
+/// count (`not_counted`); every report prints the largest rows (--top) under
+/// `key_columns` and a COUNT column (before a last key column, a path, as in bcc's
+/// tables).
 pub fn count_per_key<K>(
-    map: &dyn MapCore,
+    counting: Counting<'_>,
     args: &CountArgs,
     key_columns: Table,
     what: &str,
@@ -458,11 +648,18 @@ where
         .counters_before_last(Table::new().column(Column::right("count", "COUNT", 10)))
         .cgroup_first(args.grouping.by_cgroup);
     let spec = ReportSpec::new(what, table, Ranking::top(args.top.top));
-    run_reports::<K, Count>(&args.report, spec, |counts| {
-        let readings = maps::percpu_hash_sums(map)?
+    let Counting {
+        mut counts,
+        not_counted,
+    } = counting;
+    let capacity = counts.capacity();
+    run_reports::<K, Count>(&args.report, spec, |report| {
+        let taken = counts
+            .drain()?
             .into_iter()
             .filter_map(|(raw, sums)| Some((decode(&raw)?, sums)));
-        counts.per_key.set(readings);
+        report.per_key.add(taken);
+        report.set_not_counted(maps::not_counted(not_counted)?, capacity);
         Ok(())
     })
 }
@@ -485,13 +682,13 @@ mod tests {
         let mut tally = Tally::default();
         tally.set([(comm("a"), vec![1]), (comm("b"), vec![5])]);
         assert_eq!(
-            tally.interval(),
+            tally.interval().0,
             vec![(comm("a"), vec![1]), (comm("b"), vec![5])]
         );
         // "b" is not read again (an evicted key): its total stays.
         tally.set([(comm("a"), vec![9])]);
         assert_eq!(
-            tally.interval(),
+            tally.interval().0,
             vec![(comm("a"), vec![8]), (comm("b"), vec![0])]
         );
         assert_eq!(
@@ -508,8 +705,57 @@ mod tests {
         let mut taken = Tally::default();
         taken.add([(comm("w"), vec![1, 10])]);
         taken.add([(comm("w"), vec![2, 20])]);
-        assert_eq!(taken.interval(), vec![(comm("w"), vec![3, 30])]);
-        assert_eq!(taken.interval(), vec![(comm("w"), vec![0, 0])]);
+        assert_eq!(taken.interval().0, vec![(comm("w"), vec![3, 30])]);
+        assert_eq!(taken.interval().0, vec![(comm("w"), vec![0, 0])]);
+    }
+
+    #[test]
+    fn a_flood_of_keys_counted_once_cannot_push_out_a_busier_one() {
+        let mut tally = Tally::keeping(3);
+        // A flood: five names counted once each; three are kept, two overflow.
+        tally.add((0..5).map(|i| (comm(&format!("f{i}")), vec![1])));
+        assert_eq!(tally.totals().len(), 3);
+        assert_eq!(tally.overflow(), [2]);
+        let (_, overflow) = tally.interval();
+        assert_eq!(overflow, [2]);
+        // A busier key takes the place of a least busy one, which overflows.
+        tally.add([(comm("root"), vec![500])]);
+        let totals = tally.totals();
+        assert_eq!(totals.len(), 3);
+        assert!(totals.contains(&(comm("root"), vec![500])));
+        assert_eq!(tally.overflow(), [3]);
+        // The interval: root's 500 and the evicted key's 1 that had been reported
+        // already does not count again.
+        let (rows, overflow) = tally.interval();
+        assert_eq!(overflow, [0]);
+        assert!(rows.contains(&(comm("root"), vec![500])));
+        // Later counts of root add up; the sum over keys and overflow is every count.
+        tally.add([(comm("root"), vec![7])]);
+        let sum: u64 = tally.totals().iter().map(|(_, c)| c[0]).sum();
+        assert_eq!(sum + tally.overflow()[0], 5 + 500 + 7);
+        // A key that comes late and counts once per read gets a row at once and keeps
+        // it, exact from then on, while the flood's keys give way.
+        for i in 0..3 {
+            tally.add([(comm("late"), vec![1])]);
+            tally.add([(comm(&format!("n{i}")), vec![1])]);
+        }
+        assert!(tally.totals().contains(&(comm("late"), vec![3])));
+        assert!(tally.totals().contains(&(comm("root"), vec![507])));
+        let sum: u64 = tally.totals().iter().map(|(_, c)| c[0]).sum();
+        assert_eq!(sum + tally.overflow()[0], 5 + 500 + 7 + 6);
+    }
+
+    #[test]
+    fn a_thread_that_only_writes_ranks_by_its_bytes_too() {
+        let mut tally = Tally::keeping(1);
+        tally.add([(comm("reader"), vec![1, 0, 10, 0])]);
+        tally.add([(comm("writer"), vec![0, 1, 0, 4096])]);
+        tally.add([(comm("reader"), vec![1, 0, 10, 0])]);
+        // The writer outranked the reader and kept its row; the reader came back above it.
+        assert_eq!(tally.totals().len(), 1);
+        let overflow: u64 = tally.overflow().iter().sum();
+        let kept: u64 = tally.totals().iter().flat_map(|(_, c)| c.clone()).sum();
+        assert_eq!(overflow + kept, 11 + 4097 + 11);
     }
 
     #[test]
@@ -521,6 +767,9 @@ mod tests {
                 key: comm("cat"),
                 counters: Count { count: 5 },
             }],
+            overflow: None,
+            not_counted: None,
+            skipped_runs: None,
             histogram: None,
         };
         assert_eq!(

@@ -175,7 +175,7 @@ skeleton!(
     execguard,
     OpenExecguardSkel,
     streaming,
-    plain[event],
+    plain[event, file_id, file_rule, name_id],
     task_event
 );
 skeleton!(hello, OpenHelloSkel, aggregating);
@@ -221,3 +221,31 @@ skeleton!(
     plain[file_key, file_stat, file_id, path_buf]
 );
 skeleton!(xdp_drop_count, OpenXdpDropCountSkel, aggregating);
+
+/// The per-key counting tools' DRAINED_COUNTS map `counts` (bpf/common.bpf.h) and
+/// their `not_counted` slot, as report::count_per_key takes them: `tracing.counting()`.
+macro_rules! drained_counts {
+    ($($name:ident: $skel:ident),* $(,)?) => {
+        $(
+            impl<'obj> $name::$skel<'obj> {
+                pub fn counting(&self) -> crate::report::Counting<'_> {
+                    crate::report::Counting {
+                        counts: crate::maps::Drained::new(
+                            &self.maps.counts,
+                            &self.maps.counts_0,
+                            &self.maps.counts_1,
+                        ),
+                        not_counted: &self.maps.not_counted,
+                    }
+                }
+            }
+        )*
+    };
+}
+
+drained_counts!(
+    openat_count: OpenatCountSkel,
+    execve_count: ExecveCountSkel,
+    sendto_by_ip: SendtoByIpSkel,
+    execs_by_user: ExecsByUserSkel,
+);

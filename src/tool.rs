@@ -53,15 +53,50 @@ use crate::run::StopConditions;
 
 /// Routes libbpf's log (-v) and runs the preflight checks, once per process (a tool
 /// that needs tracefs before `load`, to choose its probes, calls it first). Returns the
-/// tracefs root.
+/// tracefs root, mounting tracefs when nothing has.
 pub fn prepare(verbose: bool) -> Result<PathBuf> {
+    prepare_loading(verbose)?;
+    tracefs()
+}
+
+/// The preflight checks but tracefs (once per process).
+fn prepare_loading(verbose: bool) -> Result<()> {
+    static DONE: OnceLock<()> = OnceLock::new();
+    if DONE.get().is_none() {
+        run::init_libbpf_log(verbose);
+        preflight::prepare_loading()?;
+        let _ = DONE.set(());
+    }
+    Ok(())
+}
+
+/// The tracefs root, mounted if nothing has (once per process).
+fn tracefs() -> Result<PathBuf> {
     static TRACEFS: OnceLock<PathBuf> = OnceLock::new();
     if let Some(tracefs) = TRACEFS.get() {
         return Ok(tracefs.clone());
     }
-    run::init_libbpf_log(verbose);
-    let tracefs = preflight::prepare_tracing()?;
+    let tracefs = preflight::ensure_tracefs()?;
     Ok(TRACEFS.get_or_init(|| tracefs).clone())
+}
+
+/// Whether a program the object will load attaches through tracefs: a tracepoint (its
+/// id), or a kprobe (libbpf's fallback on kernels without the kprobe PMU). XDP and
+/// LSM programs do not: their tools run without tracefs (in a network namespace, say,
+/// where `ip netns exec` has mounted a /sys of its own).
+fn uses_tracefs(object: &OpenObject) -> bool {
+    const SECTIONS: [&str; 6] = [
+        "tracepoint/",
+        "tp/",
+        "kprobe/",
+        "kretprobe/",
+        "ksyscall/",
+        "kretsyscall/",
+    ];
+    object.progs().filter(|prog| prog.autoload()).any(|prog| {
+        let section = prog.section().to_string_lossy();
+        SECTIONS.iter().any(|prefix| section.starts_with(prefix))
+    })
 }
 
 /// The rodata every tool's BPF object carries: the filters of bpf/common.bpf.h and, in
@@ -105,8 +140,8 @@ pub struct Loading<'a> {
     with_ppid: bool,
     by_cgroup: bool,
     failed_only: bool,
-    /// Where to serve Prometheus metrics (--metrics-addr).
-    metrics: Option<std::net::SocketAddr>,
+    /// Where and how to serve Prometheus metrics (--metrics-addr, --web-config).
+    metrics: Option<&'a crate::cli::MetricsArgs>,
 }
 
 /// An XDP program and the interface it goes on (its section cannot name one).
@@ -170,7 +205,7 @@ impl<'a> Loading<'a> {
     pub fn stream(filters: &'a FilterArgs, stream: &'a StreamArgs) -> Self {
         Self {
             events: Some(&stream.events),
-            metrics: stream.metrics.metrics_addr,
+            metrics: Some(&stream.metrics),
             ..Self::new(filters, &stream.run)
         }
     }
@@ -178,7 +213,7 @@ impl<'a> Loading<'a> {
     /// An aggregating tool: filters only; its maps are read by the report loop.
     pub fn report(filters: &'a FilterArgs, report: &'a ReportArgs) -> Self {
         Self {
-            metrics: report.metrics.metrics_addr,
+            metrics: Some(&report.metrics),
             ..Self::new(filters, &report.run)
         }
     }
@@ -272,11 +307,26 @@ where
     B: SkelBuilder<'static> + Default,
     B::Output: ToolSkel<'static>,
 {
+    load_then::<B>(loading, setup, |_| Ok(()))
+}
+
+/// `load`, with `before_attach` given the loaded skeleton before any program is
+/// attached: what the programs must find in their maps from their first run (a
+/// policy's rules) is written there, so that no event meets an empty map.
+pub fn load_then<B>(
+    loading: Loading<'_>,
+    setup: impl FnOnce(&mut RodataOf<B>) -> Result<()>,
+    before_attach: impl FnOnce(&SkelOf<B>) -> Result<()>,
+) -> Result<Tracing<SkelOf<B>>>
+where
+    B: SkelBuilder<'static> + Default,
+    B::Output: ToolSkel<'static>,
+{
     // Bound first: an address that cannot be served stops the tool before it loads.
-    if let Some(addr) = loading.metrics {
-        crate::metrics::serve(addr)?;
+    if let Some(metrics) = loading.metrics {
+        crate::metrics::serve(metrics)?;
     }
-    let tracefs = prepare(loading.run.verbose)?;
+    prepare_loading(loading.run.verbose)?;
     run::start_step("preflight");
     let source = loading.events.map(EventSource::from_args);
     // A tool loads one object and keeps it until it exits, so its storage is simply
@@ -304,10 +354,15 @@ where
             prog.set_autoload(false);
         }
     }
-    configure(object, source, &tracefs)?;
+    let tracefs = if uses_tracefs(object) {
+        Some(tracefs()?)
+    } else {
+        None
+    };
+    configure(object, source, tracefs.as_deref())?;
     size_maps(object, loading.map_sizes)?;
     run::start_step("open");
-    let (skel, perf, links) = load_and_attach(open_skel, &loading, source)?;
+    let (skel, perf, links) = load_and_attach(open_skel, &loading, source, before_attach)?;
     run::start_step("attach");
     Ok(Tracing {
         _links: links,
@@ -320,11 +375,17 @@ where
 
 /// Before load: sizes the event buffers (streaming tools) and switches off programs
 /// whose tracepoint this kernel lacks.
-fn configure(object: &mut OpenObject, events: Option<EventSource>, tracefs: &Path) -> Result<()> {
+fn configure(
+    object: &mut OpenObject,
+    events: Option<EventSource>,
+    tracefs: Option<&Path>,
+) -> Result<()> {
     if let Some(source) = events {
         size_maps(object, &event_map_sizes(source))?;
     }
-    preflight::skip_missing_tracepoints(object, tracefs);
+    if let Some(tracefs) = tracefs {
+        preflight::skip_missing_tracepoints(object, tracefs);
+    }
     Ok(())
 }
 
@@ -348,6 +409,7 @@ fn load_and_attach<'obj, S>(
     open: S,
     loading: &Loading<'_>,
     source: Option<EventSource>,
+    before_attach: impl FnOnce(&S::Output) -> Result<()>,
 ) -> Result<(S::Output, Option<PerfReader>, Vec<Link>)>
 where
     S: OpenSkel<'obj>,
@@ -364,6 +426,7 @@ where
         Some(EventSource::PerfBuffer) => Some(PerfReader::open(skel.object())?),
         _ => None,
     };
+    before_attach(&skel)?;
     let links = attach_all(skel.object(), loading)?;
     metrics::note_programs(skel.object());
     Ok((skel, perf, links))
@@ -377,6 +440,37 @@ fn attach_all(object: &Object, loading: &Loading<'_>) -> Result<Vec<Link>> {
         if !prog.autoload() {
             continue;
         }
+        let uprobe = loading
+            .uprobe
+            .is_some_and(|probe| prog.name() == probe.program);
+        let link = attach_one(&prog, loading).map_err(|err| {
+            let refused = err.chain().any(|cause| {
+                cause
+                    .downcast_ref::<libbpf_rs::Error>()
+                    .is_some_and(|err| err.kind() == libbpf_rs::ErrorKind::PermissionDenied)
+            });
+            match refused
+                .then(|| preflight::perf_permission_hint(uprobe))
+                .flatten()
+            {
+                Some(hint) => anyhow::anyhow!("{err:#}; {hint}"),
+                None => err,
+            }
+        })?;
+        links.push(link);
+    }
+    if links.is_empty() {
+        anyhow::bail!(
+            "no program could be attached: this kernel has none of the hooks this tool uses"
+        );
+    }
+    Ok(links)
+}
+
+/// Attaches one program: where `loading` says for the uprobe or XDP program it names,
+/// else where the program's section says.
+fn attach_one(prog: &libbpf_rs::ProgramMut<'_>, loading: &Loading<'_>) -> Result<Link> {
+    {
         let link = match (loading.uprobe, loading.xdp) {
             (_, Some(xdp)) if prog.name() == xdp.program => {
                 prog.attach_xdp(xdp.ifindex).with_context(|| {
@@ -414,14 +508,8 @@ fn attach_all(object: &Object, loading: &Loading<'_>) -> Result<Vec<Link>> {
                 }
             }
         };
-        links.push(link);
+        Ok(link)
     }
-    if links.is_empty() {
-        anyhow::bail!(
-            "no program could be attached: this kernel has none of the hooks this tool uses"
-        );
-    }
-    Ok(links)
 }
 
 /// A kprobe section ("kprobe/do_unlinkat", "kretprobe/...") whose function has another
@@ -506,7 +594,12 @@ pub fn announce_ready(what: &str) {
     if let Some(start) = run::start_summary() {
         eprintln!("{}: {start}", run::tool_name());
     }
-    eprintln!("Tracing {what}... Hit Ctrl-C to end.");
+    match crate::metrics::bound() {
+        Some((addr, scheme)) => {
+            eprintln!("Tracing {what}... Hit Ctrl-C to end. Metrics at {scheme}://{addr}/metrics")
+        }
+        None => eprintln!("Tracing {what}... Hit Ctrl-C to end."),
+    }
 }
 
 /// What a streaming tool prints around its events.
@@ -585,6 +678,13 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         if lost > 0 {
             run::notice(&format!(
                 "{lost} events lost: the buffer was full (user space fell behind)"
+            ));
+        }
+        let skipped = metrics::runs_skipped();
+        if skipped > 0 {
+            run::notice(&format!(
+                "{skipped} runs of its BPF programs skipped by the kernel (a program already \
+                 running on that CPU): their events are lost"
             ));
         }
         Ok(())

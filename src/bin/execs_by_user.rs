@@ -4,9 +4,8 @@
 use std::process::ExitCode;
 
 use ebpf_tracers::cgroup::Cgroup;
+use ebpf_tracers::exec;
 use ebpf_tracers::maps;
-use ebpf_tracers::output::c_bytes;
-use ebpf_tracers::output::escape;
 use ebpf_tracers::report;
 use ebpf_tracers::skel::execs_by_user::types::exec_key;
 use ebpf_tracers::skel::execs_by_user::ExecsByUserSkelBuilder;
@@ -23,7 +22,7 @@ pub fn main() -> ExitCode {
         let tracing = tool::load::<ExecsByUserSkelBuilder>(loading, |_| Ok(()))?;
         let mut users = UserNames::default();
         report::count_per_key(
-            &tracing.maps.counts,
+            tracing.counting(),
             &args.counting,
             UserPath::table(),
             "execve() per user",
@@ -33,7 +32,7 @@ pub fn main() -> ExitCode {
                     cgroup: Cgroup::of(key.cgroup_id),
                     uid: key.uid,
                     user: users.name(key.uid),
-                    path: escape(c_bytes(&key.path)),
+                    path: exec::name(&key.path, key.unreadable),
                 })
             },
         )

@@ -3,9 +3,7 @@
 
 use std::process::ExitCode;
 
-use ebpf_tracers::output::as_bytes;
 use ebpf_tracers::output::escape;
-use ebpf_tracers::output::until_nul;
 use ebpf_tracers::preflight::KernelFeatures;
 use ebpf_tracers::skel::execsnoop::types::event;
 use ebpf_tracers::skel::execsnoop::ExecsnoopSkelBuilder;
@@ -57,11 +55,17 @@ pub fn main() -> ExitCode {
             |event: &event, task| {
                 let path = event.path.decoded();
                 let (executed, path_cut) = path.path();
-                // The arguments follow the path's used bytes, on into `more`.
-                let mut after_path = path.names[path.used()..].to_vec();
-                after_path.extend_from_slice(as_bytes(&event.more));
+                // argv follows the path's used bytes, on into `more`.
+                let keep = args.max_args.saturating_sub(1) as usize;
+                let (after, args_cut) = ebpf_tracers::exec::arguments_of(
+                    &path.names[path.used()..],
+                    &event.more,
+                    event.args_size,
+                    event.args_cut != 0,
+                    keep,
+                );
                 let mut argv = vec![escape(&executed)];
-                argv.extend(arguments(&after_path, event.args_size, event.args_count));
+                argv.extend(after);
                 if let Some(line) = &args.line {
                     argv.iter().find(|arg| arg.contains(line.as_str()))?;
                 }
@@ -69,39 +73,12 @@ pub fn main() -> ExitCode {
                     task,
                     ret: event.ret,
                     args: argv,
-                    args_cut: event.args_cut,
+                    args_cut: u32::from(args_cut),
                     path_cut,
+                    path_unreadable: event.path_unreadable != 0,
+                    args_unreadable: event.args_unreadable != 0,
                 })
             },
         )
     })
-}
-
-/// The arguments of a record: `count` NUL-terminated strings in the first `size` bytes.
-fn arguments(bytes: &[u8], size: u32, count: u32) -> Vec<String> {
-    let used = &bytes[..(size as usize).min(bytes.len())];
-    used.split_inclusive(|&b| b == 0)
-        .take(count as usize)
-        .map(|arg| escape(until_nul(arg)))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn raw(text: &[u8]) -> Vec<u8> {
-        let mut raw = text.to_vec();
-        raw.resize(64, 0);
-        raw
-    }
-
-    #[test]
-    fn arguments_split_at_each_nul_up_to_size_and_count() {
-        let record = raw(b"/bin/ls\0-l\0/tmp\0");
-        assert_eq!(arguments(&record, 16, 3), ["/bin/ls", "-l", "/tmp"]);
-        assert_eq!(arguments(&record, 16, 2), ["/bin/ls", "-l"]);
-        assert_eq!(arguments(&record, 11, 3), ["/bin/ls", "-l"]);
-        assert!(arguments(&record, 0, 3).is_empty());
-    }
 }

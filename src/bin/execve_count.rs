@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 use ebpf_tracers::cgroup::Cgroup;
 use ebpf_tracers::cli::c_chars;
+use ebpf_tracers::exec;
 use ebpf_tracers::maps;
-use ebpf_tracers::output::c_bytes;
-use ebpf_tracers::output::escape;
 use ebpf_tracers::report;
 use ebpf_tracers::skel::execve_count::types::name_key;
 use ebpf_tracers::skel::execve_count::ExecveCountSkelBuilder;
@@ -30,7 +29,7 @@ pub fn main() -> ExitCode {
             })?;
         let columns = NameKey::table();
         report::count_per_key(
-            &tracing.maps.counts,
+            tracing.counting(),
             &args.counting,
             columns,
             "execve() per executed name",
@@ -38,7 +37,7 @@ pub fn main() -> ExitCode {
                 let key: name_key = maps::decode(raw)?;
                 Some(NameKey {
                     cgroup: Cgroup::of(key.cgroup_id),
-                    name: escape(c_bytes(&key.name)),
+                    name: exec::name(&key.name, key.unreadable),
                 })
             },
         )

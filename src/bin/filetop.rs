@@ -56,6 +56,8 @@ pub fn main() -> ExitCode {
         report::run_reports::<FileOfThread, FileIo>(&args.report, spec, |counts| {
             let maps = &tracing.maps;
             counts.per_key.add(taker.take(&maps.files, &maps.paths)?);
+            let missed = ebpf_tracers::maps::not_counted(&maps.not_counted)?;
+            counts.set_not_counted(missed, maps.files.max_entries());
             Ok(())
         })
     })
@@ -179,8 +181,8 @@ impl Taker {
             ino: id.1,
             ..Default::default()
         };
-        // SAFETY: file_id is repr(C) of u32, u32, u64: no padding, every byte set.
-        let raw_id = unsafe { plain::as_bytes(&file_id) };
+        // file_id is repr(C) of u32, u32, u64: no padding, every byte set.
+        let raw_id = maps::bytes_of(&file_id);
         let walked = self
             .take_entry(paths, raw_id)?
             .and_then(|value| maps::decode::<path_buf>(&value))

@@ -41,19 +41,27 @@ pub fn main() -> ExitCode {
         spec.total_first = true;
         spec.histogram_unit = "bytes";
         let zero = 0u32.to_ne_bytes();
+        let mut per_comm = maps::Drained::new(
+            &tracing.maps.comm_totals,
+            &tracing.maps.comm_totals_0,
+            &tracing.maps.comm_totals_1,
+        );
+        let capacity = per_comm.capacity();
         report::run_reports::<CommKey, Allocations>(&args.report, spec, |counts| {
             // Per-name counters are read before the grand total, so that the total
             // (read last, while the kernel keeps counting) is never below their sum.
             if args.by_comm || by_cgroup {
-                let per_comm = maps::percpu_hash_sums(&tracing.maps.comm_totals)?;
+                let taken = per_comm.drain()?;
                 counts
                     .per_key
-                    .set(per_comm.into_iter().filter_map(|(raw, sums)| {
+                    .add(taken.into_iter().filter_map(|(raw, sums)| {
                         let key: comm_key = maps::decode(&raw)?;
                         let comm = escape(c_bytes(&key.comm));
                         let cgroup = Cgroup::of(key.cgroup_id);
                         Some((CommKey { cgroup, comm }, sums))
                     }));
+                let missed = maps::not_counted(&tracing.maps.not_counted)?;
+                counts.set_not_counted(missed, capacity);
             }
             counts.set_total(maps::percpu_sum_u64s(&tracing.maps.totals, &zero)?);
             if args.hist {

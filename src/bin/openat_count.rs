@@ -22,7 +22,7 @@ pub fn main() -> ExitCode {
             tool::load::<OpenatCountSkelBuilder>(Loading::counting(&args.counting), |_| Ok(()))?;
         let columns = CommKey::table();
         report::count_per_key(
-            &tracing.maps.counts,
+            tracing.counting(),
             &args.counting,
             columns,
             "openat() per process name",

@@ -24,7 +24,7 @@ pub fn main() -> ExitCode {
         let tracing = tool::load::<SendtoByIpSkelBuilder>(Loading::counting(args), |_| Ok(()))?;
         let columns = Destination::table();
         report::count_per_key(
-            &tracing.maps.counts,
+            tracing.counting(),
             args,
             columns,
             "sendto() per destination",

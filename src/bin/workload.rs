@@ -76,6 +76,30 @@ enum Action {
         name: String,
         args: Vec<String>,
     },
+    /// fork COUNT children that each exec PATH with ARGS (argv[0] first) and wait for
+    /// them, as `execl("/path", "name", ..., NULL)` with string literals does: the
+    /// strings lie in a file-backed page that the child never touched, so it is not
+    /// mapped in the child until the kernel itself reads it (a no-fault read at the
+    /// syscall's entry fails). With --fexecve the file is opened before the forks and
+    /// each child calls execveat(fd, "", argv, AT_EMPTY_PATH). Prints "PATH STATUS".
+    ForkExecLiterals {
+        #[arg(long)]
+        fexecve: bool,
+        count: u32,
+        path: String,
+        args: Vec<String>,
+    },
+    /// map PATH executable: mmap(2) it PROT_READ|PROT_EXEC, or with --mprotect map it
+    /// PROT_READ and then mprotect(2) the map PROT_READ|PROT_EXEC; prints "mapped" or
+    /// "errno N" (and a PROT_READ map alone first: "read-mapped" or "errno N")
+    MapExec {
+        #[arg(long)]
+        mprotect: bool,
+        path: String,
+    },
+    /// become a copy of PATH that has no name: its bytes in a memfd (memfd_create),
+    /// executed by fexecve with ARGS
+    MemfdExec { path: String, args: Vec<String> },
     /// execute PATH once from a thread other than the main one (the kernel gives the
     /// thread the process id on the way); the process becomes PATH
     ExecFromThread { path: String },
@@ -84,12 +108,35 @@ enum Action {
     /// open(2)+close(2) PATH COUNT times as fast as possible and print
     /// "iterations COUNT ns_per_iter X" (the benchmark workload)
     OpenLoop { count: u32, path: String },
+    /// execute PATH COUNT times, one after the other, and print
+    /// "iterations COUNT ns_per_iter X" (the benchmark workload for execs)
+    ExecLoop { count: u32, path: String },
+    /// execute PATH one run after another: prints "running" after the first, goes on
+    /// until a line on stdin (the mark), then runs it AFTER more times and prints
+    /// "before OK DENIED after OK DENIED" (runs that succeeded, runs refused with EPERM,
+    /// on each side of the mark; any other failure is an error)
+    ExecStorm { after: u32, path: String },
     /// open(2)+close(2) PATH about PER_SECOND times a second until killed (a steady
     /// stream while a tracer starts); prints "opening" after the first
     OpenPaced { per_second: u32, path: String },
-    /// open(2)+close(2) PATH once under each of NAMES process names (w0, w1, ...):
-    /// NAMES distinct keys for the per-name counters (the metrics scrape benchmark)
-    OpenNamed { names: u32, path: String },
+    /// open(2)+close(2) PATH once under each of NAMES process names (PREFIX0,
+    /// PREFIX1, ...): NAMES distinct keys for the per-name counters (the metrics scrape
+    /// benchmark, a neighbour flooding a counter's map)
+    OpenNamed {
+        names: u32,
+        path: String,
+        #[arg(long, default_value = "w")]
+        prefix: String,
+    },
+    /// make COUNT cgroups PARENT/g0, g1, ... (PARENT: a cgroup2 directory), and in each
+    /// in turn open(2)+close(2) PATH OPENS times from inside it; the process ends in
+    /// the last one (empty once it exits, so that all can be removed)
+    OpenInCgroups {
+        parent: String,
+        count: u32,
+        opens: u32,
+        path: String,
+    },
     /// create and close COUNT pipes as fast as possible and print
     /// "iterations COUNT ns_per_iter X" (the benchmark workload for kmalloc)
     PipeLoop { count: u32 },
@@ -231,6 +278,27 @@ fn act(args: &Args) -> Result<()> {
             .unwrap_err();
             anyhow::bail!("execveat {dir} {name} failed: {errno}")
         }
+        Action::ForkExecLiterals {
+            fexecve,
+            count,
+            path,
+            args,
+        } => fork_exec_literals(*fexecve, *count, path, args)?,
+        Action::MapExec { mprotect, path } => map_exec(path, *mprotect)?,
+        Action::MemfdExec { path, args } => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
+            let name = CString::new("workload-copy").context("NUL")?;
+            let memfd = nix::sys::memfd::memfd_create(
+                name.as_c_str(),
+                nix::sys::memfd::MFdFlags::MFD_CLOEXEC,
+            )
+            .context("memfd_create failed")?;
+            let mut file = std::fs::File::from(memfd);
+            std::io::Write::write_all(&mut file, &bytes).context("cannot fill the memfd")?;
+            let argv = c_strings(std::iter::once(path).chain(args))?;
+            let errno = nix::unistd::fexecve(&file, &argv, &[] as &[CString]).unwrap_err();
+            anyhow::bail!("fexecve of a memfd copy of {path} failed: {errno}")
+        }
         Action::ExecFromThread { path } => {
             let c_path = CString::new(path.as_str()).context("NUL in path")?;
             let thread = std::thread::spawn(move || {
@@ -270,6 +338,17 @@ fn act(args: &Args) -> Result<()> {
             }
             print_rate(*count, started);
         }
+        Action::ExecLoop { count, path } => {
+            let started = Instant::now();
+            for _ in 0..*count {
+                let status = std::process::Command::new(path)
+                    .status()
+                    .with_context(|| format!("cannot execute {path}"))?;
+                anyhow::ensure!(status.success(), "{path}: {status}");
+            }
+            print_rate(*count, started);
+        }
+        Action::ExecStorm { after, path } => exec_storm(path, *after)?,
         Action::OpenPaced { per_second, path } => {
             let pause = std::time::Duration::from_secs(1) / (*per_second).max(1);
             for n in 0u64.. {
@@ -281,11 +360,32 @@ fn act(args: &Args) -> Result<()> {
                 std::thread::sleep(pause);
             }
         }
-        Action::OpenNamed { names, path } => {
+        Action::OpenNamed {
+            names,
+            path,
+            prefix,
+        } => {
             for i in 0..*names {
-                let name = CString::new(format!("w{i}")).context("NUL in name")?;
+                let name = CString::new(format!("{prefix}{i}")).context("NUL in name")?;
                 nix::sys::prctl::set_name(&name).context("cannot set the process name")?;
                 drop(std::fs::File::open(path).with_context(|| format!("open {path}"))?);
+            }
+        }
+        Action::OpenInCgroups {
+            parent,
+            count,
+            opens,
+            path,
+        } => {
+            for i in 0..*count {
+                let dir = format!("{parent}/g{i}");
+                std::fs::create_dir(&dir).with_context(|| format!("mkdir {dir}"))?;
+                // "0" moves the process that writes it.
+                std::fs::write(format!("{dir}/cgroup.procs"), "0")
+                    .with_context(|| format!("cannot enter {dir}"))?;
+                for _ in 0..*opens {
+                    drop(std::fs::File::open(path).with_context(|| format!("open {path}"))?);
+                }
             }
         }
         Action::PipeLoop { count } => {
@@ -303,6 +403,41 @@ fn act(args: &Args) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// `ExecStorm`: whether each run is before or after the mark is decided before its
+/// fork, so a run counted after the mark began its exec after the line arrived.
+fn exec_storm(path: &str, after: u32) -> Result<()> {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::Ordering;
+    static MARKED: AtomicBool = AtomicBool::new(false);
+    std::thread::spawn(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        MARKED.store(true, Ordering::SeqCst);
+    });
+    // [before, after] x [succeeded, refused]
+    let mut counts = [[0u32; 2]; 2];
+    let mut runs_after = 0;
+    while runs_after < after {
+        let side = usize::from(MARKED.load(Ordering::SeqCst));
+        runs_after += side as u32;
+        let refused = match std::process::Command::new(path).status() {
+            Ok(status) if status.success() => false,
+            Ok(status) => anyhow::bail!("{path}: {status}"),
+            Err(err) if err.raw_os_error() == Some(libc::EPERM) => true,
+            Err(err) => anyhow::bail!("cannot execute {path}: {err}"),
+        };
+        counts[side][usize::from(refused)] += 1;
+        if counts.iter().flatten().sum::<u32>() == 1 {
+            println!("running");
+        }
+    }
+    println!(
+        "before {} {} after {} {}",
+        counts[0][0], counts[0][1], counts[1][0], counts[1][1]
+    );
     Ok(())
 }
 
@@ -327,6 +462,135 @@ fn enter(dir: &str, create: bool) -> Result<()> {
             }
         }
         std::env::set_current_dir(name).with_context(|| format!("cannot enter {name}"))?;
+    }
+    Ok(())
+}
+
+/// The strings of `strings`, each with its NUL, in a private read-only map of a file
+/// that nothing has read through the map: its address, and each string's offset.
+fn file_backed_strings(strings: &[&str]) -> Result<(*const libc::c_char, Vec<usize>)> {
+    use std::io::Write;
+    let mut bytes = Vec::new();
+    let mut offsets = Vec::new();
+    for string in strings {
+        anyhow::ensure!(!string.contains('\0'), "NUL in {string:?}");
+        offsets.push(bytes.len());
+        bytes.extend_from_slice(string.as_bytes());
+        bytes.push(0);
+    }
+    let file_path = std::env::temp_dir().join(format!("workload-literals-{}", std::process::id()));
+    let mut file = std::fs::File::create_new(&file_path)
+        .with_context(|| format!("cannot create {}", file_path.display()))?;
+    let _ = std::fs::remove_file(&file_path);
+    file.write_all(&bytes)?;
+    // SAFETY: a new read-only private mapping of a file we hold; nothing aliases it.
+    let map = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            bytes.len(),
+            libc::PROT_READ,
+            libc::MAP_PRIVATE,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    anyhow::ensure!(
+        map != libc::MAP_FAILED,
+        "mmap failed: {}",
+        std::io::Error::last_os_error()
+    );
+    Ok((map.cast(), offsets))
+}
+
+fn fork_exec_literals(fexecve: bool, count: u32, path: &str, args: &[String]) -> Result<()> {
+    let mut strings = vec![path, ""];
+    strings.extend(args.iter().map(String::as_str));
+    let (base, offsets) = file_backed_strings(&strings)?;
+    // Pointers into the map, made without reading it: argv, then its NULL.
+    // SAFETY: every offset lies inside the map.
+    let at = |i: usize| unsafe { base.add(offsets[i]) };
+    let mut argv: Vec<*const libc::c_char> = (2..strings.len()).map(at).collect();
+    argv.push(std::ptr::null());
+    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    let file = if fexecve {
+        Some(std::fs::File::open(path).with_context(|| format!("open {path}"))?)
+    } else {
+        None
+    };
+    for _ in 0..count {
+        // SAFETY: this process has one thread; the child only execs or _exits.
+        match unsafe { nix::unistd::fork() }.context("fork failed")? {
+            nix::unistd::ForkResult::Child => {
+                // SAFETY: NUL-terminated strings and NULL-terminated arrays.
+                unsafe {
+                    match &file {
+                        Some(file) => libc::syscall(
+                            libc::SYS_execveat,
+                            file.as_raw_fd(),
+                            at(1),
+                            argv.as_ptr(),
+                            envp.as_ptr(),
+                            libc::AT_EMPTY_PATH,
+                        ),
+                        None => {
+                            libc::syscall(libc::SYS_execve, at(0), argv.as_ptr(), envp.as_ptr())
+                        }
+                    };
+                    libc::_exit(127)
+                }
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                let status = nix::sys::wait::waitpid(child, None).context("waitpid failed")?;
+                println!("{path} {status:?}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `MapExec`: a PROT_READ map first (always allowed), then the executable one.
+fn map_exec(path: &str, mprotect: bool) -> Result<()> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+    let len = 4096;
+    let map = |prot: libc::c_int| {
+        // SAFETY: a new private map of a file we hold; nothing aliases it.
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        (map != libc::MAP_FAILED)
+            .then_some(map)
+            .ok_or_else(std::io::Error::last_os_error)
+    };
+    let errno = |err: &std::io::Error| err.raw_os_error().unwrap_or(0);
+    let readable = match map(libc::PROT_READ) {
+        Ok(readable) => {
+            println!("read-mapped");
+            readable
+        }
+        Err(err) => {
+            println!("errno {}", errno(&err));
+            return Ok(());
+        }
+    };
+    let result = if mprotect {
+        // SAFETY: the map made above, of `len` bytes.
+        let err = unsafe { libc::mprotect(readable, len, libc::PROT_READ | libc::PROT_EXEC) };
+        (err == 0)
+            .then_some(())
+            .ok_or_else(std::io::Error::last_os_error)
+    } else {
+        map(libc::PROT_READ | libc::PROT_EXEC).map(|_| ())
+    };
+    match result {
+        Ok(()) => println!("mapped"),
+        Err(err) => println!("errno {}", errno(&err)),
     }
     Ok(())
 }

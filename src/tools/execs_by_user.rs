@@ -58,8 +58,9 @@ pub struct UserPath {
     pub uid: u32,
     /// The user's name ("?" when no account has the uid)
     pub user: String,
-    /// The path as passed to execve() or execveat() (fexecve: the file's name)
-    pub path: String,
+    /// The path as passed to execve() or execveat() (fexecve: the file's name); null
+    /// when the kernel could not read it
+    pub path: Option<String>,
 }
 
 impl UserPath {

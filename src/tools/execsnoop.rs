@@ -54,7 +54,9 @@ EXAMPLES:
     execsnoop --cgroup /sys/fs/cgroup/kubepods.slice
                              # only execs in Kubernetes pods
 
-ARGS starts with the path executed (argv[0] need not name it), then argv[1..].
+ARGS starts with the path executed (argv[0] need not name it), then argv[1..], as
+the kernel copied them: a success's from the new program's memory, a failure's from
+the caller's, as far as they could be read ([unreadable] where they could not).
 A success is named by the new program (PCOMM) with RET 0; a failure by the caller,
 with RET -errno. -p/-t/-u/-c select the calling task, in the kernel.";
 
@@ -74,17 +76,38 @@ pub struct Exec {
     /// "..."); absent otherwise
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub path_cut: bool,
+    /// True when the kernel could not read the path executed (args[0] is then empty);
+    /// absent otherwise
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub path_unreadable: bool,
+    /// True when the kernel could not read the arguments, or their rest (a failed exec
+    /// refused before the kernel copied them); absent otherwise
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub args_unreadable: bool,
 }
+
+/// What a table shows where the kernel could not read the path or the arguments.
+const UNREADABLE: &str = "[unreadable]";
 
 /// bcc's columns: `[UID] PCOMM PID PPID RET ARGS`.
 pub fn table(args: &Args) -> Table {
     let quote = args.quote;
     let args_column = move |record: &serde_json::Value| {
-        let argv: Vec<String> = match record["args"].as_array() {
+        let mut argv: Vec<String> = match record["args"].as_array() {
             Some(argv) => argv.iter().map(cell_text).collect(),
             None => Vec::new(),
         };
-        args_column(&argv, quote, record["args_cut"] != 0)
+        if record["path_unreadable"] == true {
+            if let Some(path) = argv.first_mut() {
+                *path = UNREADABLE.to_string();
+            }
+        }
+        let mut shown = args_column(&argv, quote, record["args_cut"] != 0);
+        if record["args_unreadable"] == true {
+            shown.push(' ');
+            shown.push_str(UNREADABLE);
+        }
+        shown
     };
     Table::new()
         .column_if(args.snoop.print_uid, Task::uid_column())

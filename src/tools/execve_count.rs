@@ -55,8 +55,8 @@ pub struct NameKey {
     /// The cgroup and container, with --by-cgroup
     #[serde(flatten)]
     pub cgroup: Cgroup,
-    /// The last component of the path executed
-    pub name: String,
+    /// The last component of the path executed; null when the kernel could not read it
+    pub name: Option<String>,
 }
 
 impl NameKey {

@@ -98,15 +98,18 @@ fn comm_longer_than_the_kernel_keeps_is_refused() {
 }
 
 #[test]
-fn durations_and_intervals_must_be_positive() {
+fn durations_and_intervals_must_be_at_least_a_millisecond() {
     for bin in &tracers() {
         assert_usage_error(bin, &["-d", "0"], "must be greater than 0");
         assert_usage_error(bin, &["-d", "-3"], "must be greater than 0");
         assert_usage_error(bin, &["-d", "soon"], "not a number of seconds");
+        assert_usage_error(bin, &["-d", "1e-12"], "at least 0.001");
     }
     for bin in &binaries(ToolKind::Counts) {
         assert_usage_error(bin, &["-i", "0"], "must be greater than 0");
         assert_usage_error(bin, &["--interval=-2"], "must be greater than 0");
+        // It rounded to a zero interval and printed thousands of reports a second.
+        assert_usage_error(bin, &["-i", "1e-12"], "at least 0.001");
     }
     assert_usage_error(KMALLOC_BYTES, &["--top", "0"], "--top");
     assert_usage_error(OPENSNOOP, &["--no-such-flag"], "--no-such-flag");

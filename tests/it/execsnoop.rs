@@ -65,6 +65,56 @@ fn a_failure_shows_the_caller_and_ret_minus_errno() {
     }
 }
 
+/// The most ordinary exec there is: fork, and in the child `execl("/path", "name",
+/// "arg", NULL)` with string literals (a page the child never touched, so a no-fault
+/// read at the syscall's entry fails), and the same by fexecve of a descriptor opened
+/// before the fork, and of a missing path: every exec is shown with its path and every
+/// argument.
+#[test]
+fn execs_of_literals_from_a_forked_child_are_seen_whole() {
+    tracer_test!();
+    let binary = unique_copy_of("/bin/true", &unique_name("xl"));
+    let real = std::fs::canonicalize(&binary).unwrap();
+    let real = real.to_str().unwrap();
+    let missing = unique_path("xlm");
+    let comm = unique_name("xs");
+    let tracer = Tracer::start(EXECSNOOP, &["--json", "-c", &comm]);
+    let literals = |extra: &[&str]| {
+        let mut args = vec!["fork-exec-literals"];
+        args.extend_from_slice(extra);
+        run_workload(&comm, &args);
+    };
+    literals(&["3", &binary, "argv0", "a1", "two words"]);
+    literals(&["--fexecve", "3", &binary, "argv0", "b1"]);
+    literals(&["2", &missing, "argv0", "m1"]);
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let events = finished.json_lines();
+    let with = |args: serde_json::Value, ret: i64| -> usize {
+        events
+            .iter()
+            .filter(|event| event["args"] == args && event["ret"] == ret)
+            .filter(|event| event.get("args_unreadable").is_none())
+            .count()
+    };
+    let execl = serde_json::json!([binary, "a1", "two words"]);
+    let fexecve = serde_json::json!([real, "b1"]);
+    let failed = serde_json::json!([missing, "m1"]);
+    // All, or short by no more than the runs the tool says the kernel skipped.
+    let seen = [with(execl, 0), with(fexecve, 0), with(failed, -2)];
+    let short: usize = seen
+        .iter()
+        .zip([3, 3, 2])
+        .map(|(&n, want)| want - n.min(want))
+        .sum();
+    assert!(
+        seen.iter().zip([3, 3, 2]).all(|(&n, want)| n <= want)
+            && short as u64 <= finished.skipped_runs_said(),
+        "{seen:?} of (3, 3, 2): {events:?} {}",
+        finished.stderr
+    );
+}
+
 #[test]
 fn failed_flag_shows_only_the_failures() {
     tracer_test!();
@@ -73,7 +123,8 @@ fn failed_flag_shows_only_the_failures() {
     let comm = unique_name("xs");
     let tracer = Tracer::start(EXECSNOOP, &["--json", "-x", "-c", &comm]);
     run_workload(&comm, &["exec", "1", &binary]);
-    run_workload(&comm, &["exec", "1", &missing]);
+    // A literal missing path from a forked child: the name is read at the exit.
+    run_workload(&comm, &["fork-exec-literals", "1", &missing, "argv0"]);
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
     let events = finished.json_lines();

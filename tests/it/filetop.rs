@@ -51,11 +51,15 @@ fn assert_64_kib_in_16_writes(pid: u32, rows: &[serde_json::Value], finished: &F
     let row = &rows[0];
     assert_eq!(row["tid"], pid);
     assert_eq!(row["t"], "R");
-    assert_eq!(
-        (row["writes"].as_u64(), row["w_kb"].as_u64()),
-        (Some(16), Some(64)),
-        "{row}"
+    // Every write counted, 4 KiB each; a kernel that skipped runs of the programs (sid's,
+    // under parallel tests) may leave out as many as the report says it skipped.
+    let skipped = total_report(finished)["skipped_runs"].as_u64().unwrap_or(0);
+    let writes = row["writes"].as_u64().unwrap_or(0);
+    assert!(
+        writes <= 16 && 16 - writes <= skipped,
+        "{writes} of 16 writes counted, {skipped} runs skipped: {row}"
     );
+    assert_eq!(row["w_kb"].as_u64(), Some(writes * 4), "{row}");
     assert_eq!(row["reads"], 0);
 }
 

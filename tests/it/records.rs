@@ -3,8 +3,10 @@
 //! with the types, that the tool's record declaration says (`Finished::json_lines`
 //! checks each line against it), and the run ends cleanly: exit 0 and none of its BPF
 //! programs left (`Tracer::stop_cleanly`, by the signal `RECORDS` names for the tool;
-//! stopping.rs proves every other way to stop on a few tools of each kind). A tool
-//! added to the registry without a test here fails `every_registered_tool_has_a_test`.
+//! stopping.rs proves every other way to stop on a few tools of each kind). Every tool
+//! that serves metrics runs here with exactly the exporter unit's capabilities
+//! (`as_the_unit_runs`) and is scraped. A tool added to the registry without a test
+//! here fails `every_registered_tool_has_a_test`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -32,23 +34,30 @@ fn json_while(tool: &str, stop: Stop, args: &[&str], work: impl FnOnce()) -> Vec
         None => "events_total",
     };
     let first = format!("{}_{first}", ebpf_tracers::metrics::PREFIX);
-    let port = free_port().to_string();
-    let addr = format!("127.0.0.1:{port}");
     let mut args = args.to_vec();
-    if serves {
-        args.extend(["--metrics-addr", &addr]);
-    }
-    let tracer = Tracer::start(&tool_binary(tool), &args);
+    // A tool that serves metrics runs as the exporter unit would run it: with only the
+    // unit's capabilities.
+    let tracer = if serves {
+        args.extend(["--metrics-addr", ANY_PORT]);
+        let setpriv = as_the_unit_runs(&tool_binary(tool), &args);
+        Tracer::start(
+            "setpriv",
+            &setpriv.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    } else {
+        Tracer::start(&tool_binary(tool), &args)
+    };
     work();
     if serves {
+        let port = served_port(&tracer);
         let has_sample = |body: &str| {
             body.lines().any(|line| {
                 line.starts_with(&format!("{first}{{"))
                     || line.starts_with(&format!("{first} ")) && !line.ends_with(" 0")
             })
         };
-        let exposition = scrape_until(port.parse().unwrap(), Duration::from_secs(20), has_sample)
-            .unwrap_or_else(|| panic!("{tool}: no {first} sample at {addr}"));
+        let exposition = scrape_until(port, Duration::from_secs(20), has_sample)
+            .unwrap_or_else(|| panic!("{tool}: no {first} sample on port {port}"));
         assert_promtool_accepts(tool, &exposition);
     }
     tracer.stop_cleanly(stop).json_lines()
@@ -244,9 +253,13 @@ fn run_on_an_event(tool: &str, stop: Stop) -> bool {
             let pair = VethPair::create("rx");
             let xdp = tool_binary(tool);
             // Served on B's loopback (a namespace of its own: any port is free).
-            let mut args = vec!["netns", "exec", &pair.ns_b, &xdp, &pair.dev_b];
-            args.extend(counting);
-            args.extend(["--metrics-addr", "127.0.0.1:9435"]);
+            let mut tool_args = vec![pair.dev_b.as_str()];
+            tool_args.extend(counting);
+            tool_args.extend(["--metrics-addr", "127.0.0.1:9435"]);
+            // With only the exporter unit's capabilities, as json_while runs the others.
+            let setpriv = as_the_unit_runs(&xdp, &tool_args);
+            let mut args = vec!["netns", "exec", &pair.ns_b, "setpriv"];
+            args.extend(setpriv.iter().map(String::as_str));
             let tracer = Tracer::start("ip", &args);
             let ping = pair
                 .in_a("ping")

@@ -11,6 +11,23 @@ use std::time::Duration;
 use std::time::Instant;
 
 use super::harness::IN_GUEST;
+use super::tracer::Tracer;
+
+/// The loopback address to give --metrics-addr: port 0, the kernel chooses.
+pub const ANY_PORT: &str = "127.0.0.1:0";
+
+/// The port a tracer serves its metrics on, as its readiness line says
+/// ("... Metrics at http://127.0.0.1:PORT/metrics").
+pub fn served_port(tracer: &Tracer) -> u16 {
+    let line = tracer.ready_line();
+    line.split_once("Metrics at ")
+        .and_then(|(_, url)| url.split_once("://"))
+        .and_then(|(_, rest)| rest.strip_suffix("/metrics"))
+        .and_then(|addr| addr.parse::<std::net::SocketAddr>().ok())
+        .map(|addr| addr.port())
+        .filter(|&port| port != 0)
+        .unwrap_or_else(|| panic!("the readiness line names no metrics address: {line}"))
+}
 
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {
@@ -20,8 +37,14 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// One HTTP/1.0 request for `path`: the status code and the body (None: no answer).
+/// One HTTP/1.0 request for `path`: the status code and the body (None: no answer
+/// within 10 s).
 pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    get_within(port, path, Duration::from_secs(10))
+}
+
+/// As `get`, waiting up to `timeout` for each read.
+pub fn get_within(port: u16, path: &str, timeout: Duration) -> Option<(u16, String)> {
     let mut stream = match TcpStream::connect(("127.0.0.1", port)) {
         Ok(stream) => stream,
         Err(err) => {
@@ -29,9 +52,7 @@ pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
             return None;
         }
     };
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
+    stream.set_read_timeout(Some(timeout)).ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
     // A server may reset the connection once it has answered: what came counts.
     let mut raw = Vec::new();
@@ -117,4 +138,172 @@ pub fn assert_promtool_accepts(tool: &str, exposition: &str) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The password of the user `prometheus` in a `WebFiles` configuration.
+pub const PASSWORD: &str = "s3cret-of-the-test";
+
+/// What --web-config needs, made for one test (removed on drop): a CA and a server
+/// certificate it signed for 127.0.0.1 (openssl), and web.yml in the exporter-toolkit
+/// format with TLS and the basic-auth user `prometheus` (bcrypt hash of `PASSWORD`).
+/// A new P-256 key, unencrypted (openssl req's arguments).
+const EC_KEY: [&str; 5] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+];
+
+fn openssl(args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("cannot run openssl (scripts/install-deps.sh installs it)");
+    assert!(output.status.success(), "openssl {args:?}: {output:?}");
+}
+
+pub struct WebFiles {
+    pub dir: std::path::PathBuf,
+}
+
+impl WebFiles {
+    pub fn new(tag: &str) -> WebFiles {
+        let dir = std::path::PathBuf::from(super::workload::unique_path(tag));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = WebFiles { dir };
+        let (ca_key, ca_crt) = (files.path("ca.key"), files.path("ca.crt"));
+        let mut ca = vec!["req", "-x509"];
+        ca.extend(EC_KEY);
+        ca.extend([
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca_crt,
+            "-subj",
+            "/CN=ebpf-tracers test CA",
+        ]);
+        ca.extend(["-days", "2"]);
+        openssl(&ca);
+        files.sign(
+            "server",
+            "/CN=127.0.0.1",
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        );
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        std::fs::write(
+            files.path("web.yml"),
+            format!(
+                "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n\
+                 basic_auth_users:\n  prometheus: {hash}\n"
+            ),
+        )
+        .unwrap();
+        files
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+
+    /// NAME.key and NAME.crt: a new key, and its certificate for SUBJECT with the
+    /// extensions EXT, signed by the test's CA.
+    fn sign(&self, name: &str, subject: &str, ext: &str) {
+        let ext_file = self.path(&format!("{name}.ext"));
+        std::fs::write(&ext_file, ext).unwrap();
+        let (key, csr, crt) = (
+            self.path(&format!("{name}.key")),
+            self.path(&format!("{name}.csr")),
+            self.path(&format!("{name}.crt")),
+        );
+        let mut request = vec!["req"];
+        request.extend(EC_KEY);
+        request.extend(["-keyout", &key, "-out", &csr, "-subj", subject]);
+        openssl(&request);
+        let (ca_key, ca_crt) = (self.path("ca.key"), self.path("ca.crt"));
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_crt,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-days",
+            "2",
+            "-extfile",
+            &ext_file,
+        ]);
+    }
+
+    /// --web-config's value.
+    pub fn config(&self) -> String {
+        self.path("web.yml")
+    }
+
+    /// A client certificate the test's CA signs (client.key, client.crt) and a
+    /// configuration that requires one (web-client.yml, no basic auth): its path.
+    pub fn config_requiring_client_certificates(&self) -> String {
+        self.sign(
+            "client",
+            "/CN=scraper",
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
+        );
+        let config = self.path("web-client.yml");
+        std::fs::write(
+            &config,
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  \
+             client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n",
+        )
+        .unwrap();
+        config
+    }
+
+    /// GET https://127.0.0.1:PORT/metrics with curl, trusting the test's CA, as `user`
+    /// if given: the status (0: no HTTP answer) and the body.
+    pub fn get(&self, port: u16, user: Option<(&str, &str)>) -> (u16, String) {
+        self.get_as(port, user, false)
+    }
+
+    /// `get`, presenting the client certificate (config_requiring_client_certificates)
+    /// if `certificate`.
+    pub fn get_as(
+        &self,
+        port: u16,
+        user: Option<(&str, &str)>,
+        certificate: bool,
+    ) -> (u16, String) {
+        let mut curl = Command::new("curl");
+        if certificate {
+            curl.args([
+                "--cert",
+                &self.path("client.crt"),
+                "--key",
+                &self.path("client.key"),
+            ]);
+        }
+        curl.args(["-sS", "--max-time", "60", "--cacert", &self.path("ca.crt")]);
+        curl.args(["-o", "-", "-w", "\n%{http_code}"]);
+        if let Some((name, password)) = user {
+            curl.args(["-u", &format!("{name}:{password}")]);
+        }
+        let output = curl
+            .arg(format!("https://127.0.0.1:{port}/metrics"))
+            .output()
+            .expect("cannot run curl (scripts/install-deps.sh installs it)");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    }
+}
+
+impl Drop for WebFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
