@@ -13,12 +13,6 @@ const EXECS_BY_USER: &str = env!("CARGO_BIN_EXE_execs_by_user");
 /// One report at the end only: the counts under test are totals.
 const TOTAL_ONLY: [&str; 4] = ["--json", "-i", "3600", "--top"];
 
-fn count_of(row: &Value) -> u64 {
-    row["count"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no count in {row}"))
-}
-
 /// Runs `bin` with `args`, starts `workload` once the tool is ready, then stops the
 /// tool and returns its final report.
 fn total_while(bin: &str, args: &[&str], workload: impl FnOnce()) -> Value {
@@ -27,17 +21,6 @@ fn total_while(bin: &str, args: &[&str], workload: impl FnOnce()) -> Value {
     let finished = tracer.interrupt();
     finished.assert_clean_exit();
     total_report(&finished)
-}
-
-/// `counted` is `wanted`, or short by no more than the runs of its programs the tool
-/// says the kernel skipped (the report's `skipped_runs`: since 6.13 a preempted syscall
-/// tracepoint's program is skipped for another task's event on its CPU).
-fn assert_counted(report: &Value, counted: u64, wanted: u64, what: &str) {
-    let skipped = report["skipped_runs"].as_u64().unwrap_or(0);
-    assert!(
-        counted <= wanted && wanted - counted <= skipped,
-        "{what}: {counted} counted of {wanted}, {skipped} runs skipped: {report}"
-    );
 }
 
 fn with_total_only<'a>(extra: &[&'a str]) -> Vec<&'a str> {

@@ -83,13 +83,28 @@ fn a_long_path_is_whole_and_a_relative_one_in_full_with_f() {
     tracer_test!();
     let long = LongDir::created("mlong", 1500);
     let made = format!("{}/new", long.deep);
-    let events = json_events_of(MKDIRSNOOP, &[], "mlong", &["mkdir", "750", &made]);
+    let events = json_events_of(
+        MKDIRSNOOP,
+        &[],
+        ("mlong", &["mkdir", "750", &made][..], || {
+            let _ = std::fs::remove_dir(&made);
+        }),
+        has_path(&made),
+    );
     assert_eq!(event_with_path(&events, &made)["ret"], 0);
 
     let dir = LongDir::created("mrel", 1);
     let work = ["--cwd", &dir.deep, "mkdir", "700", "rel"];
-    let events = json_events_of(MKDIRSNOOP, &["-F"], "mrel", &work);
-    let event = event_with_path(&events, &format!("{}/rel", dir.deep));
+    let rel = format!("{}/rel", dir.deep);
+    let events = json_events_of(
+        MKDIRSNOOP,
+        &["-F"],
+        ("mrel", &work[..], || {
+            let _ = std::fs::remove_dir(&rel);
+        }),
+        has_path(&rel),
+    );
+    let event = event_with_path(&events, &rel);
     assert_eq!(
         (event["ret"].as_i64(), event["mode"].as_u64()),
         (Some(0), Some(0o700))

@@ -431,23 +431,22 @@ fn paths_up_to_path_max_are_whole_and_longer_ones_marked_cut() {
     let long = LongDir::created("olong", 1500);
     let file = format!("{}/f", long.deep);
     std::fs::write(&file, b"x").unwrap();
-    let events = json_events_of(OPENSNOOP, &[], "olong", &["open", &file]);
+    let events = json_events_of(
+        OPENSNOOP,
+        &[],
+        ("olong", &["open", &file][..], || {}),
+        has_path(&file),
+    );
     assert_eq!(event_with_path(&events, &file)["err"], 0);
 
     // With -F, a relative path whose full path passes PATH_MAX: cut at the root end,
     // marked in the path ("...") and in JSON (path_cut).
     let deep = LongDir::new("odeep", 4600);
     let work = ["--cwd", &deep.deep, "--make-cwd", "open", "f"];
-    let events = json_events_of(OPENSNOOP, &["-F"], "odeep", &work);
-    let tail = &deep.deep[deep.deep.len() - 1000..];
-    let cut = events
-        .iter()
-        .find(|e| {
-            e["path"]
-                .as_str()
-                .is_some_and(|p| p.ends_with(&format!("{tail}/f")))
-        })
-        .unwrap_or_else(|| panic!("no open of f in {events:?}"));
+    let of_f = format!("{}/f", &deep.deep[deep.deep.len() - 1000..]);
+    let opens_f = |e: &serde_json::Value| e["path"].as_str().is_some_and(|p| p.ends_with(&of_f));
+    let events = json_events_of(OPENSNOOP, &["-F"], ("odeep", &work[..], || {}), opens_f);
+    let cut = events.iter().find(|e| opens_f(e)).unwrap();
     let path = cut["path"].as_str().unwrap();
     assert!(path.starts_with(".../") && path.len() <= 4096 + 3, "{path}");
     assert_eq!(cut["path_cut"], true, "{cut}");

@@ -149,16 +149,26 @@ fn a_long_path_is_whole_and_a_relative_one_in_full_with_f() {
     tracer_test!();
     let long = LongDir::created("ulong", 1500);
     let file = format!("{}/f", long.deep);
-    std::fs::write(&file, b"x").unwrap();
-    let events = json_events_of(UNLINKSNOOP, &[], "ulong", &["unlink", &file]);
+    let events = json_events_of(
+        UNLINKSNOOP,
+        &[],
+        ("ulong", &["unlink", &file][..], || {
+            std::fs::write(&file, b"x").unwrap();
+        }),
+        has_path(&file),
+    );
     assert_eq!(event_with_path(&events, &file)["ret"], 0);
 
     let dir = LongDir::created("urel", 1);
-    std::fs::write(format!("{}/rel", dir.deep), b"x").unwrap();
     let work = ["--cwd", &dir.deep, "unlink", "rel"];
-    let events = json_events_of(UNLINKSNOOP, &["-F"], "urel", &work);
-    assert_eq!(
-        event_with_path(&events, &format!("{}/rel", dir.deep))["ret"],
-        0
+    let rel = format!("{}/rel", dir.deep);
+    let events = json_events_of(
+        UNLINKSNOOP,
+        &["-F"],
+        ("urel", &work[..], || {
+            std::fs::write(&rel, b"x").unwrap();
+        }),
+        has_path(&rel),
     );
+    assert_eq!(event_with_path(&events, &rel)["ret"], 0);
 }

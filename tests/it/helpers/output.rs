@@ -3,6 +3,7 @@
 
 use std::time::SystemTime;
 
+use super::tracer::unless_skipped;
 use super::tracer::Finished;
 use super::tracer::Tracer;
 use super::workload::run_workload;
@@ -153,6 +154,24 @@ fn conforms(
     Ok(())
 }
 
+/// `counted` is `wanted`, or short by no more than the runs of its programs the tool
+/// says the kernel skipped (the report's `skipped_runs`: since 6.13 a preempted syscall
+/// tracepoint's program is skipped for another task's event on its CPU).
+pub fn assert_counted(report: &serde_json::Value, counted: u64, wanted: u64, what: &str) {
+    let skipped = report["skipped_runs"].as_u64().unwrap_or(0);
+    assert!(
+        counted <= wanted && wanted - counted <= skipped,
+        "{what}: {counted} counted of {wanted}, {skipped} runs skipped: {report}"
+    );
+}
+
+/// A report row's `count`.
+pub fn count_of(row: &serde_json::Value) -> u64 {
+    row["count"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no count in {row}"))
+}
+
 /// The rows of a JSON report whose `key` field equals `value`.
 pub fn report_rows<'a>(
     report: &'a serde_json::Value,
@@ -168,21 +187,36 @@ pub fn report_rows<'a>(
 }
 
 /// The JSON events `bin` (with `--json -c COMM` and `args`) shows while a workload
-/// named COMM runs `work` (workload arguments); the tracer must exit cleanly.
+/// named COMM runs `work` (workload arguments), once one of them is `wanted`; the
+/// tracer must exit cleanly. A run the kernel skipped it in is run again
+/// (`unless_skipped`), after `fresh` has put back what the work changed.
 pub fn json_events_of(
     bin: &str,
     args: &[&str],
-    tag: &str,
-    work: &[&str],
+    (tag, work, fresh): (&str, &[&str], impl Fn()),
+    wanted: impl Fn(&serde_json::Value) -> bool,
 ) -> Vec<serde_json::Value> {
     let comm = unique_name(tag);
     let mut tool_args = vec!["--json", "-c", comm.as_str()];
     tool_args.extend_from_slice(args);
-    let tracer = Tracer::start(bin, &tool_args);
-    run_workload(&comm, work);
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    finished.json_lines()
+    unless_skipped("no event the test wanted", || {
+        fresh();
+        let tracer = Tracer::start(bin, &tool_args);
+        run_workload(&comm, work);
+        let finished = tracer.interrupt();
+        finished.assert_clean_exit();
+        let events = finished.json_lines();
+        if events.iter().any(&wanted) {
+            Ok(events)
+        } else {
+            Err(finished)
+        }
+    })
+}
+
+/// An event whose `path` is `path`.
+pub fn has_path(path: &str) -> impl Fn(&serde_json::Value) -> bool + '_ {
+    move |event| event["path"] == path
 }
 
 /// The one event of `events` whose path is `path`, which must not be marked cut.

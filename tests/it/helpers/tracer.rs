@@ -43,6 +43,31 @@ pub fn tool_binary(name: &str) -> String {
         .into_owned()
 }
 
+/// Runs `round` (a tracer's run and the check that it showed what the test caused) up
+/// to three times. A round that misses what it wanted returns the run as `Err`; it is run
+/// again only when the tool said the kernel skipped runs of its programs in it (since
+/// 6.13 a preempted syscall tracepoint's program skips another task's event on its CPU:
+/// lost to every BPF tool, and said so). A miss with nothing skipped, or a third miss,
+/// fails the test with all the tool printed.
+pub fn unless_skipped<T>(what: &str, mut round: impl FnMut() -> Result<T, Finished>) -> T {
+    const ROUNDS: usize = 3;
+    for attempt in 1..=ROUNDS {
+        let finished = match round() {
+            Ok(value) => return value,
+            Err(finished) => finished,
+        };
+        let skipped = finished.skipped_runs_said();
+        if skipped == 0 || attempt == ROUNDS {
+            panic!(
+                "{what} (round {attempt}, {skipped} runs skipped):\n{}\nstderr:\n{}",
+                finished.stdout, finished.stderr
+            );
+        }
+        eprintln!("{what}: round {attempt} lost it to {skipped} skipped runs; again");
+    }
+    unreachable!()
+}
+
 /// The ways a user stops a tool. Each must be an ordinary exit 0 that leaves none of
 /// the tool's BPF programs behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
