@@ -24,8 +24,10 @@ deps:
 build: deps
 	$(CARGO) build --release --locked
 
-# make run TOOL=opensnoop ARGS="--failed"
-run: build
+# make run TOOL=opensnoop ARGS="--failed": builds that tool's executable only (the
+# library, which holds every tool, and one link; `make build` links them all).
+run: deps
+	$(CARGO) build --release --locked --bin $(TOOL)
 	./target/release/$(TOOL) $(ARGS)
 
 lint: deps
