@@ -25,7 +25,7 @@ use anyhow::Context;
 use anyhow::Result;
 use libbpf_rs::MapCore;
 use libbpf_rs::MapFlags;
-use libbpf_rs::Object;
+use libbpf_rs::MapMut;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -413,12 +413,8 @@ pub fn holds_process(dir: &Path, pid: &str) -> Option<bool> {
 /// Puts --cgroup's directory into slot 0 of the object's `cgroup_filter` map
 /// (bpf/common.bpf.h), between load and attach: the map keeps the cgroup itself, so
 /// the directory's fd is closed again here.
-pub fn fill_filter(object: &Object, dir: &Path) -> Result<()> {
+pub fn fill_filter(map: &MapMut<'_>, dir: &Path) -> Result<()> {
     let cgroup = open_dir(dir).with_context(|| format!("cannot open {}", dir.display()))?;
-    let map = object
-        .maps()
-        .find(|map| map.name() == "cgroup_filter")
-        .context("BPF object has no cgroup_filter map (common.bpf.h)")?;
     let fd = cgroup.as_raw_fd() as u32;
     map.update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
         .with_context(|| format!("cannot filter on cgroup {}", dir.display()))

@@ -11,9 +11,8 @@ use std::time::Duration;
 use anyhow::anyhow;
 use anyhow::Context;
 use anyhow::Result;
-use libbpf_rs::Map;
-use libbpf_rs::MapCore;
-use libbpf_rs::Object;
+use libbpf_rs::MapMut;
+use libbpf_rs::OpenMapMut;
 use libbpf_rs::RingBuffer;
 use libbpf_rs::RingBufferBuilder;
 
@@ -22,10 +21,6 @@ use crate::cli::NameArgs;
 use crate::maps;
 use crate::perf_buffer::BatchedPerfBuffer;
 use crate::record::TaskHeader;
-
-const RINGBUF_MAP: &str = "events_rb";
-const PERFBUF_MAP: &str = "events_pb";
-const DROPPED_MAP: &str = "dropped_events";
 
 /// Ring buffer size: 2 MiB holds ~22,000 opensnoop events, ~25 ms of a full-speed
 /// burst; with wakeups batched the reader keeps up (make bench: 0 lost in 1M-open
@@ -69,14 +64,36 @@ impl EventSource {
     }
 }
 
-/// Before load, the sizes (entries, by map name) of the event buffers: the one that
-/// will be used, and the other at its minimum (the programs reference both, so both
-/// must exist). The perf event array keeps its default: one slot per CPU.
-pub fn event_map_sizes(source: EventSource) -> Vec<(&'static str, u32)> {
-    match source {
-        EventSource::RingBuffer => vec![(RINGBUF_MAP, RINGBUF_BYTES), (PERFBUF_MAP, 1)],
-        EventSource::PerfBuffer => vec![(RINGBUF_MAP, page_size())],
+/// A streaming tool's event output (bpf/events.bpf.h), from its skeleton's typed maps
+/// (`tool::ToolMaps`).
+pub struct EventMaps<'a, 'obj> {
+    /// `events_rb`: the ring buffer.
+    pub ring: &'a MapMut<'obj>,
+    /// `events_pb`: the perf event array.
+    pub perf: &'a MapMut<'obj>,
+    /// `dropped_events`: the records the kernel could not output, per CPU.
+    pub dropped: &'a MapMut<'obj>,
+}
+
+/// Before load, sizes the event buffers: the one that will be used, and the other at
+/// its minimum (the programs reference both, so both must exist). The perf event array
+/// keeps its default: one slot per CPU.
+pub fn size_event_buffers(
+    source: EventSource,
+    ring: &mut OpenMapMut<'_>,
+    perf: &mut OpenMapMut<'_>,
+) -> Result<()> {
+    let (ring_bytes, perf_slots) = match source {
+        EventSource::RingBuffer => (RINGBUF_BYTES, Some(1)),
+        EventSource::PerfBuffer => (page_size(), None),
+    };
+    ring.set_max_entries(ring_bytes)
+        .context("cannot size the ring buffer")?;
+    if let Some(slots) = perf_slots {
+        perf.set_max_entries(slots)
+            .context("cannot size the perf event array")?;
     }
+    Ok(())
 }
 
 fn page_size() -> u32 {
@@ -106,13 +123,12 @@ struct Pending {
 
 impl PerfReader {
     /// Opens the perf events of every CPU into the object's perf event array.
-    pub fn open(object: &Object) -> Result<Self> {
-        let map = find_map(object, PERFBUF_MAP)?;
+    pub fn open(map: &MapMut<'_>) -> Result<Self> {
         let pending: Rc<RefCell<Pending>> = Rc::default();
         let lost: Rc<Cell<u64>> = Rc::default();
         let into = Rc::clone(&pending);
         let buffer = BatchedPerfBuffer::new(
-            &map,
+            map,
             PERF_PAGES_PER_CPU,
             PERF_PAGES_PER_CPU as u32 * page_size() / PERF_WAKEUP_SHARE,
             move |data| {
@@ -163,13 +179,13 @@ enum Buffer<'a> {
 /// stops delivery and comes back from `poll`.
 pub struct EventStream<'a> {
     buffer: Buffer<'a>,
-    dropped: Map<'a>,
+    dropped: &'a MapMut<'a>,
     failure: Rc<RefCell<Option<io::Error>>>,
 }
 
 impl<'a> EventStream<'a> {
     /// A stream from the ring buffer of `object`, or from `perf` (opened at load).
-    pub fn new<F>(object: &'a Object, perf: Option<&'a PerfReader>, handler: F) -> Result<Self>
+    pub fn new<F>(maps: EventMaps<'a, 'a>, perf: Option<&'a PerfReader>, handler: F) -> Result<Self>
     where
         F: FnMut(&[u8]) -> io::Result<()> + 'a,
     {
@@ -192,11 +208,10 @@ impl<'a> EventStream<'a> {
         };
         let buffer = match perf {
             None => {
-                let map = find_map(object, RINGBUF_MAP)?;
                 let mut deliver = deliver;
                 let mut builder = RingBufferBuilder::new();
                 builder
-                    .add(&map, move |data| if deliver(data) { 0 } else { -1 })
+                    .add(maps.ring, move |data| if deliver(data) { 0 } else { -1 })
                     .context("cannot set up the ring buffer")?;
                 Buffer::Ring(builder.build().context("cannot set up the ring buffer")?)
             }
@@ -207,7 +222,7 @@ impl<'a> EventStream<'a> {
         };
         Ok(Self {
             buffer,
-            dropped: find_map(object, DROPPED_MAP)?,
+            dropped: maps.dropped,
             failure,
         })
     }
@@ -255,7 +270,7 @@ impl<'a> EventStream<'a> {
 
     /// Events the kernel could not deliver because the buffer was full.
     pub fn lost(&self) -> Result<u64> {
-        let dropped = maps::percpu_sum_u64s(&self.dropped, &0u32.to_ne_bytes())?
+        let dropped = maps::percpu_sum_u64s(self.dropped, &0u32.to_ne_bytes())?
             .first()
             .copied()
             .unwrap_or(0);
@@ -265,13 +280,6 @@ impl<'a> EventStream<'a> {
         };
         Ok(dropped.max(perf_lost))
     }
-}
-
-fn find_map<'a>(object: &'a Object, name: &str) -> Result<Map<'a>> {
-    object
-        .maps()
-        .find(|map| map.name() == name)
-        .ok_or_else(|| anyhow!("BPF object has no map {name}: does it include events.bpf.h?"))
 }
 
 /// Decodes a record whose tail may be cut short (variable-length paths): the first

@@ -1,4 +1,4 @@
-//! ebpf-tracers: the shared runtime of the tools in src/bin.
+//! ebpf-tracers: the tools (src/tools, one module each) and their shared runtime.
 //!
 //! A tool is `parse -> preflight -> open skeleton -> write rodata -> load -> attach ->
 //! header (readiness) -> poll or sample until stopped -> summary`; every step that two

@@ -17,7 +17,9 @@ use libbpf_rs::skel::OpenSkel;
 use libbpf_rs::skel::Skel;
 use libbpf_rs::skel::SkelBuilder;
 use libbpf_rs::Link;
+use libbpf_rs::MapMut;
 use libbpf_rs::Object;
+use libbpf_rs::OpenMapMut;
 use libbpf_rs::OpenObject;
 use libbpf_rs::UprobeOpts;
 use serde::Serialize;
@@ -35,7 +37,8 @@ use crate::cli::TaskArgs;
 use crate::cli::TotalArgs;
 use crate::events::decode_prefix;
 use crate::events::decode_shown;
-use crate::events::event_map_sizes;
+use crate::events::size_event_buffers;
+use crate::events::EventMaps;
 use crate::events::EventSource;
 use crate::events::EventStream;
 use crate::events::PerfReader;
@@ -113,13 +116,25 @@ pub trait ToolRodata {
 }
 
 /// A tool's open skeleton as the runtime sees it (implemented in skel.rs).
-pub trait ToolSkel<'obj>: OpenSkel<'obj> {
+pub trait ToolSkel<'obj>: OpenSkel<'obj, Output: ToolMaps<'obj>> {
     type Rodata: ToolRodata;
-    fn rodata(&mut self) -> Option<&mut Self::Rodata>;
+    fn tool_rodata(&mut self) -> Result<&mut Self::Rodata>;
+    /// A streaming tool's ring buffer and perf event array (bpf/events.bpf.h), to size
+    /// before load; None for an aggregating tool.
+    fn event_buffers(&mut self) -> Option<(&mut OpenMapMut<'obj>, &mut OpenMapMut<'obj>)>;
 }
 
-/// The generated rodata of the tool built by `B`.
-pub type RodataOf<B> = <<B as SkelBuilder<'static>>::Output as ToolSkel<'static>>::Rodata;
+/// A tool's loaded skeleton as the runtime sees it (implemented in skel.rs): the maps
+/// of the shared BPF code, through the skeleton's typed fields.
+pub trait ToolMaps<'obj> {
+    /// --cgroup's one-slot cgroup array (bpf/common.bpf.h).
+    fn cgroup_filter(&self) -> &MapMut<'obj>;
+    /// A streaming tool's event output (bpf/events.bpf.h); None for an aggregating tool.
+    fn event_maps(&self) -> Option<EventMaps<'_, 'obj>>;
+}
+
+/// The open (not yet loaded) skeleton of the tool built by `B`.
+pub type OpenOf<B> = <B as SkelBuilder<'static>>::Output;
 /// The loaded skeleton of the tool built by `B`.
 pub type SkelOf<B> = <<B as SkelBuilder<'static>>::Output as OpenSkel<'static>>::Output;
 
@@ -132,11 +147,8 @@ pub struct Loading<'a> {
     probes: Option<ProbeMode>,
     /// Kprobe targets by section name, and the name each has in this kernel.
     renames: &'a [(&'a str, &'a str)],
-    switched_off: &'a [&'a str],
-    /// Maps (by name) given another number of entries than the object declares.
-    map_sizes: &'a [(&'a str, u32)],
     uprobe: Option<Uprobe<'a>>,
-    xdp: Option<Xdp<'a>>,
+    xdp: Option<Xdp>,
     with_ppid: bool,
     by_cgroup: bool,
     failed_only: bool,
@@ -144,22 +156,37 @@ pub struct Loading<'a> {
     metrics: Option<&'a crate::cli::MetricsArgs>,
 }
 
-/// An XDP program and the interface it goes on (its section cannot name one).
+/// The interface for the tool's XDP program (section "xdp": it cannot name one).
 #[derive(Debug, Clone, Copy)]
-pub struct Xdp<'a> {
-    /// The program's function name in the BPF object.
-    pub program: &'a str,
+pub struct Xdp {
     pub ifindex: i32,
 }
 
-/// A uprobe the tool names at run time (its section cannot: the binary is an option).
+/// Where the tool's uprobe goes, named at run time (section "uprobe" or "uretprobe"
+/// without a target: the binary is an option).
 #[derive(Debug, Clone, Copy)]
 pub struct Uprobe<'a> {
-    /// The program's function name in the BPF object.
-    pub program: &'a str,
     pub binary: &'a Path,
     pub function: &'a str,
-    pub retprobe: bool,
+}
+
+/// What attaches a program whose section names no target: the uprobe and XDP sections
+/// without one, which `Loading::uprobe` and `Loading::xdp` complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Untargeted {
+    Uprobe { retprobe: bool },
+    Xdp,
+}
+
+impl Untargeted {
+    fn of(prog: &libbpf_rs::ProgramMut<'_>) -> Option<Self> {
+        match prog.section().to_str()? {
+            "uprobe" => Some(Self::Uprobe { retprobe: false }),
+            "uretprobe" => Some(Self::Uprobe { retprobe: true }),
+            "xdp" => Some(Self::Xdp),
+            _ => None,
+        }
+    }
 }
 
 impl<'a> Loading<'a> {
@@ -171,8 +198,6 @@ impl<'a> Loading<'a> {
             events: None,
             probes: None,
             renames: &[],
-            switched_off: &[],
-            map_sizes: &[],
             uprobe: None,
             xdp: None,
             with_ppid: false,
@@ -233,20 +258,6 @@ impl<'a> Loading<'a> {
         Self::report(&args.filters, &args.report)
     }
 
-    /// Leaves these programs (by function name) unloaded: the hooks a tool's options
-    /// did not choose.
-    pub fn switch_off(self, programs: &'a [&'a str]) -> Self {
-        Self {
-            switched_off: programs,
-            ..self
-        }
-    }
-
-    /// Gives these maps (by name) this many entries: room a tool's options call for.
-    pub fn map_sizes(self, map_sizes: &'a [(&'a str, u32)]) -> Self {
-        Self { map_sizes, ..self }
-    }
-
     /// Attaches the program `uprobe.program` where `uprobe` says, instead of where its
     /// section would.
     pub fn uprobe(self, uprobe: Uprobe<'a>) -> Self {
@@ -257,7 +268,7 @@ impl<'a> Loading<'a> {
     }
 
     /// Attaches the program `xdp.program` to the interface `xdp.ifindex`.
-    pub fn xdp(self, xdp: Xdp<'a>) -> Self {
+    pub fn xdp(self, xdp: Xdp) -> Self {
         Self {
             xdp: Some(xdp),
             ..self
@@ -301,7 +312,7 @@ impl<S> Deref for Tracing<S> {
 /// lacks, load, attach.
 pub fn load<B>(
     loading: Loading<'_>,
-    setup: impl FnOnce(&mut RodataOf<B>) -> Result<()>,
+    setup: impl FnOnce(&mut OpenOf<B>) -> Result<()>,
 ) -> Result<Tracing<SkelOf<B>>>
 where
     B: SkelBuilder<'static> + Default,
@@ -315,7 +326,7 @@ where
 /// policy's rules) is written there, so that no event meets an empty map.
 pub fn load_then<B>(
     loading: Loading<'_>,
-    setup: impl FnOnce(&mut RodataOf<B>) -> Result<()>,
+    setup: impl FnOnce(&mut OpenOf<B>) -> Result<()>,
     before_attach: impl FnOnce(&SkelOf<B>) -> Result<()>,
 ) -> Result<Tracing<SkelOf<B>>>
 where
@@ -335,7 +346,7 @@ where
     let mut open_skel = B::default()
         .open(storage)
         .context("failed to open the BPF object")?;
-    let rodata = open_skel.rodata().context("BPF object has no rodata")?;
+    let rodata = open_skel.tool_rodata()?;
     rodata.write_filters(loading.filters, loading.failed_only);
     rodata.write_task(loading.with_ppid, loading.by_cgroup);
     if let Some(source) = source {
@@ -344,23 +355,18 @@ where
             "BPF object has no event output (events.bpf.h)"
         );
     }
-    setup(rodata)?;
-    let object = open_skel.open_object_mut();
     if let Some(mode) = loading.probes {
-        preflight::keep_programs_of(object, mode);
+        preflight::keep_programs_of(open_skel.open_object_mut(), mode);
     }
-    for mut prog in object.progs_mut() {
-        if loading.switched_off.iter().any(|name| prog.name() == *name) {
-            prog.set_autoload(false);
-        }
-    }
-    let tracefs = if uses_tracefs(object) {
+    // The tool's own rodata, and the programs and maps its options switch off or size,
+    // through the skeleton's typed fields.
+    setup(&mut open_skel)?;
+    let tracefs = if uses_tracefs(open_skel.open_object_mut()) {
         Some(tracefs()?)
     } else {
         None
     };
-    configure(object, source, tracefs.as_deref())?;
-    size_maps(object, loading.map_sizes)?;
+    configure(&mut open_skel, source, tracefs.as_deref())?;
     run::start_step("open");
     let (skel, perf, links) = load_and_attach(open_skel, &loading, source, before_attach)?;
     run::start_step("attach");
@@ -375,28 +381,19 @@ where
 
 /// Before load: sizes the event buffers (streaming tools) and switches off programs
 /// whose tracepoint this kernel lacks.
-fn configure(
-    object: &mut OpenObject,
+fn configure<'obj>(
+    open: &mut impl ToolSkel<'obj>,
     events: Option<EventSource>,
     tracefs: Option<&Path>,
 ) -> Result<()> {
     if let Some(source) = events {
-        size_maps(object, &event_map_sizes(source))?;
+        let (ring, perf) = open
+            .event_buffers()
+            .context("BPF object has no event output (events.bpf.h)")?;
+        size_event_buffers(source, ring, perf)?;
     }
     if let Some(tracefs) = tracefs {
-        preflight::skip_missing_tracepoints(object, tracefs);
-    }
-    Ok(())
-}
-
-/// Gives the maps named in `sizes` their number of entries (before load).
-fn size_maps(object: &mut OpenObject, sizes: &[(&str, u32)]) -> Result<()> {
-    for mut map in object.maps_mut() {
-        let name = map.name().to_string_lossy().into_owned();
-        if let Some(&(_, entries)) = sizes.iter().find(|(sized, _)| *sized == name) {
-            map.set_max_entries(entries)
-                .with_context(|| format!("cannot size map {name}"))?;
-        }
+        preflight::skip_missing_tracepoints(open.open_object_mut(), tracefs);
     }
     Ok(())
 }
@@ -412,7 +409,7 @@ fn load_and_attach<'obj, S>(
     before_attach: impl FnOnce(&S::Output) -> Result<()>,
 ) -> Result<(S::Output, Option<PerfReader>, Vec<Link>)>
 where
-    S: OpenSkel<'obj>,
+    S: ToolSkel<'obj>,
 {
     let skel = open.load().context("failed to load BPF programs")?;
     run::start_step("load (kernel BTF, relocation, verification)");
@@ -420,10 +417,15 @@ where
     run::clear_libbpf_warning();
     // Before attach: no event passes --cgroup's filter with an empty slot.
     if let Some(dir) = &loading.filters.cgroup {
-        cgroup::fill_filter(skel.object(), dir)?;
+        cgroup::fill_filter(skel.cgroup_filter(), dir)?;
     }
     let perf = match source {
-        Some(EventSource::PerfBuffer) => Some(PerfReader::open(skel.object())?),
+        Some(EventSource::PerfBuffer) => {
+            let maps = skel
+                .event_maps()
+                .context("BPF object has no event output")?;
+            Some(PerfReader::open(maps.perf)?)
+        }
         _ => None,
     };
     before_attach(&skel)?;
@@ -440,9 +442,7 @@ fn attach_all(object: &Object, loading: &Loading<'_>) -> Result<Vec<Link>> {
         if !prog.autoload() {
             continue;
         }
-        let uprobe = loading
-            .uprobe
-            .is_some_and(|probe| prog.name() == probe.program);
+        let uprobe = matches!(Untargeted::of(&prog), Some(Untargeted::Uprobe { .. }));
         let link = attach_one(&prog, loading).map_err(|err| {
             let refused = err.chain().any(|cause| {
                 cause
@@ -467,12 +467,12 @@ fn attach_all(object: &Object, loading: &Loading<'_>) -> Result<Vec<Link>> {
     Ok(links)
 }
 
-/// Attaches one program: where `loading` says for the uprobe or XDP program it names,
-/// else where the program's section says.
+/// Attaches one program: where `loading` says for a section that names no target
+/// (uprobe, XDP), else where the program's section says.
 fn attach_one(prog: &libbpf_rs::ProgramMut<'_>, loading: &Loading<'_>) -> Result<Link> {
     {
-        let link = match (loading.uprobe, loading.xdp) {
-            (_, Some(xdp)) if prog.name() == xdp.program => {
+        let link = match (Untargeted::of(prog), loading.uprobe, loading.xdp) {
+            (Some(Untargeted::Xdp), _, Some(xdp)) => {
                 prog.attach_xdp(xdp.ifindex).with_context(|| {
                     format!(
                         "failed to attach the XDP program to interface index {} (an \
@@ -481,10 +481,10 @@ fn attach_one(prog: &libbpf_rs::ProgramMut<'_>, loading: &Loading<'_>) -> Result
                     )
                 })?
             }
-            (Some(probe), _) if prog.name() == probe.program => {
+            (Some(Untargeted::Uprobe { retprobe }), Some(probe), _) => {
                 let opts = UprobeOpts {
                     func_name: Some(probe.function.to_string()),
-                    retprobe: probe.retprobe,
+                    retprobe,
                     ..Default::default()
                 };
                 prog.attach_uprobe_with_opts(-1, probe.binary, 0, opts)
@@ -631,7 +631,7 @@ impl<'a> StreamSpec<'a> {
     }
 }
 
-impl<'obj, S: Skel<'obj>> Tracing<S> {
+impl<'obj, S: Skel<'obj> + ToolMaps<'obj>> Tracing<S> {
     /// Everything a streaming tool does once attached: header, readiness line, records
     /// (each made by `record` from an event's bytes, None: not shown) until a stop
     /// condition, then a drain of what the kernel already produced (so that nothing
@@ -648,7 +648,11 @@ impl<'obj, S: Skel<'obj>> Tracing<S> {
         let printer = &spec.printer;
         // Counted here, handed to the metrics once per poll: no shared write per event.
         let delivered = Cell::new(0u64);
-        let stream = EventStream::new(self.skel.object(), self.perf.as_ref(), |data| {
+        let maps = self
+            .skel
+            .event_maps()
+            .context("BPF object has no event output (events.bpf.h)")?;
+        let stream = EventStream::new(maps, self.perf.as_ref(), |data| {
             delivered.set(delivered.get() + 1);
             match (event_time(data), record(data)) {
                 (Some(boot_ns), Some(record)) => printer.event(boot_ns, &record),

@@ -1,4 +1,8 @@
-//! arpsnoop's identity: command line and record (what it does: src/bin/arpsnoop.rs).
+//! arpsnoop: the ARP requests and replies the host sends, one line each.
+//! The kernel side is bpf/arpsnoop.bpf.c.
+
+use std::net::Ipv4Addr;
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -6,12 +10,23 @@ use serde::Serialize;
 use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
 use crate::cli::StreamArgs;
+use crate::output::c_bytes;
+use crate::output::escape;
 use crate::preflight::KernelFunction;
-use crate::record::cell_text;
 use crate::record::Column;
 use crate::record::Table;
+use crate::record::cell_text;
+use crate::tool;
 use crate::tool::Hooks;
+use crate::tool::Loading;
+use crate::tool::StreamSpec;
 use crate::tools::Tool;
+
+use skel::ArpsnoopSkelBuilder;
+use skel::types::event;
+
+// The generated skeleton of bpf/arpsnoop.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(arpsnoop, OpenArpsnoopSkel => ArpsnoopSkel, streaming, plain[event]);
 
 pub const TOOL: Tool = Tool::events::<Args, Arp>(
     "arpsnoop",
@@ -77,5 +92,57 @@ impl Arp {
             )
             .column(Column::left("dst_ip", "DST_IP", 15))
             .column(Column::last("dst_mac", "DST_MAC"))
+    }
+}
+
+const ARP_REQUEST: u16 = 1;
+const ARP_REPLY: u16 = 2;
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let probes = HOOKS.choose(&args.mode, &args.stream.run)?;
+        let loading = Loading::stream(&args.filters, &args.stream).probes(&probes);
+        let tracing = tool::load::<ArpsnoopSkelBuilder>(loading, |_| Ok(()))?;
+        let spec = StreamSpec::new(&probes.what, Arp::table(), &args.stream).always_timed();
+        tracing.stream_events(spec, |event: event| {
+            Some(Arp {
+                dev: escape(c_bytes(&event.dev)),
+                op: operation(event.op),
+                src_ip: Ipv4Addr::from(event.src_ip).to_string(),
+                src_mac: mac(&event.src_mac),
+                dst_ip: Ipv4Addr::from(event.dst_ip).to_string(),
+                dst_mac: mac(&event.dst_mac),
+            })
+        })
+    })
+}
+
+fn mac(bytes: &[u8; 6]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn operation(op: u16) -> String {
+    match op {
+        ARP_REQUEST => "request".into(),
+        ARP_REPLY => "reply".into(),
+        other => format!("op-{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_and_operations_read_as_ip_neigh_shows_them() {
+        assert_eq!(mac(&[0, 0x1b, 0x2c, 0, 0xff, 9]), "00:1b:2c:00:ff:09");
+        assert_eq!(operation(1), "request");
+        assert_eq!(operation(2), "reply");
+        assert_eq!(operation(8), "op-8");
     }
 }

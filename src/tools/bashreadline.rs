@@ -1,7 +1,9 @@
-//! bashreadline's identity: command line and record (what it does:
-//! src/bin/bashreadline.rs).
+//! bashreadline: the command lines typed into interactive bash shells, from a
+//! uretprobe on readline(). The kernel side is bpf/bashreadline.bpf.c.
 
+use std::mem::offset_of;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -9,10 +11,28 @@ use serde::Serialize;
 use crate::cli::FilterArgs;
 use crate::cli::StreamArgs;
 use crate::cli::TaskArgs;
+use crate::output::c_bytes;
+use crate::output::escape;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
+use crate::tool;
+use crate::tool::Loading;
+use crate::tool::StreamSpec;
+use crate::tool::Uprobe;
 use crate::tools::Tool;
+use crate::users::UserNames;
+
+use skel::BashreadlineSkelBuilder;
+use skel::types::event;
+
+// The generated skeleton of bpf/bashreadline.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    bashreadline, OpenBashreadlineSkel => BashreadlineSkel,
+    streaming,
+    plain[event],
+    task_event
+);
 
 pub const TOOL: Tool = Tool::events::<Args, Readline>(
     "bashreadline",
@@ -69,4 +89,33 @@ impl Readline {
             .column(Column::left("user", "USER", 10))
             .column(Column::last("command", "COMMAND"))
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        anyhow::ensure!(
+            args.shared.is_file(),
+            "-s {}: no such file (give the shell binary or the libreadline it uses)",
+            args.shared.display()
+        );
+        let readline = Uprobe {
+            binary: &args.shared,
+            function: "readline",
+        };
+        let loading = Loading::stream(&args.filters, &args.stream).uprobe(readline);
+        let tracing = tool::load::<BashreadlineSkelBuilder>(loading, |_| Ok(()))?;
+        // TIME is always shown, as in bcc's bashreadline.
+        let spec =
+            StreamSpec::new("readline() in bash", Readline::table(), &args.stream).always_timed();
+        let mut users = UserNames::default();
+        let min_len = offset_of!(event, line);
+        tracing.stream_tasks(spec, min_len, &args.task, |event: &event, task| {
+            Some(Readline {
+                user: users.name(task.uid),
+                task,
+                command: escape(c_bytes(&event.line)),
+            })
+        })
+    })
 }

@@ -1,17 +1,36 @@
-//! execs_by_user's identity: command line and report (what it does:
-//! src/bin/execs_by_user.rs).
+//! execs_by_user: execve(2) calls per user and path, optionally only the failed ones.
+//! The kernel side is bpf/execs_by_user.bpf.c.
+
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
+use crate::exec;
+use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
+use crate::report;
 use crate::report::Count;
+use crate::tool;
+use crate::tool::Loading;
 use crate::tools::Tool;
+use crate::users::UserNames;
+
+use skel::ExecsByUserSkelBuilder;
+use skel::types::exec_key;
+
+// The generated skeleton of bpf/execs_by_user.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    execs_by_user, OpenExecsByUserSkel => ExecsByUserSkel,
+    aggregating,
+    plain[exec_key],
+    counting
+);
 
 pub const TOOL: Tool = Tool::counts::<Args, UserPath, Count>(
     "execs_by_user",
@@ -71,4 +90,28 @@ impl UserPath {
             .column(Column::left("user", "USER", 16))
             .column(Column::last("path", "PATH"))
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let loading = Loading::counting(&args.counting).failed_only(args.failed);
+        let tracing = tool::load::<ExecsByUserSkelBuilder>(loading, |_| Ok(()))?;
+        let mut users = UserNames::default();
+        report::count_per_key(
+            tracing.counting(),
+            &args.counting,
+            UserPath::table(),
+            "execve() per user",
+            |raw| {
+                let key: exec_key = maps::decode(raw)?;
+                Some(UserPath {
+                    cgroup: Cgroup::of(key.cgroup_id),
+                    uid: key.uid,
+                    user: users.name(key.uid),
+                    path: exec::name(&key.path, key.unreadable),
+                })
+            },
+        )
+    })
 }

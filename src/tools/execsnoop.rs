@@ -1,15 +1,35 @@
-//! execsnoop's identity: command line and record (what it does: src/bin/execsnoop.rs).
+//! execsnoop: trace execve(2), one line per call with its arguments and result.
+//! A port of bcc libbpf-tools execsnoop; the kernel side is bpf/execsnoop.bpf.c.
+
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
-use crate::record::cell_text;
+use crate::output::escape;
+use crate::preflight::KernelFeatures;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
+use crate::record::cell_text;
+use crate::tool;
+use crate::tool::Loading;
+use crate::tool::StreamSpec;
 use crate::tools::Tool;
+
+use skel::ExecsnoopSkelBuilder;
+use skel::types::event;
+
+// The generated skeleton of bpf/execsnoop.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    execsnoop, OpenExecsnoopSkel => ExecsnoopSkel,
+    streaming,
+    plain[event],
+    task_event,
+    path_event
+);
 
 pub const TOOL: Tool = Tool::events::<Args, Exec>(
     "execsnoop",
@@ -131,6 +151,70 @@ fn args_column(args: &[String], quote: bool, cut: bool) -> String {
         shown.push("...".to_string());
     }
     shown.join(" ")
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        if args.ksyscall {
+            let tracefs = tool::prepare(args.stream.run.verbose)?;
+            anyhow::ensure!(
+                KernelFeatures::probe(&tracefs).kprobes,
+                "--ksyscall: kernel has no kprobes (CONFIG_KPROBES); drop --ksyscall to use \
+                 the sys_enter_execve tracepoint"
+            );
+        }
+        let loading = Loading::snoop(&args.snoop, &args.stream).with_ppid(true);
+        let tracing = tool::load::<ExecsnoopSkelBuilder>(loading, |open| {
+            open.rodata()?.max_args = args.max_args;
+            // The entry hooks: the pair the options did not choose stays unloaded.
+            let (ksyscall, tracepoint) = (args.ksyscall, !args.ksyscall);
+            let progs = &mut open.progs;
+            progs.ksyscall__execve.set_autoload(ksyscall);
+            progs.ksyscall__execveat.set_autoload(ksyscall);
+            progs.tracepoint__syscalls__sys_enter_execve.set_autoload(tracepoint);
+            progs.tracepoint__syscalls__sys_enter_execveat.set_autoload(tracepoint);
+            Ok(())
+        })?;
+        let what = if args.ksyscall {
+            "execve and execveat via ksyscall"
+        } else {
+            "execve and execveat via tracepoints"
+        };
+        let spec = StreamSpec::new(what, table(args), &args.stream);
+        tracing.stream_tasks(
+            spec,
+            event::MIN_LEN,
+            &args.snoop.task,
+            |event: &event, task| {
+                let path = event.path.decoded();
+                let (executed, path_cut) = path.path();
+                // argv follows the path's used bytes, on into `more`.
+                let keep = args.max_args.saturating_sub(1) as usize;
+                let (after, args_cut) = crate::exec::arguments_of(
+                    &path.names[path.used()..],
+                    &event.more,
+                    event.args_size,
+                    event.args_cut != 0,
+                    keep,
+                );
+                let mut argv = vec![escape(&executed)];
+                argv.extend(after);
+                if let Some(line) = &args.line {
+                    argv.iter().find(|arg| arg.contains(line.as_str()))?;
+                }
+                Some(Exec {
+                    task,
+                    ret: event.ret,
+                    args: argv,
+                    args_cut: u32::from(args_cut),
+                    path_cut,
+                    path_unreadable: event.path_unreadable != 0,
+                    args_unreadable: event.args_unreadable != 0,
+                })
+            },
+        )
+    })
 }
 
 #[cfg(test)]

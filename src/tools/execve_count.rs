@@ -1,17 +1,36 @@
-//! execve_count's identity: command line and report (what it does:
-//! src/bin/execve_count.rs).
+//! execve_count: execve(2) calls per name of the binary executed, counted in the kernel.
+//! The kernel side is bpf/execve_count.bpf.c.
+
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
+use crate::cli::c_chars;
+use crate::exec;
+use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
+use crate::report;
 use crate::report::Count;
+use crate::tool;
+use crate::tool::Loading;
 use crate::tools::Tool;
+
+use skel::ExecveCountSkelBuilder;
+use skel::types::name_key;
+
+// The generated skeleton of bpf/execve_count.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    execve_count, OpenExecveCountSkel => ExecveCountSkel,
+    aggregating,
+    plain[name_key],
+    counting
+);
 
 pub const TOOL: Tool = Tool::counts::<Args, NameKey, Count>(
     "execve_count",
@@ -64,4 +83,34 @@ impl NameKey {
     pub fn table() -> Table {
         Table::new().column(Column::left("name", "NAME", 16))
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let filters = &args.counting.filters;
+        let tracing =
+            tool::load::<ExecveCountSkelBuilder>(Loading::counting(&args.counting), |open| {
+                let rodata = open.rodata()?;
+                // -c names the binary executed, not the caller: it goes to targ_name instead.
+                rodata.filter_comm = false;
+                rodata.filter_name = filters.comm.is_some();
+                rodata.targ_name = c_chars(filters.comm.as_deref().unwrap_or(""));
+                Ok(())
+            })?;
+        let columns = NameKey::table();
+        report::count_per_key(
+            tracing.counting(),
+            &args.counting,
+            columns,
+            "execve() per executed name",
+            |raw| {
+                let key: name_key = maps::decode(raw)?;
+                Some(NameKey {
+                    cgroup: Cgroup::of(key.cgroup_id),
+                    name: exec::name(&key.name, key.unreadable),
+                })
+            },
+        )
+    })
 }

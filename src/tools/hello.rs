@@ -1,4 +1,8 @@
-//! hello's identity: command line and record (what it does: src/bin/hello.rs).
+//! hello: bpf_printk("hello world") at every execve, and the lines it wrote to the
+//! kernel's trace buffer. The kernel side is bpf/hello.bpf.c.
+
+use std::process::ExitCode;
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -7,9 +11,20 @@ use crate::cli::FilterArgs;
 use crate::cli::OutputArgs;
 use crate::cli::RunArgs;
 use crate::record::Column;
+use crate::record::Printer;
 use crate::record::Table;
 use crate::record::Task;
+use crate::run::StopConditions;
+use crate::tool;
+use crate::tool::Loading;
 use crate::tools::Tool;
+use crate::trace_pipe::PrintkLine;
+use crate::trace_pipe::TracePipe;
+
+use skel::HelloSkelBuilder;
+
+// The generated skeleton of bpf/hello.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(hello, OpenHelloSkel => HelloSkel, aggregating);
 
 pub const TOOL: Tool = Tool::events::<Args, Printk>(
     "hello",
@@ -61,4 +76,54 @@ impl Printk {
             .column(Column::right("cpu", "CPU", 3))
             .column(Column::last("message", "MESSAGE"))
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let run_id = std::process::id();
+        // Kept to the end of main: dropping it detaches the program.
+        let _tracing =
+            tool::load::<HelloSkelBuilder>(Loading::new(&args.filters, &args.run), |open| {
+                let rodata = open.rodata()?;
+                rodata.run_id = run_id;
+                Ok(())
+            })?;
+        let mut pipe = TracePipe::open(&tool::prepare(args.run.verbose)?)?;
+        let ours = format!(" #{run_id}@");
+        let printer = Printer::new(Printk::table(), args.output.json, args.output.timestamp);
+        printer.header()?;
+        tool::announce_ready("execve with bpf_printk");
+        let show = |lines: Vec<String>| -> std::io::Result<()> {
+            for line in lines {
+                let Some(printk) = PrintkLine::parse(&line) else {
+                    continue;
+                };
+                // "hello world #<run id>@<boot ns>": ours, and when.
+                let Some((message, boot_ns)) = printk.message.rsplit_once(&ours) else {
+                    continue;
+                };
+                if let Ok(boot_ns) = boot_ns.parse() {
+                    printer.event(
+                        boot_ns,
+                        &Printk {
+                            pid: printk.pid,
+                            comm: printk.comm.clone(),
+                            cpu: printk.cpu,
+                            ktime: printk.timestamp.clone(),
+                            message: message.to_string(),
+                        },
+                    )?;
+                }
+            }
+            printer.flush()
+        };
+        let stop = StopConditions::start(args.run.duration);
+        while !stop.reached() {
+            show(pipe.read_lines(stop.next_wait())?)?;
+        }
+        // What the kernel wrote before the stop is shown too.
+        show(pipe.read_lines(Duration::ZERO)?)?;
+        Ok(())
+    })
 }

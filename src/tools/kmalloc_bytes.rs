@@ -1,21 +1,43 @@
-//! kmalloc_bytes' identity: command line and report (what it does:
-//! src/bin/kmalloc_bytes.rs).
+//! kmalloc_bytes: how much the kernel's kmalloc allocates, per interval and in total,
+//! optionally per process name and as a histogram of request sizes.
+//! The kernel side is bpf/kmalloc_bytes.bpf.c.
+
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cgroup::Cgroup;
 use crate::cli::ByCgroupArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ReportArgs;
+use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::metrics::HistogramSeries;
+use crate::output::c_bytes;
+use crate::output::escape;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
+use crate::report;
 use crate::report::Counters;
-use crate::tools::openat_count::CommKey;
+use crate::report::Ranking;
+use crate::report::ReportSpec;
+use crate::tool;
+use crate::tool::Loading;
 use crate::tools::Tool;
+use crate::tools::openat_count::CommKey;
+
+use skel::KmallocBytesSkelBuilder;
+use skel::types::comm_key;
+
+// The generated skeleton of bpf/kmalloc_bytes.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    kmalloc_bytes, OpenKmallocBytesSkel => KmallocBytesSkel,
+    aggregating,
+    plain[comm_key]
+);
 
 pub const TOOL: Tool = Tool::counts::<Args, CommKey, Allocations>(
     "kmalloc_bytes",
@@ -110,4 +132,58 @@ impl Allocations {
             .column(Column::right("bytes_req", "BYTES_REQ", 14))
             .column(Column::right("bytes_alloc", "BYTES_ALLOC", 14))
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let by_cgroup = args.grouping.by_cgroup;
+        let loading = Loading::report(&args.filters, &args.report).by_cgroup(by_cgroup);
+        let tracing = tool::load::<KmallocBytesSkelBuilder>(loading, |open| {
+            let rodata = open.rodata()?;
+            rodata.by_comm = args.by_comm;
+            rodata.size_hist = args.hist;
+            Ok(())
+        })?;
+        let table = Allocations::table(args.by_comm).cgroup_first(by_cgroup);
+        // Process names ranked by bytes allocated, under the total of all of them.
+        let by_bytes = |counts: &[u64]| counts.get(2).copied().unwrap_or(0);
+        let mut spec = ReportSpec::new("kmalloc", table, Ranking::top_by(args.top, by_bytes));
+        spec.total_label = match (args.by_comm, by_cgroup) {
+            (true, _) => Some(("comm", "[all]")),
+            (false, true) => Some(("cgroup", "[all]")),
+            (false, false) => None,
+        };
+        spec.total_first = true;
+        spec.histogram_unit = "bytes";
+        let zero = 0u32.to_ne_bytes();
+        let mut per_comm = maps::Drained::new(
+            &tracing.maps.comm_totals,
+            &tracing.maps.comm_totals_0,
+            &tracing.maps.comm_totals_1,
+        );
+        let capacity = per_comm.capacity();
+        report::run_reports::<CommKey, Allocations>(&args.report, spec, |counts| {
+            // Per-name counters are read before the grand total, so that the total
+            // (read last, while the kernel keeps counting) is never below their sum.
+            if args.by_comm || by_cgroup {
+                let taken = per_comm.drain()?;
+                counts
+                    .per_key
+                    .add(taken.into_iter().filter_map(|(raw, sums)| {
+                        let key: comm_key = maps::decode(&raw)?;
+                        let comm = escape(c_bytes(&key.comm));
+                        let cgroup = Cgroup::of(key.cgroup_id);
+                        Some((CommKey { cgroup, comm }, sums))
+                    }));
+                let missed = maps::not_counted(&tracing.maps.not_counted)?;
+                counts.set_not_counted(missed, capacity);
+            }
+            counts.set_total(maps::percpu_sum_u64s(&tracing.maps.totals, &zero)?);
+            if args.hist {
+                counts.histogram = Some(maps::percpu_sum_u64s(&tracing.maps.hist, &zero)?);
+            }
+            Ok(())
+        })
+    })
 }

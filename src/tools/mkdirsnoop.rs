@@ -1,4 +1,7 @@
-//! mkdirsnoop's identity: command line and record (what it does: src/bin/mkdirsnoop.rs).
+//! mkdirsnoop: trace mkdir(2) and mkdirat(2), one line per call with its mode and result.
+//! The kernel side is bpf/mkdirsnoop.bpf.c (with bpf/path_call.bpf.h).
+
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -11,7 +14,22 @@ use crate::paths::ShownPath;
 use crate::record::Column;
 use crate::record::Table;
 use crate::record::Task;
+use crate::tool;
+use crate::tool::Loading;
+use crate::tool::StreamSpec;
 use crate::tools::Tool;
+
+use skel::MkdirsnoopSkelBuilder;
+use skel::types::event;
+
+// The generated skeleton of bpf/mkdirsnoop.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    mkdirsnoop, OpenMkdirsnoopSkel => MkdirsnoopSkel,
+    streaming,
+    plain[event],
+    task_event,
+    path_event
+);
 
 pub const TOOL: Tool = Tool::events::<Args, PathCall>(
     "mkdirsnoop",
@@ -76,4 +94,31 @@ impl PathCall {
             .column(Column::right("ret", "RET", 4))
             .column(Column::last("path", "PATH"))
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let loading = Loading::snoop(&args.snoop, &args.stream);
+        let tracing = tool::load::<MkdirsnoopSkelBuilder>(loading, |open| {
+            let rodata = open.rodata()?;
+            rodata.full_path = args.path.full_path;
+            Ok(())
+        })?;
+        let table = PathCall::table(&args.snoop, true);
+        let spec = StreamSpec::new("mkdir and mkdirat", table, &args.stream);
+        tracing.stream_tasks(
+            spec,
+            event::MIN_LEN,
+            &args.snoop.task,
+            |event: &event, task| {
+                Some(PathCall::new(
+                    task,
+                    event.ret,
+                    Some(event.mode),
+                    event.path.decoded(),
+                ))
+            },
+        )
+    })
 }

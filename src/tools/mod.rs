@@ -1,8 +1,8 @@
 //! The tool registry: every tool's identity — its name, kind, command line (clap),
 //! help text and the records it prints — reachable from the library, so that a build
 //! step (man pages, completions), a test or the README check can enumerate every tool
-//! and get its command line. A tool's module declares its arguments and records; its
-//! binary (src/bin/<name>.rs) holds what it does.
+//! and get its command line. A tool's module is the whole tool: its arguments, records,
+//! table, skeleton and `main`; `tools!` below is the one list of them.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -16,29 +16,9 @@ use crate::record::schema_of;
 use crate::report::Counters;
 use crate::report::ReportRecord;
 
-pub mod arpsnoop;
-pub mod bashreadline;
-pub mod execguard;
-pub mod execs_by_user;
-pub mod execsnoop;
-pub mod execve_count;
-pub mod filetop;
-pub mod hello;
-pub mod icmp_sender;
 pub mod json_docs;
-pub mod key_pressed;
-pub mod kmalloc_bytes;
 pub mod manual;
-pub mod mkdirsnoop;
 pub mod multicall;
-pub mod netdev_trace;
-pub mod netpkt_count;
-pub mod openat_count;
-pub mod opensnoop;
-pub mod sendrecv_count;
-pub mod sendto_by_ip;
-pub mod unlinksnoop;
-pub mod xdp_drop_count;
 
 /// What --version says: the release and the git commit it was built from (build.rs).
 pub const VERSION: &str = concat!(
@@ -48,29 +28,56 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
-/// Every tool, in the README's order: event tools, counting tools, helpers.
-pub const ALL: [&Tool; 20] = [
-    &opensnoop::TOOL,
-    &execsnoop::TOOL,
-    &unlinksnoop::TOOL,
-    &mkdirsnoop::TOOL,
-    &bashreadline::TOOL,
-    &hello::TOOL,
-    &netdev_trace::TOOL,
-    &arpsnoop::TOOL,
-    &key_pressed::TOOL,
-    &execguard::TOOL,
-    &kmalloc_bytes::TOOL,
-    &openat_count::TOOL,
-    &execve_count::TOOL,
-    &sendrecv_count::TOOL,
-    &sendto_by_ip::TOOL,
-    &execs_by_user::TOOL,
-    &netpkt_count::TOOL,
-    &filetop::TOOL,
-    &xdp_drop_count::TOOL,
-    &icmp_sender::TOOL,
+/// The one list of tools: each name is its module here (src/tools/NAME.rs, with
+/// `TOOL` and `main`), its BPF program (bpf/NAME.bpf.c) and its executable
+/// (src/bin/NAME.rs, `tool_main!`). It makes the modules, `ALL` and `ENTRIES`;
+/// `tests::the_list_agrees_with_bpf_bins_and_readme` holds the rest to it.
+macro_rules! tools {
+    ($($name:ident),* $(,)?) => {
+        $(pub mod $name;)*
+
+        /// Every tool, in the README's order: event tools, counting tools, helpers.
+        pub const ALL: [&Tool; [$(stringify!($name)),*].len()] = [$(&$name::TOOL),*];
+
+        /// Every tool with its `main`, for the multi-call binary.
+        pub const ENTRIES: [multicall::Entry; ALL.len()] = [$((&$name::TOOL, $name::main)),*];
+    };
+}
+
+tools![
+    opensnoop,
+    execsnoop,
+    unlinksnoop,
+    mkdirsnoop,
+    bashreadline,
+    hello,
+    netdev_trace,
+    arpsnoop,
+    key_pressed,
+    execguard,
+    kmalloc_bytes,
+    openat_count,
+    execve_count,
+    sendrecv_count,
+    sendto_by_ip,
+    execs_by_user,
+    netpkt_count,
+    filetop,
+    xdp_drop_count,
+    icmp_sender,
 ];
+
+/// A tool's own executable (src/bin/NAME.rs): `tool_main!(NAME);` runs
+/// `tools::NAME::main`, so `cargo run --bin NAME` and target/release/NAME keep working
+/// while the tool's code is compiled once, in the library.
+#[macro_export]
+macro_rules! tool_main {
+    ($name:ident) => {
+        fn main() -> std::process::ExitCode {
+            $crate::tools::$name::main()
+        }
+    };
+}
 
 /// The tool of this name.
 pub fn find(name: &str) -> Option<&'static Tool> {
@@ -300,6 +307,56 @@ mod tests {
         type ProtoRow = Row<xdp_drop_count::Protocol, xdp_drop_count::Frames>;
         let protocols = xdp_drop_count::Frames::table();
         assert_columns_declared::<ProtoRow>("xdp_drop_count", protocols);
+    }
+
+    /// The names of the files in `dir` (under the crate) that end with `suffix`, without
+    /// it.
+    fn stems(dir: &str, suffix: &str) -> std::collections::BTreeSet<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        std::fs::read_dir(&dir)
+            .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|name| name.strip_suffix(suffix).map(str::to_string))
+            .collect()
+    }
+
+    /// The one list (`tools!`) is the only one: every BPF program is a listed tool's,
+    /// every listed tool but a helper has one, and every tool's executable is the stub
+    /// `tool_main!(NAME);` in src/bin/NAME.rs (the README's table: tests/it/cli.rs).
+    #[test]
+    fn the_list_agrees_with_the_bpf_programs_and_the_executables() {
+        let listed: std::collections::BTreeSet<String> =
+            ALL.iter().map(|tool| tool.name.to_string()).collect();
+        for program in stems("bpf", ".bpf.c") {
+            assert!(
+                listed.contains(&program),
+                "bpf/{program}.bpf.c is no listed tool's: add it to tools![...]"
+            );
+        }
+        for tool in ALL.iter().filter(|tool| tool.kind != ToolKind::Helper) {
+            let source = format!("bpf/{}.bpf.c", tool.name);
+            let exists = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&source);
+            assert!(exists.is_file(), "{} has no {source}", tool.name);
+        }
+        let stubs: std::collections::BTreeSet<String> = stems("src/bin", ".rs")
+            .into_iter()
+            .filter(|bin| listed.contains(bin))
+            .collect();
+        assert_eq!(stubs, listed, "a listed tool without src/bin/NAME.rs");
+        for name in &stubs {
+            let path = format!("{}/src/bin/{name}.rs", env!("CARGO_MANIFEST_DIR"));
+            let stub = std::fs::read_to_string(&path).unwrap();
+            let code: Vec<&str> = stub
+                .lines()
+                .filter(|line| !line.starts_with("//") && !line.trim().is_empty())
+                .collect();
+            let wanted = format!("ebpf_tracers::tool_main!({name});");
+            assert_eq!(
+                code,
+                [wanted.as_str()],
+                "{path}: only the stub, the tool is src/tools/{name}.rs"
+            );
+        }
     }
 
     #[test]

@@ -1,15 +1,34 @@
-//! netdev_trace's identity: command line and record (what it does:
-//! src/bin/netdev_trace.rs).
+//! netdev_trace: packets queued for transmit (net/net_dev_queue) and received
+//! (net/netif_receive_skb), one line each. The kernel side, and why it tells the two
+//! tracepoints apart the way it does, is bpf/netdev_trace.bpf.c.
+
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::cli::parse_comm;
 use crate::cli::FilterArgs;
 use crate::cli::StreamArgs;
+use crate::cli::c_chars;
+use crate::cli::parse_comm;
+use crate::output::c_bytes;
+use crate::output::escape;
 use crate::record::Column;
 use crate::record::Table;
+use crate::tool;
+use crate::tool::Loading;
+use crate::tool::StreamSpec;
 use crate::tools::Tool;
+
+use skel::NetdevTraceSkelBuilder;
+use skel::types::event;
+
+// The generated skeleton of bpf/netdev_trace.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    netdev_trace, OpenNetdevTraceSkel => NetdevTraceSkel,
+    streaming,
+    plain[event]
+);
 
 pub const TOOL: Tool = Tool::events::<Args, Packet>(
     "netdev_trace",
@@ -59,4 +78,29 @@ impl Packet {
             .column(Column::left("dev", "DEV", 16))
             .column(Column::right("len", "LEN", 6))
     }
+}
+
+const DIR_TX: u32 = 0;
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let loading = Loading::stream(&args.filters, &args.stream);
+        let tracing = tool::load::<NetdevTraceSkelBuilder>(loading, |open| {
+            let rodata = open.rodata()?;
+            rodata.filter_dev = args.dev.is_some();
+            rodata.targ_dev = c_chars(args.dev.as_deref().unwrap_or(""));
+            Ok(())
+        })?;
+        let what = "net_dev_queue (TX) and netif_receive_skb (RX)";
+        let spec = StreamSpec::new(what, Packet::table(), &args.stream).always_timed();
+        tracing.stream_events(spec, |event: event| {
+            let dir = if event.dir == DIR_TX { "TX" } else { "RX" };
+            Some(Packet {
+                dir: dir.to_string(),
+                dev: escape(c_bytes(&event.dev)),
+                len: event.len,
+            })
+        })
+    })
 }

@@ -1,16 +1,29 @@
-//! netpkt_count's identity: command line and report (what it does:
-//! src/bin/netpkt_count.rs).
+//! netpkt_count: packets sent and received by a process, per CPU and in total.
+//! The kernel side is bpf/netpkt_count.bpf.c.
+
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::TotalArgs;
+use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
+use crate::report;
 use crate::report::Counters;
+use crate::report::Ranking;
+use crate::report::ReportSpec;
+use crate::tool;
+use crate::tool::Loading;
 use crate::tools::Tool;
+
+use skel::NetpktCountSkelBuilder;
+
+// The generated skeleton of bpf/netpkt_count.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(netpkt_count, OpenNetpktCountSkel => NetpktCountSkel, aggregating);
 
 pub const TOOL: Tool = Tool::counts::<TotalArgs, Cpu, Packets>(
     "netpkt_count",
@@ -76,4 +89,30 @@ impl Packets {
             .column(Column::right("tx", "TX", 10))
             .column(Column::right("rx", "RX", 10))
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &TotalArgs| {
+        let tracing = tool::load::<NetpktCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
+        let table = Packets::table();
+        // The CPUs that counted something, then their sum under CPU "all".
+        let mut spec = ReportSpec::new(
+            "packets per CPU (net_dev_xmit, netif_rx)",
+            table,
+            Ranking::KeyOrder,
+        );
+        spec.total_label = Some(("cpu", "all"));
+        report::run_reports::<Cpu, Packets>(&args.report, spec, |counts| {
+            let per_cpu = maps::percpu_u64s(&tracing.maps.counts, &0u32.to_ne_bytes())?;
+            counts.set_total(maps::sum_counters(per_cpu.iter().cloned()));
+            counts.per_key.set(
+                per_cpu
+                    .into_iter()
+                    .enumerate()
+                    .map(|(cpu, sums)| (Cpu { cpu: cpu as u32 }, sums)),
+            );
+            Ok(())
+        })
+    })
 }

@@ -1,5 +1,7 @@
-//! openat_count's identity: command line and report (what it does:
-//! src/bin/openat_count.rs).
+//! openat_count: openat(2) calls per process name, counted in the kernel.
+//! The kernel side is bpf/openat_count.bpf.c.
+
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -7,12 +9,29 @@ use serde::Serialize;
 use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::cli::NameArgs;
+use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
+use crate::output::c_bytes;
+use crate::output::escape;
 use crate::record::Table;
 use crate::record::Task;
+use crate::report;
 use crate::report::Count;
+use crate::tool;
+use crate::tool::Loading;
 use crate::tools::Tool;
+
+use skel::OpenatCountSkelBuilder;
+use skel::types::comm_key;
+
+// The generated skeleton of bpf/openat_count.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    openat_count, OpenOpenatCountSkel => OpenatCountSkel,
+    aggregating,
+    plain[comm_key],
+    counting
+);
 
 pub const TOOL: Tool = Tool::counts::<Args, CommKey, Count>(
     "openat_count",
@@ -63,4 +82,27 @@ impl CommKey {
     pub fn table() -> Table {
         Table::new().column(Task::comm_column())
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let tracing =
+            tool::load::<OpenatCountSkelBuilder>(Loading::counting(&args.counting), |_| Ok(()))?;
+        let columns = CommKey::table();
+        report::count_per_key(
+            tracing.counting(),
+            &args.counting,
+            columns,
+            "openat() per process name",
+            |raw| {
+                let key: comm_key = maps::decode(raw)?;
+                let comm = c_bytes(&key.comm);
+                args.name.matches(comm).then(|| CommKey {
+                    cgroup: Cgroup::of(key.cgroup_id),
+                    comm: escape(comm),
+                })
+            },
+        )
+    })
 }

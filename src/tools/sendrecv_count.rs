@@ -1,17 +1,30 @@
-//! sendrecv_count's identity: command line and report (what it does:
-//! src/bin/sendrecv_count.rs).
+//! sendrecv_count: sendto(2) and recvfrom(2) calls per interval and in total.
+//! The kernel side is bpf/sendrecv_count.bpf.c.
+
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::TotalArgs;
+use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
+use crate::report;
 use crate::report::Counters;
 use crate::report::NoKey;
+use crate::report::Ranking;
+use crate::report::ReportSpec;
+use crate::tool;
+use crate::tool::Loading;
 use crate::tools::Tool;
+
+use skel::SendrecvCountSkelBuilder;
+
+// The generated skeleton of bpf/sendrecv_count.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(sendrecv_count, OpenSendrecvCountSkel => SendrecvCountSkel, aggregating);
 
 pub const TOOL: Tool = Tool::counts::<TotalArgs, NoKey, SendRecv>(
     "sendrecv_count",
@@ -65,4 +78,19 @@ impl SendRecv {
             .column(Column::right("sent", "SENT", 10))
             .column(Column::right("recv", "RECV", 10))
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &TotalArgs| {
+        let tracing = tool::load::<SendrecvCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
+        let table = SendRecv::table();
+        // One row, no keys: an idle interval is a row of zeros, not a missing row.
+        let spec = ReportSpec::new("sendto() and recvfrom()", table, Ranking::AllKeys);
+        report::run_reports::<NoKey, SendRecv>(&args.report, spec, |counts| {
+            let sums = maps::percpu_sum_u64s(&tracing.maps.counts, &0u32.to_ne_bytes())?;
+            counts.per_key.set([(NoKey {}, sums)]);
+            Ok(())
+        })
+    })
 }

@@ -1,17 +1,36 @@
-//! sendto_by_ip's identity: command line and report (what it does:
-//! src/bin/sendto_by_ip.rs).
+//! sendto_by_ip: sendto(2) calls per destination address (IPv4 and IPv6).
+//! The kernel side is bpf/sendto_by_ip.bpf.c.
+
+use std::net::Ipv4Addr;
+use std::net::Ipv6Addr;
+use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cgroup::Cgroup;
 use crate::cli::CountArgs;
+use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
+use crate::report;
 use crate::report::Count;
+use crate::tool;
+use crate::tool::Loading;
 use crate::tools::Tool;
+
+use skel::SendtoByIpSkelBuilder;
+use skel::types::dest_key;
+
+// The generated skeleton of bpf/sendto_by_ip.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    sendto_by_ip, OpenSendtoByIpSkel => SendtoByIpSkel,
+    aggregating,
+    plain[dest_key],
+    counting
+);
 
 pub const TOOL: Tool = Tool::counts::<CountArgs, Destination, Count>(
     "sendto_by_ip",
@@ -52,5 +71,63 @@ impl Destination {
     /// The key column `DEST`.
     pub fn table() -> Table {
         Table::new().column(Column::left("dest", "DEST", 16))
+    }
+}
+
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &CountArgs| {
+        let tracing = tool::load::<SendtoByIpSkelBuilder>(Loading::counting(args), |_| Ok(()))?;
+        let columns = Destination::table();
+        report::count_per_key(
+            tracing.counting(),
+            args,
+            columns,
+            "sendto() per destination",
+            |raw| {
+                let key: dest_key = maps::decode(raw)?;
+                Some(Destination {
+                    cgroup: Cgroup::of(key.cgroup_id),
+                    dest: destination(&key),
+                })
+            },
+        )
+    })
+}
+
+/// A `struct dest_key` (bpf/sendto_by_ip.h) as an address, or what was counted instead.
+fn destination(key: &dest_key) -> String {
+    match key.family {
+        0 => "(connected)".into(),
+        AF_INET => Ipv4Addr::new(key.addr[0], key.addr[1], key.addr[2], key.addr[3]).to_string(),
+        AF_INET6 => Ipv6Addr::from(key.addr).to_string(),
+        other => format!("(family {other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(family: u16, addr: &[u8]) -> dest_key {
+        let mut key = dest_key {
+            family,
+            ..Default::default()
+        };
+        key.addr[..addr.len()].copy_from_slice(addr);
+        key
+    }
+
+    #[test]
+    fn destinations_render_by_family() {
+        assert_eq!(destination(&key(AF_INET, &[127, 0, 0, 2])), "127.0.0.2");
+        let mut v6 = [0u8; 16];
+        v6[15] = 1;
+        assert_eq!(destination(&key(AF_INET6, &v6)), "::1");
+        assert_eq!(destination(&key(0, &[])), "(connected)");
+        assert_eq!(destination(&key(1, &[])), "(family 1)");
     }
 }

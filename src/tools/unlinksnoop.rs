@@ -1,14 +1,32 @@
-//! unlinksnoop's identity: command line and record (what it does:
-//! src/bin/unlinksnoop.rs).
+//! unlinksnoop: trace file unlinks, one line per call, with the result.
+//! kprobes on do_unlinkat (filename_unlinkat in 7.2) where the kernel has them, else the unlink/unlinkat syscall
+//! tracepoints. The kernel side is bpf/unlinksnoop.bpf.c.
+
+use std::process::ExitCode;
 
 use crate::cli::ModeArgs;
 use crate::cli::PathArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
 use crate::preflight::KernelFunction;
+use crate::tool;
 use crate::tool::Hooks;
-use crate::tools::mkdirsnoop::PathCall;
+use crate::tool::Loading;
+use crate::tool::StreamSpec;
 use crate::tools::Tool;
+use crate::tools::mkdirsnoop::PathCall;
+
+use skel::UnlinksnoopSkelBuilder;
+use skel::types::event;
+
+// The generated skeleton of bpf/unlinksnoop.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(
+    unlinksnoop, OpenUnlinksnoopSkel => UnlinksnoopSkel,
+    streaming,
+    plain[event],
+    task_event,
+    path_event
+);
 
 pub const TOOL: Tool = Tool::events::<Args, PathCall>(
     "unlinksnoop",
@@ -49,3 +67,27 @@ EXAMPLES:
     unlinksnoop --mode tracepoint # use the syscall tracepoints even where kprobes work
     unlinksnoop -F                # relative paths in full (from the directory they start in)
     unlinksnoop --json            # one JSON object per line";
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let probes = HOOKS.choose(&args.mode, &args.stream.run)?;
+        let loading = Loading::snoop(&args.snoop, &args.stream).probes(&probes);
+        let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |open| {
+            let rodata = open.rodata()?;
+            rodata.full_path = args.path.full_path;
+            Ok(())
+        })?;
+        let spec = StreamSpec::new(
+            &probes.what,
+            PathCall::table(&args.snoop, false),
+            &args.stream,
+        );
+        tracing.stream_tasks(
+            spec,
+            event::MIN_LEN,
+            &args.snoop.task,
+            |event: &event, task| Some(PathCall::new(task, event.ret, None, event.path.decoded())),
+        )
+    })
+}

@@ -1,16 +1,32 @@
-//! xdp_drop_count's identity: command line and report (what it does:
-//! src/bin/xdp_drop_count.rs).
+//! xdp_drop_count: frames an interface receives, per protocol, counted (and with --drop
+//! dropped) by an XDP program. The kernel side is bpf/xdp_drop_count.bpf.c.
 
+use std::process::ExitCode;
+
+use anyhow::Context;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cli::FilterArgs;
 use crate::cli::ReportArgs;
+use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
+use crate::report;
 use crate::report::Counters;
+use crate::report::Ranking;
+use crate::report::ReportSpec;
+use crate::tool;
+use crate::tool::Loading;
+use crate::tool::Xdp;
 use crate::tools::Tool;
+
+use skel::XdpDropCountSkelBuilder;
+
+// The generated skeleton of bpf/xdp_drop_count.bpf.c, as `skel` (src/skel.rs).
+crate::skel::skeleton!(xdp_drop_count, OpenXdpDropCountSkel => XdpDropCountSkel, aggregating);
 
 pub const TOOL: Tool = Tool::counts::<Args, Protocol, Frames>(
     "xdp_drop_count",
@@ -137,6 +153,42 @@ impl Frames {
             .column(Column::right("packets", "PACKETS", 10))
             .column(Column::right("dropped", "DROPPED", 10))
     }
+}
+
+/// The tool: parses its command line, runs, and says how it ended (its exit code).
+pub fn main() -> ExitCode {
+    TOOL.main(|args: &Args| {
+        let ifindex = nix::net::if_::if_nametoindex(args.iface.as_str()).with_context(|| {
+            format!(
+                "no interface {} in this network namespace (see ip link)",
+                args.iface
+            )
+        })?;
+        let filters = FilterArgs::default();
+        let xdp = Xdp {
+            ifindex: i32::try_from(ifindex).context("interface index out of range")?,
+        };
+        let loading = Loading::report(&filters, &args.report).xdp(xdp);
+        let tracing = tool::load::<XdpDropCountSkelBuilder>(loading, |open| {
+            let rodata = open.rodata()?;
+            for slot in &args.drop {
+                rodata.drop_mask[(slot / 64) as usize] |= 1 << (slot % 64);
+            }
+            Ok(())
+        })?;
+        let table = Frames::table();
+        let what = format!("XDP on {}", args.iface);
+        let spec = ReportSpec::new(&what, table, Ranking::KeyOrder);
+        report::run_reports::<Protocol, Frames>(&args.report, spec, |counts| {
+            let mut slots = Vec::new();
+            for slot in 0..SLOTS {
+                let sums = maps::percpu_sum_u64s(&tracing.maps.protocols, &slot.to_ne_bytes())?;
+                slots.push((Protocol::of_slot(slot), sums));
+            }
+            counts.per_key.set(slots);
+            Ok(())
+        })
+    })
 }
 
 #[cfg(test)]
