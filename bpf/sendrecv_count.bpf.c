@@ -7,7 +7,7 @@
 
 struct send_recv {
 	__u64 sent;
-	__u64 received;
+	__u64 recv;
 };
 
 PERCPU_SLOT(counts, struct send_recv);
@@ -37,7 +37,7 @@ int tracepoint__syscalls__sys_enter_recvfrom(struct trace_event_raw_sys_enter *c
 	struct send_recv *c = slot();
 
 	if (c)
-		c->received += 1;
+		c->recv += 1;
 	return 0;
 }
 

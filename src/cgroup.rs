@@ -28,9 +28,6 @@ use libbpf_rs::MapFlags;
 use libbpf_rs::MapMut;
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::Value;
-
-use crate::record::Column;
 
 /// Where a task runs, as records show it: flattened into the task part of every event
 /// record, and into counting keys with --by-cgroup. Every field is absent when the tool
@@ -89,10 +86,7 @@ impl std::hash::Hash for Cgroup {
 /// missed on every id with 4,300 cgroups alive). Past it, the half used longest ago is
 /// forgotten. A cgroup that could not be named (removed before its first event was
 /// read) is remembered as such: it is not looked up again.
-pub const CACHE_ENTRIES: usize = 2 * crate::report::MAX_KEYS;
-
-/// Characters of a container id the CONTAINER column shows (as `docker ps` does).
-const SHORT_ID: usize = 12;
+pub const CACHE_ENTRIES: usize = 2 * crate::counters::MAX_KEYS;
 
 impl Cgroup {
     /// What the cgroup id `id` names (`id` 0: a key without a cgroup, nothing).
@@ -104,28 +98,6 @@ impl Cgroup {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         names.get_or_insert_with(Names::new).lookup(id)
-    }
-
-    /// The CONTAINER column: the short container id, or outside containers the
-    /// cgroup's last path component ("/" at the root), else its id.
-    pub fn column() -> Column {
-        Column::left("cgroup", "CONTAINER", 16).formatted(container_cell)
-    }
-}
-
-fn container_cell(record: &Value) -> String {
-    if let Some(id) = record["container_id"].as_str() {
-        return id.chars().take(SHORT_ID).collect();
-    }
-    if let Some(path) = record["cgroup"].as_str() {
-        return match path.rsplit('/').next() {
-            Some(last) if !last.is_empty() => last.to_string(),
-            _ => "/".to_string(),
-        };
-    }
-    match record["cgroup_id"].as_u64() {
-        Some(id) => id.to_string(),
-        None => "-".to_string(),
     }
 }
 
@@ -644,21 +616,5 @@ mod tests {
         assert_eq!(unescape_mount("/sys/fs/cgroup"), "/sys/fs/cgroup");
         assert_eq!(unescape_mount("/mnt/my\\040cgroups"), "/mnt/my cgroups");
         assert_eq!(unescape_mount("/a\\\\b\\01"), "/a\\\\b\\01");
-    }
-
-    #[test]
-    fn the_column_shows_a_short_container_id_or_the_last_component() {
-        let cell = |value: serde_json::Value| container_cell(&value);
-        assert_eq!(
-            cell(serde_json::json!({"cgroup": "/x", "container_id": ID})),
-            &ID[..12]
-        );
-        assert_eq!(
-            cell(serde_json::json!({"cgroup": "/user.slice/session-2.scope"})),
-            "session-2.scope"
-        );
-        assert_eq!(cell(serde_json::json!({"cgroup": "/"})), "/");
-        assert_eq!(cell(serde_json::json!({"cgroup_id": 77})), "77");
-        assert_eq!(cell(serde_json::json!({})), "-");
     }
 }

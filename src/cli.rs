@@ -174,7 +174,7 @@ pub struct MetricsArgs {
     /// (its table is then off unless -i is given), an event tool's events and lost
     /// events
     #[arg(long = "metrics-addr", value_name = "HOST:PORT",
-          value_parser = crate::metrics::parse_addr)]
+          value_parser = parse_addr)]
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// TLS and basic authentication for --metrics-addr, in the exporter-toolkit's web
     /// configuration file format (node_exporter's --web.config.file); empty: none
@@ -346,6 +346,17 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
         return Err(format!("{text} seconds is too long"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// --metrics-addr's value: HOST:PORT (a name is resolved; its first address is used).
+pub fn parse_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let mut addrs = text
+        .to_socket_addrs()
+        .map_err(|err| format!("{err} (give HOST:PORT, e.g. 127.0.0.1:9435 or [::]:9435)"))?;
+    addrs
+        .next()
+        .ok_or_else(|| format!("{text} names no address (give HOST:PORT)"))
 }
 
 #[cfg(test)]

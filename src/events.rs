@@ -18,9 +18,9 @@ use libbpf_rs::RingBufferBuilder;
 
 use crate::cli::EventArgs;
 use crate::cli::NameArgs;
-use crate::maps;
+use crate::counters;
 use crate::perf_buffer::BatchedPerfBuffer;
-use crate::record::TaskHeader;
+use crate::task::TaskHeader;
 
 /// Ring buffer size: 2 MiB holds ~22,000 opensnoop events, ~25 ms of a full-speed
 /// burst; with wakeups batched the reader keeps up (make bench: 0 lost in 1M-open
@@ -270,10 +270,7 @@ impl<'a> EventStream<'a> {
 
     /// Events the kernel could not deliver because the buffer was full.
     pub fn lost(&self) -> Result<u64> {
-        let dropped = maps::percpu_sum_u64s(self.dropped, &0u32.to_ne_bytes())?
-            .first()
-            .copied()
-            .unwrap_or(0);
+        let dropped = counters::per_cpu_number(self.dropped)?;
         let perf_lost = match &self.buffer {
             Buffer::Perf { reader, .. } => reader.lost.get(),
             Buffer::Ring(_) => 0,

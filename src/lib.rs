@@ -7,6 +7,7 @@
 pub mod cgroup;
 pub mod cli;
 pub mod clock;
+pub mod counters;
 pub mod elf;
 pub mod events;
 pub mod exec;
@@ -20,6 +21,7 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod skel;
+pub mod task;
 pub mod tool;
 pub mod tools;
 pub mod trace_pipe;

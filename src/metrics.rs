@@ -36,7 +36,6 @@ mod web_config;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::net::ToSocketAddrs;
 use std::os::fd::AsFd;
 use std::os::fd::AsRawFd;
 use std::os::fd::OwnedFd;
@@ -62,6 +61,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::MetricsArgs;
+use crate::counters::Counters;
 use crate::record::cell_text;
 use web_config::WebConfig;
 
@@ -72,7 +72,7 @@ type Labels = Vec<(String, String)>;
 pub const PREFIX: &str = "ebpf_tracers";
 
 /// Label sets beyond this many, per tool, are summed into the overflow series.
-pub const MAX_SERIES: usize = 10_000;
+pub const MAX_SERIES: usize = crate::counters::MAX_KEYS;
 
 /// The label value of the overflow series.
 pub const OVERFLOW: &str = "[overflow]";
@@ -81,25 +81,26 @@ pub const OVERFLOW: &str = "[overflow]";
 /// cut path is marked in the path's own text.
 const NOT_LABELS: [&str; 2] = ["cgroup_id", "path_cut"];
 
-/// One counter of a tool: the kernel's counter at this position of its values, as the
+/// One counter of a tool: the field `field` of its counters (counters.rs), as the
 /// metric `ebpf_tracers_<name>` (a name ending in `_total`).
 #[derive(Debug, Clone, Copy)]
 pub struct CounterSeries {
+    pub field: &'static str,
     pub name: &'static str,
     pub help: &'static str,
 }
 
 /// A log2 histogram as a Prometheus histogram: `ebpf_tracers_<name>`, its `_sum` the
-/// kernel's counter at position `sum_of`.
+/// total's counter `sum_of` (a field name).
 #[derive(Debug, Clone, Copy)]
 pub struct HistogramSeries {
     pub name: &'static str,
     pub help: &'static str,
-    pub sum_of: usize,
+    pub sum_of: &'static str,
 }
 
-/// What a counting tool serves: its counters in the order of the kernel's values, and
-/// its histogram if it keeps one.
+/// What a counting tool serves: the series of its counters' fields, and its histogram
+/// if it keeps one.
 #[derive(Debug, Clone, Copy)]
 pub struct Declared {
     pub counters: &'static [CounterSeries],
@@ -205,23 +206,13 @@ pub fn declare(declared: Option<&'static Declared>) {
     }
 }
 
-/// --metrics-addr's value: HOST:PORT (a name is resolved; its first address is used).
-pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
-    let mut addrs = text
-        .to_socket_addrs()
-        .map_err(|err| format!("{err} (give HOST:PORT, e.g. 127.0.0.1:9435 or [::]:9435)"))?;
-    addrs
-        .next()
-        .ok_or_else(|| format!("{text} names no address (give HOST:PORT)"))
-}
-
 /// What a counting tool publishes after a read: its counters per key (cumulative),
 /// what its kept keys could not hold (the overflow row), the total where it has no
 /// keys, the histogram's cumulative slots, and what the kernel could not count.
-pub struct Published<'a, K> {
-    pub per_key: &'a [(K, Vec<u64>)],
-    pub overflow: &'a [u64],
-    pub total: Option<&'a [u64]>,
+pub struct Published<'a, K, C> {
+    pub per_key: &'a [(K, C)],
+    pub overflow: &'a C,
+    pub total: Option<&'a C>,
     pub histogram: Option<&'a [u64]>,
     pub not_counted: Option<u64>,
 }
@@ -237,9 +228,9 @@ impl Exporter {
     }
 
     /// Publishes what a read brought: a series per label set, at most `MAX_SERIES`
-    /// of them (the busiest by their first counter; the rest and the tally's own
-    /// overflow row are summed into the overflow series).
-    pub fn publish<K: Serialize>(&mut self, published: Published<'_, K>) {
+    /// of them (the busiest by all their counters, as the tally ranks its rows; the
+    /// rest and the tally's own overflow row are summed into the overflow series).
+    pub fn publish<K: Serialize, C: Counters>(&mut self, published: Published<'_, K, C>) {
         let Published {
             per_key,
             overflow,
@@ -249,19 +240,19 @@ impl Exporter {
         } = published;
         let declared = DECLARED.get().copied();
         let counters = declared.map(|d| d.counters).unwrap_or_default();
-        let mut series: BTreeMap<Labels, Vec<u64>> = BTreeMap::new();
-        let rows: Vec<(Labels, &[u64])> = if per_key.is_empty() {
+        let mut series: BTreeMap<Labels, C> = BTreeMap::new();
+        let rows: Vec<(Labels, &C)> = if per_key.is_empty() {
             total.map(|t| (Vec::new(), t)).into_iter().collect()
         } else {
             per_key
                 .iter()
-                .map(|(key, counts)| (labels_of(key), counts.as_slice()))
+                .map(|(key, counts)| (labels_of(key), counts))
                 .collect()
         };
         for (labels, counts) in rows {
-            add_to(series.entry(labels).or_default(), counts);
+            series.entry(labels).or_default().add(counts);
         }
-        let overflowing = overflow.iter().any(|&n| n != 0);
+        let overflowing = !overflow.is_zero();
         if series.len() > MAX_SERIES || overflowing {
             // Its own label too: a process may well be named "[overflow]".
             let mut overflow_labels: Labels = series
@@ -275,25 +266,24 @@ impl Exporter {
                 })
                 .unwrap_or_default();
             overflow_labels.push(("overflow".to_string(), "true".to_string()));
-            let mut ranked: Vec<(Labels, Vec<u64>)> = series.into_iter().collect();
+            let mut ranked: Vec<(Labels, C)> = series.into_iter().collect();
             ranked.sort_by(|(a_labels, a), (b_labels, b)| {
-                let first = |counts: &[u64]| counts.first().copied().unwrap_or(0);
-                first(b).cmp(&first(a)).then_with(|| a_labels.cmp(b_labels))
+                (b.weight().cmp(&a.weight())).then_with(|| a_labels.cmp(b_labels))
             });
             let rest = ranked.split_off(ranked.len().min(MAX_SERIES));
             series = ranked.into_iter().collect();
             let sums = series.entry(overflow_labels).or_default();
-            add_to(sums, overflow);
+            sums.add(overflow);
             for (_, counts) in rest {
-                add_to(sums, &counts);
+                sums.add(&counts);
             }
         }
         let mut families = Vec::new();
-        for (i, declared) in counters.iter().enumerate() {
+        for declared in counters {
             let metrics = series
                 .iter()
                 .map(|(labels, counts)| {
-                    let value = counts.get(i).copied().unwrap_or(0) as f64;
+                    let value = counts.get(declared.field).unwrap_or(0) as f64;
                     let mut metric = Metric::from_label(label_pairs(labels));
                     metric.set_counter(counter(value));
                     metric
@@ -307,7 +297,7 @@ impl Exporter {
             ));
         }
         if let (Some(spec), Some(slots)) = (declared.and_then(|d| d.histogram), histogram) {
-            let sum = total.and_then(|t| t.get(spec.sum_of).copied()).unwrap_or(0);
+            let sum = total.and_then(|t| t.get(spec.sum_of)).unwrap_or(0);
             families.extend(family(
                 spec.name,
                 spec.help,
@@ -332,8 +322,6 @@ impl Exporter {
         *SNAPSHOT.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(snapshot));
     }
 }
-
-use crate::maps::add_counters as add_to;
 
 /// What a scrape gets: the tool's families as last published (encoded once per
 /// snapshot, the same buffer for every scrape of it), then the self-metrics of this
@@ -568,8 +556,10 @@ mod tests {
 
     #[test]
     fn the_overflow_row_and_what_was_not_counted_are_served() {
+        use crate::counters::Count;
         static COUNTS: Declared = Declared {
             counters: &[CounterSeries {
+                field: "count",
                 name: "calls_total",
                 help: "Calls",
             }],
@@ -582,8 +572,11 @@ mod tests {
             uid: 0,
         };
         Exporter::default().publish(Published {
-            per_key: &[(key("cat"), vec![5]), (key("ls"), vec![2])],
-            overflow: &[3],
+            per_key: &[
+                (key("cat"), Count { count: 5 }),
+                (key("ls"), Count { count: 2 }),
+            ],
+            overflow: &Count { count: 3 },
             total: None,
             histogram: None,
             not_counted: Some(9),

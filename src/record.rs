@@ -1,4 +1,5 @@
-//! Records: what a tool reports, declared once as a struct (`Serialize` for the JSON,
+//! Records: what a tool reports (its model: task.rs and the tool's own types), declared
+//! once as a struct (`Serialize` for the JSON,
 //! `JsonSchema` for the declaration tests and documentation read), and rendered by the
 //! runtime. A tool builds records; it never formats a table line or a JSON key itself.
 //!
@@ -16,30 +17,10 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cgroup::Cgroup;
-use crate::output::escape;
+use crate::cli::OutputArgs;
 use crate::output::time_cell;
 use crate::output::Output;
-
-/// The task part of every event record: which process and thread, whose, named what.
-/// It mirrors `struct task_info` of bpf/common.h, which starts every BPF event.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Task {
-    /// Process id (the kernel's tgid)
-    pub pid: u32,
-    /// Thread id (the kernel's pid)
-    pub tid: u32,
-    /// The parent's process id, in the tools that record it (opensnoop -P, execsnoop)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ppid: Option<u32>,
-    /// User id
-    pub uid: u32,
-    /// Process name (the kernel's comm, at most 15 bytes; control bytes escaped)
-    pub comm: String,
-    /// The task's cgroup, and the container it names (looked up for JSON and -G only)
-    #[serde(flatten)]
-    pub cgroup: Cgroup,
-}
+use crate::task::Task;
 
 /// The task's columns, the same in every tool's table (bcc's headings and widths).
 impl Task {
@@ -60,37 +41,28 @@ impl Task {
     }
 }
 
-/// The raw task header of a BPF event, as decoded from the generated `task_info`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TaskHeader {
-    pub tgid: u32,
-    pub tid: u32,
-    pub ppid: u32,
-    pub uid: u32,
-    pub comm: [u8; 16],
-    pub cgroup_id: u64,
+/// Characters of a container id the CONTAINER column shows (as `docker ps` does).
+const SHORT_ID: usize = 12;
+
+/// The CONTAINER column (-G, --by-cgroup): the short container id, or outside
+/// containers the cgroup's last path component ("/" at the root), else its id.
+pub fn container_column() -> Column {
+    Column::left("cgroup", "CONTAINER", 16).formatted(container_cell)
 }
 
-impl TaskHeader {
-    /// The record's task part; `ppid` only where the tool recorded it (with_ppid), the
-    /// cgroup only where it is shown (`with_cgroup`: JSON, -G).
-    pub fn task(&self, with_ppid: bool, with_cgroup: bool) -> Task {
-        Task {
-            pid: self.tgid,
-            tid: self.tid,
-            ppid: with_ppid.then_some(self.ppid),
-            uid: self.uid,
-            comm: escape(self.comm_bytes()),
-            cgroup: match with_cgroup {
-                true => Cgroup::of(self.cgroup_id),
-                false => Cgroup::default(),
-            },
-        }
+fn container_cell(record: &Value) -> String {
+    if let Some(id) = record["container_id"].as_str() {
+        return id.chars().take(SHORT_ID).collect();
     }
-
-    /// The comm up to its NUL.
-    pub fn comm_bytes(&self) -> &[u8] {
-        crate::output::until_nul(&self.comm)
+    if let Some(path) = record["cgroup"].as_str() {
+        return match path.rsplit('/').next() {
+            Some(last) if !last.is_empty() => last.to_string(),
+            _ => "/".to_string(),
+        };
+    }
+    match record["cgroup_id"].as_u64() {
+        Some(id) => id.to_string(),
+        None => "-".to_string(),
     }
 }
 
@@ -234,7 +206,7 @@ impl Table {
     /// The CONTAINER column first, when `shown` (-G, --by-cgroup).
     pub fn cgroup_first(mut self, shown: bool) -> Self {
         if shown {
-            self.columns.insert(0, Cgroup::column());
+            self.columns.insert(0, container_column());
         }
         self
     }
@@ -309,61 +281,87 @@ struct Stamped<'a, R> {
     record: &'a R,
 }
 
-/// Where records go: a table under its header, or JSON lines (--json), on the
-/// buffered stdout.
+/// How records are written, chosen once (--json, -T): a table of these columns under
+/// its header, or JSON lines.
+pub enum Format {
+    /// `timed`: with the TIME column (-T, or always in the tools that say so; JSON
+    /// always has `time`).
+    Table {
+        table: Table,
+        timed: bool,
+    },
+    Json,
+}
+
+impl Format {
+    /// What --json and -T ask for, with `table`'s columns for the table.
+    pub fn of(output: &OutputArgs, table: Table) -> Self {
+        match output.json {
+            true => Format::Json,
+            false => Format::Table {
+                table,
+                timed: output.timestamp,
+            },
+        }
+    }
+}
+
+/// Where records go, in their format, on the buffered stdout.
 pub struct Printer {
     output: Output,
-    json: bool,
-    /// The table's TIME column: -T, or always in the tools that say so (JSON always
-    /// has `time`).
-    timestamp: bool,
-    table: Table,
+    format: Format,
 }
 
 impl Printer {
-    pub fn new(table: Table, json: bool, timestamp: bool) -> Self {
+    pub fn new(format: Format) -> Self {
         Self {
             output: Output::new(),
-            json,
-            timestamp,
-            table,
+            format,
         }
     }
 
-    /// The record fields its table shows, in order.
-    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.table.fields()
+    /// The record fields a table shows, in order (none in JSON, which shows them all).
+    pub fn fields(&self) -> Vec<&'static str> {
+        match &self.format {
+            Format::Table { table, .. } => table.fields().collect(),
+            Format::Json => Vec::new(),
+        }
     }
 
     /// The TIME column even without -T.
     pub fn always_timed(self) -> Self {
-        Self {
-            timestamp: true,
-            ..self
-        }
+        let format = match self.format {
+            Format::Table { table, .. } => Format::Table { table, timed: true },
+            Format::Json => Format::Json,
+        };
+        Self { format, ..self }
     }
 
     /// The CONTAINER column first (after TIME), when `shown` (-G).
     pub fn cgroup_first(self, shown: bool) -> Self {
-        Self {
-            table: self.table.cgroup_first(shown),
-            ..self
-        }
+        let format = match self.format {
+            Format::Table { table, timed } => Format::Table {
+                table: table.cgroup_first(shown),
+                timed,
+            },
+            Format::Json => Format::Json,
+        };
+        Self { format, ..self }
     }
 
     pub fn is_json(&self) -> bool {
-        self.json
+        matches!(self.format, Format::Json)
     }
 
-    /// The table header (nothing with --json). Printed at start: the clock offset for
+    /// The table header (nothing in JSON). Printed at start: the clock offset for
     /// event times is read now too.
     pub fn header(&self) -> io::Result<()> {
         crate::clock::start();
-        if self.json {
+        let Format::Table { table, timed } = &self.format else {
             return Ok(());
-        }
-        let mut line = time_cell(self.timestamp.then_some("TIME"));
-        line.push_str(&self.table.header());
+        };
+        let mut line = time_cell(timed.then_some("TIME"));
+        line.push_str(&table.header());
         self.output.line(&line)?;
         self.output.flush()
     }
@@ -371,9 +369,9 @@ impl Printer {
     /// The time of a record made now: JSON's `time` (RFC 3339, always there), or the
     /// table's TIME column (local HH:MM:SS, with -T only).
     pub fn time(&self) -> Option<String> {
-        match self.json {
-            true => Some(crate::clock::now()),
-            false => self.timestamp.then(crate::output::local_time_hms),
+        match &self.format {
+            Format::Json => Some(crate::clock::now()),
+            Format::Table { timed, .. } => timed.then(crate::output::local_time_hms),
         }
     }
 
@@ -387,32 +385,36 @@ impl Printer {
     /// JSON's `time` is then, not when it is printed (src/clock.rs). A table's -T
     /// column stays the bcc tools' local time of printing.
     pub fn event<R: Serialize>(&self, boot_ns: u64, record: &R) -> io::Result<()> {
-        if !self.json {
-            return self.record(record);
+        match &self.format {
+            Format::Json => self.record_at(Some(&crate::clock::event_time(boot_ns)), record),
+            Format::Table { .. } => self.record(record),
         }
-        self.record_at(Some(&crate::clock::event_time(boot_ns)), record)
     }
 
     /// `record` with a given time column (the same for every row of one report).
     pub fn record_at<R: Serialize>(&self, time: Option<&str>, record: &R) -> io::Result<()> {
-        if self.json {
-            let stamped = Stamped { time, record };
-            let mut out = self.output.writer();
-            serde_json::to_writer(&mut *out, &stamped).map_err(io::Error::from)?;
-            return out.write_all(b"\n");
+        match &self.format {
+            Format::Json => {
+                let stamped = Stamped { time, record };
+                let mut out = self.output.writer();
+                serde_json::to_writer(&mut *out, &stamped).map_err(io::Error::from)?;
+                out.write_all(b"\n")
+            }
+            Format::Table { table, .. } => {
+                let value = serde_json::to_value(record).map_err(io::Error::from)?;
+                let mut line = time_cell(time);
+                line.push_str(&table.line(&value));
+                self.output.line(line.trim_end())
+            }
         }
-        let value = serde_json::to_value(record).map_err(io::Error::from)?;
-        let mut line = time_cell(time);
-        line.push_str(&self.table.line(&value));
-        self.output.line(line.trim_end())
     }
 
-    /// A line outside the table (a histogram, a section heading); not with --json.
+    /// A line outside the table (a histogram, a section heading); not in JSON.
     pub fn text(&self, line: &str) -> io::Result<()> {
-        if self.json {
-            return Ok(());
+        match &self.format {
+            Format::Json => Ok(()),
+            Format::Table { .. } => self.output.line(line),
         }
-        self.output.line(line)
     }
 
     pub fn flush(&self) -> io::Result<()> {
@@ -429,6 +431,7 @@ pub fn schema_of<R: JsonSchema>() -> schemars::Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cgroup::Cgroup;
 
     #[derive(Serialize, JsonSchema)]
     struct Open {
@@ -521,5 +524,22 @@ mod tests {
         assert_eq!(cell_text(&serde_json::json!(["a", "b"])), "a b");
         assert_eq!(cell_text(&Value::Null), "-");
         assert_eq!(cell_text(&serde_json::json!(-3)), "-3");
+    }
+
+    #[test]
+    fn the_column_shows_a_short_container_id_or_the_last_component() {
+        const ID: &str = "3f1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a";
+        let cell = |value: serde_json::Value| container_cell(&value);
+        assert_eq!(
+            cell(serde_json::json!({"cgroup": "/x", "container_id": ID})),
+            &ID[..12]
+        );
+        assert_eq!(
+            cell(serde_json::json!({"cgroup": "/user.slice/session-2.scope"})),
+            "session-2.scope"
+        );
+        assert_eq!(cell(serde_json::json!({"cgroup": "/"})), "/");
+        assert_eq!(cell(serde_json::json!({"cgroup_id": 77})), "77");
+        assert_eq!(cell(serde_json::json!({})), "-");
     }
 }

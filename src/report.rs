@@ -1,5 +1,5 @@
 //! The aggregating tools' reports. A tool reads its maps into `Counts` (typed keys,
-//! u64 counters), which keeps everything cumulative since the start of the run; every
+//! typed counters: counters.rs), which keeps everything cumulative since the start of the run; every
 //! report is derived from that one state: each interval the increase since the last
 //! interval report, at the stop the totals. Tables and JSON come from the same typed
 //! rows (record.rs), so numbers stay numbers.
@@ -16,13 +16,17 @@ use serde_json::Value;
 use crate::cli::CountArgs;
 use crate::cli::OutputArgs;
 use crate::cli::ReportArgs;
-use crate::maps;
+use crate::counters;
+use crate::counters::Count;
+use crate::counters::Counters;
+use crate::counters::Drained;
 use crate::maps::top_n;
 use crate::metrics::Exporter;
 use crate::metrics::Published;
 use crate::output::log2_hist_lines;
 use crate::output::slot_range;
 use crate::record::Column;
+use crate::record::Format;
 use crate::record::Printer;
 use crate::record::Table;
 use crate::tool;
@@ -41,27 +45,6 @@ impl Scope {
             Scope::Total
         } else {
             Scope::Interval
-        }
-    }
-}
-
-/// The counters of one row as the table and JSON show them, made from the kernel's
-/// u64 counters (in the order of the BPF value struct).
-pub trait Counters: Serialize + JsonSchema {
-    fn from_counts(counts: &[u64]) -> Self;
-}
-
-/// The one counter of most per-key tools.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Count {
-    /// Calls counted
-    pub count: u64,
-}
-
-impl Counters for Count {
-    fn from_counts(counts: &[u64]) -> Self {
-        Self {
-            count: counts.first().copied().unwrap_or(0),
         }
     }
 }
@@ -116,7 +99,7 @@ pub struct ReportRecord<K, C> {
 
 /// Keys a drained tally keeps apart (`Tally::add`); what comes beyond them is summed
 /// into the overflow row, as the metrics' overflow series.
-pub const MAX_KEYS: usize = crate::metrics::MAX_SERIES;
+pub const MAX_KEYS: usize = crate::counters::MAX_KEYS;
 
 /// Counters per key, cumulative since the tool started, and what the last interval
 /// report saw of them.
@@ -133,18 +116,18 @@ pub const MAX_KEYS: usize = crate::metrics::MAX_SERIES;
 /// so the sum over all rows stays every count and none is counted twice. (A rate over
 /// the overflow series counts a replaced key's history once more, when it moves.)
 #[derive(Debug)]
-pub struct Tally<K> {
-    totals: BTreeMap<K, Vec<u64>>,
-    reported: BTreeMap<K, Vec<u64>>,
+pub struct Tally<K, C> {
+    totals: BTreeMap<K, C>,
+    reported: BTreeMap<K, C>,
     /// For `add`: each kept key's rank, and the keys by rank, the lowest first.
     ranks: BTreeMap<K, u64>,
     by_rank: BTreeSet<(u64, K)>,
     max_keys: usize,
-    overflow: Vec<u64>,
-    overflow_reported: Vec<u64>,
+    overflow: C,
+    overflow_reported: C,
 }
 
-impl<K> Default for Tally<K> {
+impl<K, C: Counters> Default for Tally<K, C> {
     fn default() -> Self {
         Self {
             totals: BTreeMap::new(),
@@ -152,31 +135,18 @@ impl<K> Default for Tally<K> {
             ranks: BTreeMap::new(),
             by_rank: BTreeSet::new(),
             max_keys: MAX_KEYS,
-            overflow: Vec::new(),
-            overflow_reported: Vec::new(),
+            overflow: C::default(),
+            overflow_reported: C::default(),
         }
     }
 }
 
-/// The increase of `now` over `before`, counter by counter.
-fn increase(now: &[u64], before: Option<&Vec<u64>>) -> Vec<u64> {
-    now.iter()
-        .enumerate()
-        .map(|(i, now)| now.wrapping_sub(before.and_then(|b| b.get(i)).copied().unwrap_or(0)))
-        .collect()
+/// The increase of `now` over `before` (none: since zero), field by field.
+fn increase<C: Counters>(now: &C, before: Option<&C>) -> C {
+    before.map_or(*now, |before| now.since(before))
 }
 
-/// How much a reading weighs in a key's rank: all its counters (calls and bytes alike:
-/// a thread that only writes counts as much as one that reads).
-fn weight(counts: &[u64]) -> u64 {
-    counts.iter().fold(0u64, |sum, n| sum.saturating_add(*n))
-}
-
-fn add_to(sums: &mut Vec<u64>, counts: &[u64]) {
-    maps::add_counters(sums, counts);
-}
-
-impl<K: Ord + Clone> Tally<K> {
+impl<K: Ord + Clone, C: Counters> Tally<K, C> {
     /// A tally that keeps `max_keys` keys apart in `add`.
     pub fn keeping(max_keys: usize) -> Self {
         Self {
@@ -188,21 +158,21 @@ impl<K: Ord + Clone> Tally<K> {
     /// A reading of counters the kernel keeps cumulative: they replace what was known.
     /// Raw keys that decode to one key are summed; keys not read again keep their
     /// totals (counters never go down). The kernel's map bounds the keys.
-    pub fn set(&mut self, readings: impl IntoIterator<Item = (K, Vec<u64>)>) {
-        let mut summed: BTreeMap<K, Vec<u64>> = BTreeMap::new();
+    pub fn set(&mut self, readings: impl IntoIterator<Item = (K, C)>) {
+        let mut summed: BTreeMap<K, C> = BTreeMap::new();
         for (key, counts) in readings {
-            add_to(summed.entry(key).or_default(), &counts);
+            summed.entry(key).or_default().add(&counts);
         }
         self.totals.extend(summed);
     }
 
     /// Counters the kernel handed over and forgot (drained or taken entries): added to
     /// the totals, within `MAX_KEYS` keys (the type's doc says which are kept).
-    pub fn add(&mut self, taken: impl IntoIterator<Item = (K, Vec<u64>)>) {
+    pub fn add(&mut self, taken: impl IntoIterator<Item = (K, C)>) {
         for (key, counts) in taken {
             let base = match self.totals.get_mut(&key) {
                 Some(sums) => {
-                    add_to(sums, &counts);
+                    sums.add(&counts);
                     let rank = self.ranks.get(&key).copied().unwrap_or(0);
                     self.by_rank.remove(&(rank, key.clone()));
                     rank
@@ -213,11 +183,11 @@ impl<K: Ord + Clone> Tally<K> {
                     } else {
                         0
                     };
-                    self.totals.insert(key.clone(), counts.clone());
+                    self.totals.insert(key.clone(), counts);
                     floor
                 }
             };
-            let rank = base.saturating_add(weight(&counts));
+            let rank = base.saturating_add(counts.weight());
             self.ranks.insert(key.clone(), rank);
             self.by_rank.insert((rank, key));
         }
@@ -231,38 +201,38 @@ impl<K: Ord + Clone> Tally<K> {
         };
         self.ranks.remove(&key);
         if let Some(counts) = self.totals.remove(&key) {
-            add_to(&mut self.overflow, &counts);
+            self.overflow.add(&counts);
         }
         if let Some(reported) = self.reported.remove(&key) {
-            add_to(&mut self.overflow_reported, &reported);
+            self.overflow_reported.add(&reported);
         }
         rank
     }
 
     /// Every key with its counters since the start.
-    pub fn totals(&self) -> Vec<(K, Vec<u64>)> {
+    pub fn totals(&self) -> Vec<(K, C)> {
         self.totals
             .iter()
-            .map(|(key, counts)| (key.clone(), counts.clone()))
+            .map(|(key, counts)| (key.clone(), *counts))
             .collect()
     }
 
-    /// What the overflow row has counted since the start (empty: nothing).
-    pub fn overflow(&self) -> &[u64] {
+    /// What the overflow row has counted since the start (zeros: nothing).
+    pub fn overflow(&self) -> &C {
         &self.overflow
     }
 
     /// Every key with its increase since the last call (zeros included), and the
     /// overflow row's.
-    pub fn interval(&mut self) -> (Vec<(K, Vec<u64>)>, Vec<u64>) {
+    pub fn interval(&mut self) -> (Vec<(K, C)>, C) {
         let deltas = self
             .totals
             .iter()
             .map(|(key, counts)| (key.clone(), increase(counts, self.reported.get(key))))
             .collect();
         self.reported = self.totals.clone();
-        let overflow = increase(&self.overflow, Some(&self.overflow_reported));
-        self.overflow_reported = self.overflow.clone();
+        let overflow = self.overflow.since(&self.overflow_reported);
+        self.overflow_reported = self.overflow;
         (deltas, overflow)
     }
 }
@@ -281,9 +251,9 @@ pub struct NotCounted {
 /// that apart, and a log2 histogram where it keeps one. Filled by the tool's reader
 /// before each report.
 #[derive(Debug)]
-pub struct Counts<K> {
-    pub per_key: Tally<K>,
-    pub total: Option<Tally<NoKey>>,
+pub struct Counts<K, C> {
+    pub per_key: Tally<K, C>,
+    pub total: Option<Tally<NoKey, C>>,
     /// Cumulative log2 slots (slot 0 counts zeros, slot i 2^(i-1)..2^i - 1).
     pub histogram: Option<Vec<u64>>,
     /// Where the tool's map can fill: what the kernel could not count.
@@ -293,7 +263,7 @@ pub struct Counts<K> {
     pub skipped_runs: (u64, u64),
 }
 
-impl<K> Default for Counts<K> {
+impl<K, C: Counters> Default for Counts<K, C> {
     fn default() -> Self {
         Self {
             per_key: Tally::default(),
@@ -305,7 +275,7 @@ impl<K> Default for Counts<K> {
     }
 }
 
-impl<K: Ord + Clone> Counts<K> {
+impl<K: Ord + Clone, C: Counters> Counts<K, C> {
     /// The kernel's count of events it could not count, in a map of `capacity` keys.
     pub fn set_not_counted(&mut self, total: u64, capacity: u32) {
         let entry = self.not_counted.get_or_insert_with(NotCounted::default);
@@ -314,7 +284,7 @@ impl<K: Ord + Clone> Counts<K> {
     }
 
     /// The counters of everything together (a map of its own in the kernel).
-    pub fn set_total(&mut self, counts: Vec<u64>) {
+    pub fn set_total(&mut self, counts: C) {
         self.total
             .get_or_insert_with(Tally::default)
             .set([(NoKey {}, counts)]);
@@ -322,25 +292,26 @@ impl<K: Ord + Clone> Counts<K> {
 }
 
 /// What ranks a row: a number made from its counters (the larger, the higher).
-pub type Weight = Box<dyn Fn(&[u64]) -> u64>;
+pub type Weight<C> = Box<dyn Fn(&C) -> u64>;
 
 /// How rows are chosen and ordered.
-pub enum Ranking {
+pub enum Ranking<C> {
     /// Every key that counted something, in key order (CPUs, protocols).
     KeyOrder,
     /// Every key, counted or not, in key order: one fixed row (sendrecv_count).
     AllKeys,
     /// The `top` keys with the largest `weight` (ties by key).
-    Top { top: usize, weight: Weight },
+    Top { top: usize, weight: Weight<C> },
 }
 
-impl Ranking {
-    /// The largest first counter first, `top` of them.
+impl<C: Counters> Ranking<C> {
+    /// The largest counters first (all of them summed: most tools have one), `top` of
+    /// them.
     pub fn top(top: u32) -> Self {
-        Self::top_by(top, |counts| counts.first().copied().unwrap_or(0))
+        Self::top_by(top, C::weight)
     }
 
-    pub fn top_by(top: u32, weight: impl Fn(&[u64]) -> u64 + 'static) -> Self {
+    pub fn top_by(top: u32, weight: impl Fn(&C) -> u64 + 'static) -> Self {
         Self::Top {
             top: top as usize,
             weight: Box::new(weight),
@@ -350,12 +321,12 @@ impl Ranking {
 
 /// What a report looks like: its key and counter columns (record.rs), the rows it
 /// shows, and the total row where the tool keeps a total.
-pub struct ReportSpec<'a> {
+pub struct ReportSpec<'a, C> {
     /// For the readiness line: "Tracing {what}... Hit Ctrl-C to end."
     pub what: &'a str,
     /// The key columns, then the counter columns.
     pub table: Table,
-    pub ranking: Ranking,
+    pub ranking: Ranking<C>,
     /// The table's total row: the key column that names it and the name (the JSON
     /// has `total` instead); None where there is no key column.
     pub total_label: Option<(&'static str, &'static str)>,
@@ -365,8 +336,8 @@ pub struct ReportSpec<'a> {
     pub histogram_unit: &'static str,
 }
 
-impl<'a> ReportSpec<'a> {
-    pub fn new(what: &'a str, table: Table, ranking: Ranking) -> Self {
+impl<'a, C> ReportSpec<'a, C> {
+    pub fn new(what: &'a str, table: Table, ranking: Ranking<C>) -> Self {
         Self {
             what,
             table,
@@ -384,8 +355,8 @@ impl<'a> ReportSpec<'a> {
 /// the totals.
 pub fn run_reports<K, C>(
     args: &ReportArgs,
-    mut spec: ReportSpec<'_>,
-    mut read: impl FnMut(&mut Counts<K>) -> Result<()>,
+    mut spec: ReportSpec<'_, C>,
+    mut read: impl FnMut(&mut Counts<K, C>) -> Result<()>,
 ) -> Result<()>
 where
     K: Ord + Clone + Serialize + JsonSchema,
@@ -415,7 +386,7 @@ where
             exporter.publish(Published {
                 per_key: &counts.per_key.totals(),
                 overflow: counts.per_key.overflow(),
-                total: total.as_deref(),
+                total: total.as_ref(),
                 histogram: counts.histogram.as_deref(),
                 not_counted: counts.not_counted.map(|n| n.total),
             });
@@ -430,11 +401,11 @@ where
 }
 
 /// Reports go under SCOPE and the spec's columns.
-fn report_printer(output: &OutputArgs, spec: &mut ReportSpec<'_>) -> Printer {
+fn report_printer<C>(output: &OutputArgs, spec: &mut ReportSpec<'_, C>) -> Printer {
     let table = Table::new()
         .column(Column::left("scope", "SCOPE", 8))
         .then(std::mem::take(&mut spec.table));
-    Printer::new(table, output.json, output.timestamp)
+    Printer::new(Format::of(output, table))
 }
 
 /// One report of the totals `read` makes, for a tool that counts while it does
@@ -442,8 +413,8 @@ fn report_printer(output: &OutputArgs, spec: &mut ReportSpec<'_>) -> Printer {
 /// header and the rows, or one JSON object.
 pub fn print_once<K, C>(
     output: &OutputArgs,
-    mut spec: ReportSpec<'_>,
-    read: impl FnOnce(&mut Counts<K>) -> Result<()>,
+    mut spec: ReportSpec<'_, C>,
+    read: impl FnOnce(&mut Counts<K, C>) -> Result<()>,
 ) -> Result<()>
 where
     K: Ord + Clone + Serialize + JsonSchema,
@@ -462,8 +433,8 @@ where
 /// object.
 pub fn print_report<K, C>(
     printer: &Printer,
-    spec: &ReportSpec<'_>,
-    counts: &mut Counts<K>,
+    spec: &ReportSpec<'_, C>,
+    counts: &mut Counts<K, C>,
     scope: Scope,
 ) -> Result<()>
 where
@@ -478,11 +449,11 @@ where
         }
         Scope::Total => (
             counts.per_key.totals(),
-            counts.per_key.overflow().to_vec(),
+            *counts.per_key.overflow(),
             counts.total.as_ref().map(|t| first_counts(t.totals())),
         ),
     };
-    let overflow = overflow.iter().any(|&n| n != 0).then_some(overflow);
+    let overflow = (!overflow.is_zero()).then_some(overflow);
     let not_counted = counts.not_counted.as_mut().map(|n| {
         let in_scope = match scope {
             Scope::Interval => n.total.wrapping_sub(n.reported),
@@ -519,10 +490,8 @@ where
         );
     }
     let skipped_runs = (skipped > 0).then_some(skipped);
-    let moved = |rows: Vec<(K, Vec<u64>)>| -> Vec<(K, Vec<u64>)> {
-        rows.into_iter()
-            .filter(|(_, c)| c.iter().any(|&n| n != 0))
-            .collect()
+    let moved = |rows: Vec<(K, C)>| -> Vec<(K, C)> {
+        rows.into_iter().filter(|(_, c)| !c.is_zero()).collect()
     };
     let chosen = match &spec.ranking {
         Ranking::AllKeys => keyed,
@@ -533,10 +502,7 @@ where
     };
     let rows: Vec<Row<K, C>> = chosen
         .into_iter()
-        .map(|(key, c)| Row {
-            key,
-            counters: C::from_counts(&c),
-        })
+        .map(|(key, counters)| Row { key, counters })
         .collect();
     // The histogram comes with the totals, once.
     let slots = match scope {
@@ -547,9 +513,9 @@ where
     if printer.is_json() {
         let report = ReportRecord {
             scope,
-            total: total.map(|c| C::from_counts(&c)),
+            total,
             rows,
-            overflow: overflow.map(|c| C::from_counts(&c)),
+            overflow,
             not_counted: not_counted.map(|(n, _)| n),
             skipped_runs,
             histogram: slots.as_deref().map(buckets),
@@ -559,7 +525,7 @@ where
     }
     let total_line = |printer: &Printer| -> Result<()> {
         if let Some(total) = &total {
-            let mut value = serde_json::to_value(C::from_counts(total))?;
+            let mut value = serde_json::to_value(total)?;
             if let (Some((field, label)), Value::Object(map)) = (spec.total_label, &mut value) {
                 map.insert(field.to_string(), Value::from(label));
             }
@@ -575,9 +541,9 @@ where
     }
     if let Some(overflow) = &overflow {
         // The overflow row: its counters, and [overflow] in every key column.
-        let mut value = serde_json::to_value(C::from_counts(overflow))?;
+        let mut value = serde_json::to_value(overflow)?;
         if let Value::Object(map) = &mut value {
-            for field in printer.fields().filter(|&field| field != "scope") {
+            for field in printer.fields().into_iter().filter(|&f| f != "scope") {
                 map.entry(field.to_string())
                     .or_insert_with(|| Value::from(crate::metrics::OVERFLOW));
             }
@@ -603,7 +569,7 @@ struct Scoped<'a, R> {
     row: &'a R,
 }
 
-fn first_counts(rows: Vec<(NoKey, Vec<u64>)>) -> Vec<u64> {
+fn first_counts<C: Counters>(rows: Vec<(NoKey, C)>) -> C {
     rows.into_iter().next().map(|(_, c)| c).unwrap_or_default()
 }
 
@@ -623,7 +589,7 @@ fn buckets(slots: &[u64]) -> Vec<Bucket> {
 /// A per-key counting tool's maps (skel.rs `counting()`): its DRAINED_COUNTS map and
 /// its not_counted slot (bpf/common.bpf.h).
 pub struct Counting<'a> {
-    pub counts: maps::Drained<'a>,
+    pub counts: Drained<'a>,
     pub not_counted: &'a dyn MapCore,
 }
 
@@ -655,11 +621,11 @@ where
     let capacity = counts.capacity();
     run_reports::<K, Count>(&args.report, spec, |report| {
         let taken = counts
-            .drain()?
+            .drain::<Count>()?
             .into_iter()
             .filter_map(|(raw, sums)| Some((decode(&raw)?, sums)));
         report.per_key.add(taken);
-        report.set_not_counted(maps::not_counted(not_counted)?, capacity);
+        report.set_not_counted(counters::per_cpu_number(not_counted)?, capacity);
         Ok(())
     })
 }
@@ -677,85 +643,110 @@ mod tests {
         Comm { comm: name.into() }
     }
 
+    fn n(count: u64) -> Count {
+        Count { count }
+    }
+
+    #[derive(Debug, Default, Clone, Copy)]
+    #[repr(C)]
+    pub struct Io {
+        pub reads: u64,
+        pub writes: u64,
+    }
+
+    // SAFETY: two u64s, no padding.
+    unsafe impl plain::Plain for Io {}
+
+    counters::counters! {
+        /// Calls and bytes.
+        pub struct Calls from Io {
+            /// Reads
+            reads,
+            /// Writes
+            writes,
+        }
+    }
+
+    fn io(reads: u64, writes: u64) -> Calls {
+        Calls { reads, writes }
+    }
+
     #[test]
     fn tally_keeps_totals_and_derives_intervals() {
         let mut tally = Tally::default();
-        tally.set([(comm("a"), vec![1]), (comm("b"), vec![5])]);
+        tally.set([(comm("a"), n(1)), (comm("b"), n(5))]);
         assert_eq!(
             tally.interval().0,
-            vec![(comm("a"), vec![1]), (comm("b"), vec![5])]
+            vec![(comm("a"), n(1)), (comm("b"), n(5))]
         );
         // "b" is not read again (an evicted key): its total stays.
-        tally.set([(comm("a"), vec![9])]);
+        tally.set([(comm("a"), n(9))]);
         assert_eq!(
             tally.interval().0,
-            vec![(comm("a"), vec![8]), (comm("b"), vec![0])]
+            vec![(comm("a"), n(8)), (comm("b"), n(0))]
         );
-        assert_eq!(
-            tally.totals(),
-            vec![(comm("a"), vec![9]), (comm("b"), vec![5])]
-        );
+        assert_eq!(tally.totals(), vec![(comm("a"), n(9)), (comm("b"), n(5))]);
     }
 
     #[test]
     fn keys_that_decode_alike_are_summed_and_taken_counts_add_up() {
         let mut tally = Tally::default();
-        tally.set([(comm("cat"), vec![2]), (comm("cat"), vec![3])]);
-        assert_eq!(tally.totals(), vec![(comm("cat"), vec![5])]);
+        tally.set([(comm("cat"), n(2)), (comm("cat"), n(3))]);
+        assert_eq!(tally.totals(), vec![(comm("cat"), n(5))]);
         let mut taken = Tally::default();
-        taken.add([(comm("w"), vec![1, 10])]);
-        taken.add([(comm("w"), vec![2, 20])]);
-        assert_eq!(taken.interval().0, vec![(comm("w"), vec![3, 30])]);
-        assert_eq!(taken.interval().0, vec![(comm("w"), vec![0, 0])]);
+        taken.add([(comm("w"), io(1, 10))]);
+        taken.add([(comm("w"), io(2, 20))]);
+        assert_eq!(taken.interval().0, vec![(comm("w"), io(3, 30))]);
+        assert_eq!(taken.interval().0, vec![(comm("w"), io(0, 0))]);
     }
 
     #[test]
     fn a_flood_of_keys_counted_once_cannot_push_out_a_busier_one() {
         let mut tally = Tally::keeping(3);
         // A flood: five names counted once each; three are kept, two overflow.
-        tally.add((0..5).map(|i| (comm(&format!("f{i}")), vec![1])));
+        tally.add((0..5).map(|i| (comm(&format!("f{i}")), n(1))));
         assert_eq!(tally.totals().len(), 3);
-        assert_eq!(tally.overflow(), [2]);
+        assert_eq!(*tally.overflow(), n(2));
         let (_, overflow) = tally.interval();
-        assert_eq!(overflow, [2]);
+        assert_eq!(overflow, n(2));
         // A busier key takes the place of a least busy one, which overflows.
-        tally.add([(comm("root"), vec![500])]);
+        tally.add([(comm("root"), n(500))]);
         let totals = tally.totals();
         assert_eq!(totals.len(), 3);
-        assert!(totals.contains(&(comm("root"), vec![500])));
-        assert_eq!(tally.overflow(), [3]);
+        assert!(totals.contains(&(comm("root"), n(500))));
+        assert_eq!(*tally.overflow(), n(3));
         // The interval: root's 500 and the evicted key's 1 that had been reported
         // already does not count again.
         let (rows, overflow) = tally.interval();
-        assert_eq!(overflow, [0]);
-        assert!(rows.contains(&(comm("root"), vec![500])));
+        assert_eq!(overflow, n(0));
+        assert!(rows.contains(&(comm("root"), n(500))));
         // Later counts of root add up; the sum over keys and overflow is every count.
-        tally.add([(comm("root"), vec![7])]);
-        let sum: u64 = tally.totals().iter().map(|(_, c)| c[0]).sum();
-        assert_eq!(sum + tally.overflow()[0], 5 + 500 + 7);
+        tally.add([(comm("root"), n(7))]);
+        let sum: u64 = tally.totals().iter().map(|(_, c)| c.count).sum();
+        assert_eq!(sum + tally.overflow().count, 5 + 500 + 7);
         // A key that comes late and counts once per read gets a row at once and keeps
         // it, exact from then on, while the flood's keys give way.
         for i in 0..3 {
-            tally.add([(comm("late"), vec![1])]);
-            tally.add([(comm(&format!("n{i}")), vec![1])]);
+            tally.add([(comm("late"), n(1))]);
+            tally.add([(comm(&format!("n{i}")), n(1))]);
         }
-        assert!(tally.totals().contains(&(comm("late"), vec![3])));
-        assert!(tally.totals().contains(&(comm("root"), vec![507])));
-        let sum: u64 = tally.totals().iter().map(|(_, c)| c[0]).sum();
-        assert_eq!(sum + tally.overflow()[0], 5 + 500 + 7 + 6);
+        assert!(tally.totals().contains(&(comm("late"), n(3))));
+        assert!(tally.totals().contains(&(comm("root"), n(507))));
+        let sum: u64 = tally.totals().iter().map(|(_, c)| c.count).sum();
+        assert_eq!(sum + tally.overflow().count, 5 + 500 + 7 + 6);
     }
 
     #[test]
     fn a_thread_that_only_writes_ranks_by_its_bytes_too() {
         let mut tally = Tally::keeping(1);
-        tally.add([(comm("reader"), vec![1, 0, 10, 0])]);
-        tally.add([(comm("writer"), vec![0, 1, 0, 4096])]);
-        tally.add([(comm("reader"), vec![1, 0, 10, 0])]);
+        tally.add([(comm("reader"), io(10, 0))]);
+        tally.add([(comm("writer"), io(0, 4096))]);
+        tally.add([(comm("reader"), io(10, 0))]);
         // The writer outranked the reader and kept its row; the reader came back above it.
         assert_eq!(tally.totals().len(), 1);
-        let overflow: u64 = tally.overflow().iter().sum();
-        let kept: u64 = tally.totals().iter().flat_map(|(_, c)| c.clone()).sum();
-        assert_eq!(overflow + kept, 11 + 4097 + 11);
+        let overflow = tally.overflow().weight();
+        let kept: u64 = tally.totals().iter().map(|(_, c)| c.weight()).sum();
+        assert_eq!(overflow + kept, 10 + 4096 + 10);
     }
 
     #[test]

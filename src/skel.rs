@@ -76,7 +76,7 @@ macro_rules! skeleton {
             /// slot, as report::count_per_key takes them.
             pub fn counting(&self) -> $crate::report::Counting<'_> {
                 $crate::report::Counting {
-                    counts: $crate::maps::Drained::new(
+                    counts: $crate::counters::Drained::new(
                         &self.maps.counts,
                         &self.maps.counts_0,
                         &self.maps.counts_1,
@@ -88,9 +88,9 @@ macro_rules! skeleton {
     };
     (@task_event) => {
         impl $crate::events::TaskEvent for types::event {
-            fn task_header(&self) -> $crate::record::TaskHeader {
+            fn task_header(&self) -> $crate::task::TaskHeader {
                 let task = &self.task;
-                $crate::record::TaskHeader {
+                $crate::task::TaskHeader {
                     tgid: task.tgid,
                     tid: task.tid,
                     ppid: task.ppid,

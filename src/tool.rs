@@ -48,11 +48,12 @@ use crate::preflight;
 use crate::preflight::KernelFeatures;
 use crate::preflight::KernelFunction;
 use crate::preflight::ProbeMode;
+use crate::record::Format;
 use crate::record::Printer;
 use crate::record::Table;
-use crate::record::Task;
 use crate::run;
 use crate::run::StopConditions;
+use crate::task::Task;
 
 /// Routes libbpf's log (-v) and runs the preflight checks, once per process (a tool
 /// that needs tracefs before `load`, to choose its probes, calls it first). Returns the
@@ -617,7 +618,7 @@ impl<'a> StreamSpec<'a> {
         Self {
             what,
             duration: args.run.duration,
-            printer: Printer::new(table, args.output.json, args.output.timestamp),
+            printer: Printer::new(Format::of(&args.output, table)),
         }
     }
 

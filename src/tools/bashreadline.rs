@@ -15,7 +15,7 @@ use crate::output::c_bytes;
 use crate::output::escape;
 use crate::record::Column;
 use crate::record::Table;
-use crate::record::Task;
+use crate::task::Task;
 use crate::tool;
 use crate::tool::Loading;
 use crate::tool::StreamSpec;

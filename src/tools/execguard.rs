@@ -33,7 +33,7 @@ use crate::paths::ShownPath;
 use crate::preflight;
 use crate::record::Column;
 use crate::record::Table;
-use crate::record::Task;
+use crate::task::Task;
 use crate::run::bad_input;
 use crate::tool;
 use crate::tool::Loading;

@@ -12,7 +12,7 @@ use crate::output::escape;
 use crate::preflight::KernelFeatures;
 use crate::record::Column;
 use crate::record::Table;
-use crate::record::Task;
+use crate::task::Task;
 use crate::record::cell_text;
 use crate::tool;
 use crate::tool::Loading;

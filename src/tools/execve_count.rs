@@ -16,7 +16,7 @@ use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report;
-use crate::report::Count;
+use crate::counters::Count;
 use crate::tool;
 use crate::tool::Loading;
 use crate::tools::Tool;
@@ -39,9 +39,10 @@ pub const TOOL: Tool = Tool::counts::<Args, NameKey, Count>(
 )
 .with_metrics(&METRICS);
 
-/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+/// With --metrics-addr (metrics.rs): a series per counter field.
 const METRICS: Declared = Declared {
     counters: &[CounterSeries {
+        field: "count",
         name: "execve_count_calls_total",
         help: "execve(2) and execveat(2) calls, per name of the binary executed",
     }],

@@ -17,6 +17,8 @@ use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
 use crate::cli::ReportArgs;
 use crate::cli::TopArgs;
+use crate::counters;
+use crate::counters::Counters;
 use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
@@ -26,9 +28,8 @@ use crate::paths::ShownPath;
 use crate::preflight::KernelFunction;
 use crate::record::Column;
 use crate::record::Table;
-use crate::record::Task;
+use crate::task::Task;
 use crate::report;
-use crate::report::Counters;
 use crate::report::Ranking;
 use crate::report::ReportSpec;
 use crate::tool;
@@ -57,22 +58,26 @@ pub const TOOL: Tool = Tool::counts::<Args, FileOfThread, FileIo>(
 )
 .with_metrics(&METRICS);
 
-/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+/// With --metrics-addr (metrics.rs): a series per counter field.
 const METRICS: Declared = Declared {
     counters: &[
         CounterSeries {
+            field: "reads",
             name: "filetop_reads_total",
             help: "read(2) and pread64(2) calls, per thread and file",
         },
         CounterSeries {
+            field: "writes",
             name: "filetop_writes_total",
             help: "write(2) and pwrite64(2) calls, per thread and file",
         },
         CounterSeries {
+            field: "read_bytes",
             name: "filetop_read_bytes_total",
             help: "Bytes asked to read, per thread and file",
         },
         CounterSeries {
+            field: "write_bytes",
             name: "filetop_written_bytes_total",
             help: "Bytes asked to write, per thread and file",
         },
@@ -158,29 +163,26 @@ pub struct FileOfThread {
     pub path_cut: bool,
 }
 
-/// The counters of struct file_stat (bpf/filetop.h), bytes in KiB.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct FileIo {
-    /// read/pread64 calls
-    pub reads: u64,
-    /// write/pwrite64 calls
-    pub writes: u64,
-    /// KiB asked to read
-    pub r_kb: u64,
-    /// KiB asked to write
-    pub w_kb: u64,
+// Bytes are counted as the kernel counts them, and shown in KiB (in_kib).
+crate::counters::counters! {
+    /// The counters of struct file_stat (bpf/filetop.h), bytes in KiB.
+    pub struct FileIo from file_stat {
+        /// read/pread64 calls
+        reads,
+        /// write/pwrite64 calls
+        writes,
+        /// KiB asked to read
+        #[serde(rename = "r_kb", serialize_with = "in_kib")]
+        read_bytes,
+        /// KiB asked to write
+        #[serde(rename = "w_kb", serialize_with = "in_kib")]
+        write_bytes,
+    }
 }
 
-impl Counters for FileIo {
-    fn from_counts(counts: &[u64]) -> Self {
-        let at = |i: usize| counts.get(i).copied().unwrap_or(0);
-        Self {
-            reads: at(0),
-            writes: at(1),
-            r_kb: at(2) / 1024,
-            w_kb: at(3) / 1024,
-        }
-    }
+/// Bytes as whole KiB (bcc's R_Kb and W_Kb).
+fn in_kib<S: serde::Serializer>(bytes: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(bytes / 1024)
 }
 
 impl FileIo {
@@ -233,7 +235,7 @@ pub fn main() -> ExitCode {
         report::run_reports::<FileOfThread, FileIo>(&args.report, spec, |counts| {
             let maps = &tracing.maps;
             counts.per_key.add(taker.take(&maps.files, &maps.paths)?);
-            let missed = crate::maps::not_counted(&maps.not_counted)?;
+            let missed = counters::per_cpu_number(&maps.not_counted)?;
             counts.set_not_counted(missed, maps.files.max_entries());
             Ok(())
         })
@@ -241,16 +243,13 @@ pub fn main() -> ExitCode {
 }
 
 /// What -s ranks by, from reads, writes, bytes read, bytes written.
-fn sort_weight(sort: SortBy) -> impl Fn(&[u64]) -> u64 {
-    move |c: &[u64]| {
-        let at = |i: usize| c.get(i).copied().unwrap_or(0);
-        match sort {
-            SortBy::All => at(2) + at(3),
-            SortBy::Reads => at(0),
-            SortBy::Writes => at(1),
-            SortBy::Rbytes => at(2),
-            SortBy::Wbytes => at(3),
-        }
+fn sort_weight(sort: SortBy) -> impl Fn(&FileIo) -> u64 {
+    move |io: &FileIo| match sort {
+        SortBy::All => io.read_bytes.saturating_add(io.write_bytes),
+        SortBy::Reads => io.reads,
+        SortBy::Writes => io.writes,
+        SortBy::Rbytes => io.read_bytes,
+        SortBy::Wbytes => io.write_bytes,
     }
 }
 
@@ -285,9 +284,9 @@ impl Taker {
         &mut self,
         files: &dyn MapCore,
         paths: &dyn MapCore,
-    ) -> Result<Vec<(FileOfThread, Vec<u64>)>> {
+    ) -> Result<Vec<(FileOfThread, FileIo)>> {
         self.last_paths = std::mem::take(&mut self.paths);
-        let mut taken: HashMap<FileOfThread, [u64; 4]> = HashMap::new();
+        let mut taken: HashMap<FileOfThread, FileIo> = HashMap::new();
         for raw_key in files.keys() {
             let Some(value) = self.take_entry(files, &raw_key)? else {
                 continue;
@@ -321,16 +320,12 @@ impl Taker {
                 path_cut: shown.path_cut,
             };
             // Two inodes of one name (or path) in one thread are one row.
-            let sums = taken.entry(file).or_default();
-            let counters = [stat.reads, stat.writes, stat.read_bytes, stat.write_bytes];
-            for (sum, n) in sums.iter_mut().zip(counters) {
-                *sum += n;
-            }
+            taken
+                .entry(file)
+                .or_default()
+                .add(&FileIo::from_kernel(&stat));
         }
-        Ok(taken
-            .into_iter()
-            .map(|(file, counters)| (file, counters.to_vec()))
-            .collect())
+        Ok(taken.into_iter().collect())
     }
 
     /// Looks up and removes one entry; None if it is gone already.
@@ -381,9 +376,17 @@ mod tests {
 
     #[test]
     fn sort_weights_pick_the_chosen_counter() {
-        let counters = [1, 9, 2048, 4096];
-        assert_eq!(sort_weight(SortBy::All)(&counters), 6144);
-        assert_eq!(sort_weight(SortBy::Writes)(&counters), 9);
-        assert_eq!(sort_weight(SortBy::Rbytes)(&counters), 2048);
+        let io = FileIo {
+            reads: 1,
+            writes: 9,
+            read_bytes: 2048,
+            write_bytes: 4096,
+        };
+        assert_eq!(sort_weight(SortBy::All)(&io), 6144);
+        assert_eq!(sort_weight(SortBy::Writes)(&io), 9);
+        assert_eq!(sort_weight(SortBy::Rbytes)(&io), 2048);
+        // Shown as bcc shows them: KiB.
+        let json = serde_json::to_string(&io).unwrap();
+        assert_eq!(json, r#"{"reads":1,"writes":9,"r_kb":2,"w_kb":4}"#);
     }
 }

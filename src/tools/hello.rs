@@ -11,9 +11,10 @@ use crate::cli::FilterArgs;
 use crate::cli::OutputArgs;
 use crate::cli::RunArgs;
 use crate::record::Column;
+use crate::record::Format;
 use crate::record::Printer;
 use crate::record::Table;
-use crate::record::Task;
+use crate::task::Task;
 use crate::run::StopConditions;
 use crate::tool;
 use crate::tool::Loading;
@@ -91,7 +92,7 @@ pub fn main() -> ExitCode {
             })?;
         let mut pipe = TracePipe::open(&tool::prepare(args.run.verbose)?)?;
         let ours = format!(" #{run_id}@");
-        let printer = Printer::new(Printk::table(), args.output.json, args.output.timestamp);
+        let printer = Printer::new(Format::of(&args.output, Printk::table()));
         printer.header()?;
         tool::announce_ready("execve with bpf_printk");
         let show = |lines: Vec<String>| -> std::io::Result<()> {

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::cli::FilterArgs;
 use crate::cli::StreamArgs;
+use crate::counters;
 use crate::maps;
 use crate::output::c_bytes;
 use crate::output::escape;
@@ -16,7 +17,6 @@ use crate::preflight::KernelFeatures;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report;
-use crate::report::Counters;
 use crate::report::Ranking;
 use crate::report::ReportSpec;
 use crate::tool;
@@ -71,17 +71,10 @@ pub struct Key {
     pub key: String,
 }
 
-/// How often a key was pressed.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Presses {
-    pub presses: u64,
-}
-
-impl Counters for Presses {
-    fn from_counts(counts: &[u64]) -> Self {
-        Self {
-            presses: counts.first().copied().unwrap_or(0),
-        }
+crate::counters::counters! {
+    /// How often a key was pressed.
+    pub struct Presses(u64) {
+        presses
     }
 }
 
@@ -136,7 +129,7 @@ pub fn main() -> ExitCode {
         // The top 10, once, as the report of a counting tool.
         let spec = ReportSpec::new("", Key::table(), Ranking::top(TOP));
         report::print_once::<Key, Presses>(&args.stream.output, spec, |counts| {
-            let presses = maps::percpu_hash_sums(&tracing.maps.presses)?;
+            let presses = counters::per_cpu_hash_sums::<Presses>(&tracing.maps.presses)?;
             counts
                 .per_key
                 .set(presses.into_iter().filter_map(|(code, sums)| {

@@ -4,13 +4,11 @@
 
 use std::process::ExitCode;
 
-use schemars::JsonSchema;
-use serde::Serialize;
-
 use crate::cgroup::Cgroup;
 use crate::cli::ByCgroupArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ReportArgs;
+use crate::counters;
 use crate::maps;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
@@ -19,9 +17,8 @@ use crate::output::c_bytes;
 use crate::output::escape;
 use crate::record::Column;
 use crate::record::Table;
-use crate::record::Task;
+use crate::task::Task;
 use crate::report;
-use crate::report::Counters;
 use crate::report::Ranking;
 use crate::report::ReportSpec;
 use crate::tool;
@@ -31,12 +28,13 @@ use crate::tools::openat_count::CommKey;
 
 use skel::KmallocBytesSkelBuilder;
 use skel::types::comm_key;
+use skel::types::kmalloc_totals;
 
 // The generated skeleton of bpf/kmalloc_bytes.bpf.c, as `skel` (src/skel.rs).
 crate::skel::skeleton!(
     kmalloc_bytes, OpenKmallocBytesSkel => KmallocBytesSkel,
     aggregating,
-    plain[comm_key]
+    plain[comm_key, kmalloc_totals]
 );
 
 pub const TOOL: Tool = Tool::counts::<Args, CommKey, Allocations>(
@@ -46,18 +44,21 @@ pub const TOOL: Tool = Tool::counts::<Args, CommKey, Allocations>(
 )
 .with_metrics(&METRICS);
 
-/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+/// With --metrics-addr (metrics.rs): a series per counter field.
 const METRICS: Declared = Declared {
     counters: &[
         CounterSeries {
+            field: "calls",
             name: "kmalloc_bytes_calls_total",
             help: "kmalloc calls",
         },
         CounterSeries {
+            field: "bytes_req",
             name: "kmalloc_bytes_requested_bytes_total",
             help: "Bytes requested from kmalloc",
         },
         CounterSeries {
+            field: "bytes_alloc",
             name: "kmalloc_bytes_allocated_bytes_total",
             help: "Bytes kmalloc allocated (slab object sizes)",
         },
@@ -65,7 +66,7 @@ const METRICS: Declared = Declared {
     histogram: Some(HistogramSeries {
         name: "kmalloc_bytes_request_size_bytes",
         help: "kmalloc request sizes (--hist); bucket bounds are 2^i - 1",
-        sum_of: 1,
+        sum_of: "bytes_req",
     }),
 };
 
@@ -101,25 +102,15 @@ EXAMPLES:
 Allocations are charged to the task running when kmalloc is called; those made in
 interrupt context land on whichever task was interrupted.";
 
-/// The counters of struct kmalloc_totals (bpf/kmalloc_bytes.h).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Allocations {
-    /// kmalloc calls
-    pub calls: u64,
-    /// Bytes requested
-    pub bytes_req: u64,
-    /// Bytes allocated (the slab object sizes)
-    pub bytes_alloc: u64,
-}
-
-impl Counters for Allocations {
-    fn from_counts(counts: &[u64]) -> Self {
-        let at = |i: usize| counts.get(i).copied().unwrap_or(0);
-        Self {
-            calls: at(0),
-            bytes_req: at(1),
-            bytes_alloc: at(2),
-        }
+crate::counters::counters! {
+    /// The counters of struct kmalloc_totals (bpf/kmalloc_bytes.h).
+    pub struct Allocations from kmalloc_totals {
+        /// kmalloc calls
+        calls,
+        /// Bytes requested
+        bytes_req,
+        /// Bytes allocated (the slab object sizes)
+        bytes_alloc,
     }
 }
 
@@ -147,7 +138,7 @@ pub fn main() -> ExitCode {
         })?;
         let table = Allocations::table(args.by_comm).cgroup_first(by_cgroup);
         // Process names ranked by bytes allocated, under the total of all of them.
-        let by_bytes = |counts: &[u64]| counts.get(2).copied().unwrap_or(0);
+        let by_bytes = |counts: &Allocations| counts.bytes_alloc;
         let mut spec = ReportSpec::new("kmalloc", table, Ranking::top_by(args.top, by_bytes));
         spec.total_label = match (args.by_comm, by_cgroup) {
             (true, _) => Some(("comm", "[all]")),
@@ -157,7 +148,7 @@ pub fn main() -> ExitCode {
         spec.total_first = true;
         spec.histogram_unit = "bytes";
         let zero = 0u32.to_ne_bytes();
-        let mut per_comm = maps::Drained::new(
+        let mut per_comm = counters::Drained::new(
             &tracing.maps.comm_totals,
             &tracing.maps.comm_totals_0,
             &tracing.maps.comm_totals_1,
@@ -167,7 +158,7 @@ pub fn main() -> ExitCode {
             // Per-name counters are read before the grand total, so that the total
             // (read last, while the kernel keeps counting) is never below their sum.
             if args.by_comm || by_cgroup {
-                let taken = per_comm.drain()?;
+                let taken = per_comm.drain::<Allocations>()?;
                 counts
                     .per_key
                     .add(taken.into_iter().filter_map(|(raw, sums)| {
@@ -176,12 +167,12 @@ pub fn main() -> ExitCode {
                         let cgroup = Cgroup::of(key.cgroup_id);
                         Some((CommKey { cgroup, comm }, sums))
                     }));
-                let missed = maps::not_counted(&tracing.maps.not_counted)?;
+                let missed = counters::per_cpu_number(&tracing.maps.not_counted)?;
                 counts.set_not_counted(missed, capacity);
             }
-            counts.set_total(maps::percpu_sum_u64s(&tracing.maps.totals, &zero)?);
+            counts.set_total(counters::per_cpu_sum(&tracing.maps.totals, &zero)?);
             if args.hist {
-                counts.histogram = Some(maps::percpu_sum_u64s(&tracing.maps.hist, &zero)?);
+                counts.histogram = Some(maps::percpu_slots(&tracing.maps.hist, &zero)?);
             }
             Ok(())
         })

@@ -11,9 +11,9 @@ use clap::Command;
 use clap::FromArgMatches;
 use schemars::JsonSchema;
 
+use crate::counters::Counters;
 use crate::metrics::Declared;
 use crate::record::schema_of;
-use crate::report::Counters;
 use crate::report::ReportRecord;
 
 pub mod json_docs;
@@ -108,6 +108,8 @@ pub struct Tool {
     report: Option<fn() -> schemars::Schema>,
     /// The counters a counting tool serves with --metrics-addr.
     pub metrics: Option<&'static Declared>,
+    /// The fields of its counters (`Counters::FIELDS`), which the metrics name.
+    pub counter_fields: &'static [&'static str],
 }
 
 impl Tool {
@@ -126,6 +128,7 @@ impl Tool {
             event: None,
             report: None,
             metrics: None,
+            counter_fields: &[],
         }
     }
 
@@ -157,6 +160,7 @@ impl Tool {
     ) -> Self {
         Self {
             report: Some(schema_of::<ReportRecord<K, C>>),
+            counter_fields: C::FIELDS,
             ..Self::new::<A>(name, ToolKind::Counts, about, examples)
         }
     }
@@ -165,6 +169,7 @@ impl Tool {
     pub const fn with_report<K: JsonSchema, C: Counters>(self) -> Self {
         Self {
             report: Some(schema_of::<ReportRecord<K, C>>),
+            counter_fields: C::FIELDS,
             ..self
         }
     }
@@ -227,8 +232,8 @@ impl Tool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counters::Count;
     use crate::record::Table;
-    use crate::report::Count;
     use crate::report::NoKey;
     use crate::report::Row;
 
@@ -307,6 +312,27 @@ mod tests {
         type ProtoRow = Row<xdp_drop_count::Protocol, xdp_drop_count::Frames>;
         let protocols = xdp_drop_count::Frames::table();
         assert_columns_declared::<ProtoRow>("xdp_drop_count", protocols);
+    }
+
+    /// A metric names a field of its tool's counters (counters.rs), the histogram's sum
+    /// too: the metrics are keyed by field name, and a name no field has would serve 0.
+    #[test]
+    fn every_metric_names_a_field_of_its_counters() {
+        for tool in ALL {
+            let Some(declared) = tool.metrics else {
+                continue;
+            };
+            let sum = declared.histogram.map(|h| h.sum_of);
+            let named = declared.counters.iter().map(|c| c.field).chain(sum);
+            for field in named {
+                assert!(
+                    tool.counter_fields.contains(&field),
+                    "{}: a metric names {field}, which its counters {:?} do not have",
+                    tool.name,
+                    tool.counter_fields
+                );
+            }
+        }
     }
 
     /// The names of the files in `dir` (under the crate) that end with `suffix`, without

@@ -7,13 +7,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::TotalArgs;
-use crate::maps;
+use crate::counters;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report;
-use crate::report::Counters;
 use crate::report::Ranking;
 use crate::report::ReportSpec;
 use crate::tool;
@@ -21,9 +20,14 @@ use crate::tool::Loading;
 use crate::tools::Tool;
 
 use skel::NetpktCountSkelBuilder;
+use skel::types::tx_rx;
 
 // The generated skeleton of bpf/netpkt_count.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(netpkt_count, OpenNetpktCountSkel => NetpktCountSkel, aggregating);
+crate::skel::skeleton!(
+    netpkt_count, OpenNetpktCountSkel => NetpktCountSkel,
+    aggregating,
+    plain[tx_rx]
+);
 
 pub const TOOL: Tool = Tool::counts::<TotalArgs, Cpu, Packets>(
     "netpkt_count",
@@ -41,14 +45,16 @@ A packet counts for the process running on the CPU when it passes net_dev_xmit
 )
 .with_metrics(&METRICS);
 
-/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+/// With --metrics-addr (metrics.rs): a series per counter field.
 const METRICS: Declared = Declared {
     counters: &[
         CounterSeries {
+            field: "tx",
             name: "netpkt_count_transmitted_packets_total",
             help: "Packets transmitted (net_dev_xmit), per CPU",
         },
         CounterSeries {
+            field: "rx",
             name: "netpkt_count_received_packets_total",
             help: "Packets received (netif_rx), per CPU",
         },
@@ -62,22 +68,14 @@ pub struct Cpu {
     pub cpu: u32,
 }
 
-/// The counters of bpf/netpkt_count.bpf.c.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Packets {
-    /// Packets transmitted (net_dev_xmit)
-    pub tx: u64,
-    /// Packets received (netif_rx)
-    pub rx: u64,
-}
-
-impl Counters for Packets {
-    fn from_counts(counts: &[u64]) -> Self {
-        let at = |i: usize| counts.get(i).copied().unwrap_or(0);
-        Self {
-            tx: at(0),
-            rx: at(1),
-        }
+// struct tx_rx, as the tables and JSON show it.
+crate::counters::counters! {
+    /// The counters of bpf/netpkt_count.bpf.c.
+    pub struct Packets from tx_rx {
+        /// Packets transmitted (net_dev_xmit)
+        tx,
+        /// Packets received (netif_rx)
+        rx,
     }
 }
 
@@ -104,8 +102,8 @@ pub fn main() -> ExitCode {
         );
         spec.total_label = Some(("cpu", "all"));
         report::run_reports::<Cpu, Packets>(&args.report, spec, |counts| {
-            let per_cpu = maps::percpu_u64s(&tracing.maps.counts, &0u32.to_ne_bytes())?;
-            counts.set_total(maps::sum_counters(per_cpu.iter().cloned()));
+            let per_cpu = counters::per_cpu::<Packets>(&tracing.maps.counts, &0u32.to_ne_bytes())?;
+            counts.set_total(counters::sum(per_cpu.iter().copied()));
             counts.per_key.set(
                 per_cpu
                     .into_iter()

@@ -15,9 +15,9 @@ use crate::metrics::Declared;
 use crate::output::c_bytes;
 use crate::output::escape;
 use crate::record::Table;
-use crate::record::Task;
+use crate::task::Task;
 use crate::report;
-use crate::report::Count;
+use crate::counters::Count;
 use crate::tool;
 use crate::tool::Loading;
 use crate::tools::Tool;
@@ -40,9 +40,10 @@ pub const TOOL: Tool = Tool::counts::<Args, CommKey, Count>(
 )
 .with_metrics(&METRICS);
 
-/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+/// With --metrics-addr (metrics.rs): a series per counter field.
 const METRICS: Declared = Declared {
     counters: &[CounterSeries {
+        field: "count",
         name: "openat_count_calls_total",
         help: "openat(2) calls, per process name",
     }],

@@ -12,7 +12,7 @@ use crate::cli::StreamArgs;
 use crate::paths::ShownPath;
 use crate::record::Column;
 use crate::record::Table;
-use crate::record::Task;
+use crate::task::Task;
 use crate::tool;
 use crate::tool::Loading;
 use crate::tool::StreamSpec;

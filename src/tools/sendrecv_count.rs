@@ -3,17 +3,13 @@
 
 use std::process::ExitCode;
 
-use schemars::JsonSchema;
-use serde::Serialize;
-
 use crate::cli::TotalArgs;
-use crate::maps;
+use crate::counters;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report;
-use crate::report::Counters;
 use crate::report::NoKey;
 use crate::report::Ranking;
 use crate::report::ReportSpec;
@@ -22,9 +18,14 @@ use crate::tool::Loading;
 use crate::tools::Tool;
 
 use skel::SendrecvCountSkelBuilder;
+use skel::types::send_recv;
 
 // The generated skeleton of bpf/sendrecv_count.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(sendrecv_count, OpenSendrecvCountSkel => SendrecvCountSkel, aggregating);
+crate::skel::skeleton!(
+    sendrecv_count, OpenSendrecvCountSkel => SendrecvCountSkel,
+    aggregating,
+    plain[send_recv]
+);
 
 pub const TOOL: Tool = Tool::counts::<TotalArgs, NoKey, SendRecv>(
     "sendrecv_count",
@@ -37,14 +38,16 @@ EXAMPLES:
 )
 .with_metrics(&METRICS);
 
-/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+/// With --metrics-addr (metrics.rs): a series per counter field.
 const METRICS: Declared = Declared {
     counters: &[
         CounterSeries {
+            field: "sent",
             name: "sendrecv_count_sendto_calls_total",
             help: "sendto(2) calls",
         },
         CounterSeries {
+            field: "recv",
             name: "sendrecv_count_recvfrom_calls_total",
             help: "recvfrom(2) calls",
         },
@@ -52,22 +55,14 @@ const METRICS: Declared = Declared {
     histogram: None,
 };
 
-/// The two counters of bpf/sendrecv_count.bpf.c.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SendRecv {
-    /// sendto() calls
-    pub sent: u64,
-    /// recvfrom() calls
-    pub recv: u64,
-}
-
-impl Counters for SendRecv {
-    fn from_counts(counts: &[u64]) -> Self {
-        let at = |i: usize| counts.get(i).copied().unwrap_or(0);
-        Self {
-            sent: at(0),
-            recv: at(1),
-        }
+// struct send_recv, as the tables and JSON show it.
+crate::counters::counters! {
+    /// The two counters of bpf/sendrecv_count.bpf.c.
+    pub struct SendRecv from send_recv {
+        /// sendto() calls
+        sent,
+        /// recvfrom() calls
+        recv,
     }
 }
 
@@ -88,7 +83,7 @@ pub fn main() -> ExitCode {
         // One row, no keys: an idle interval is a row of zeros, not a missing row.
         let spec = ReportSpec::new("sendto() and recvfrom()", table, Ranking::AllKeys);
         report::run_reports::<NoKey, SendRecv>(&args.report, spec, |counts| {
-            let sums = maps::percpu_sum_u64s(&tracing.maps.counts, &0u32.to_ne_bytes())?;
+            let sums = counters::per_cpu_sum(&tracing.maps.counts, &0u32.to_ne_bytes())?;
             counts.per_key.set([(NoKey {}, sums)]);
             Ok(())
         })

@@ -16,7 +16,7 @@ use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report;
-use crate::report::Count;
+use crate::counters::Count;
 use crate::tool;
 use crate::tool::Loading;
 use crate::tools::Tool;
@@ -48,9 +48,10 @@ destinations a host talks to, but its cost grows with the number of entries
 )
 .with_metrics(&METRICS);
 
-/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+/// With --metrics-addr (metrics.rs): a series per counter field.
 const METRICS: Declared = Declared {
     counters: &[CounterSeries {
+        field: "count",
         name: "sendto_by_ip_calls_total",
         help: "sendto(2) calls, per destination",
     }],

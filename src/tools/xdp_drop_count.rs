@@ -9,13 +9,12 @@ use serde::Serialize;
 
 use crate::cli::FilterArgs;
 use crate::cli::ReportArgs;
-use crate::maps;
+use crate::counters;
 use crate::metrics::CounterSeries;
 use crate::metrics::Declared;
 use crate::record::Column;
 use crate::record::Table;
 use crate::report;
-use crate::report::Counters;
 use crate::report::Ranking;
 use crate::report::ReportSpec;
 use crate::tool;
@@ -24,9 +23,14 @@ use crate::tool::Xdp;
 use crate::tools::Tool;
 
 use skel::XdpDropCountSkelBuilder;
+use skel::types::proto_counts;
 
 // The generated skeleton of bpf/xdp_drop_count.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(xdp_drop_count, OpenXdpDropCountSkel => XdpDropCountSkel, aggregating);
+crate::skel::skeleton!(
+    xdp_drop_count, OpenXdpDropCountSkel => XdpDropCountSkel,
+    aggregating,
+    plain[proto_counts]
+);
 
 pub const TOOL: Tool = Tool::counts::<Args, Protocol, Frames>(
     "xdp_drop_count",
@@ -35,14 +39,16 @@ pub const TOOL: Tool = Tool::counts::<Args, Protocol, Frames>(
 )
 .with_metrics(&METRICS);
 
-/// With --metrics-addr (metrics.rs), in the order of the kernel's counters.
+/// With --metrics-addr (metrics.rs): a series per counter field.
 const METRICS: Declared = Declared {
     counters: &[
         CounterSeries {
+            field: "packets",
             name: "xdp_drop_count_packets_total",
             help: "Frames received, per protocol",
         },
         CounterSeries {
+            field: "dropped",
             name: "xdp_drop_count_dropped_packets_total",
             help: "Frames dropped (--drop), per protocol",
         },
@@ -110,22 +116,14 @@ impl Protocol {
     }
 }
 
-/// The counters of one slot.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Frames {
-    /// Frames received
-    pub packets: u64,
-    /// Of those, dropped (--drop)
-    pub dropped: u64,
-}
-
-impl Counters for Frames {
-    fn from_counts(counts: &[u64]) -> Self {
-        let at = |i: usize| counts.get(i).copied().unwrap_or(0);
-        Self {
-            packets: at(0),
-            dropped: at(1),
-        }
+// struct proto_counts (bpf/xdp_drop_count.h), as the tables and JSON show it.
+crate::counters::counters! {
+    /// The counters of one slot.
+    pub struct Frames from proto_counts {
+        /// Frames received
+        packets,
+        /// Of those, dropped (--drop)
+        dropped,
     }
 }
 
@@ -182,7 +180,7 @@ pub fn main() -> ExitCode {
         report::run_reports::<Protocol, Frames>(&args.report, spec, |counts| {
             let mut slots = Vec::new();
             for slot in 0..SLOTS {
-                let sums = maps::percpu_sum_u64s(&tracing.maps.protocols, &slot.to_ne_bytes())?;
+                let sums = counters::per_cpu_sum(&tracing.maps.protocols, &slot.to_ne_bytes())?;
                 slots.push((Protocol::of_slot(slot), sums));
             }
             counts.per_key.set(slots);
