@@ -33,7 +33,8 @@ fn pipe_churn_raises_calls_and_bytes_for_its_comm() {
 
     let (calls, req, alloc) = counters(&report["total"]);
     assert!(alloc >= req, "total bytes_alloc {alloc} < bytes_req {req}");
-    assert!(calls >= PIPES);
+    let pipes = at_least(&report, PIPES);
+    assert!(calls >= pipes, "{calls} calls for {PIPES} pipes: {report}");
     let row = report["rows"]
         .as_array()
         .unwrap()
@@ -41,9 +42,9 @@ fn pipe_churn_raises_calls_and_bytes_for_its_comm() {
         .find(|row| row["comm"] == comm.as_str())
         .unwrap_or_else(|| panic!("{comm} not in {report}"));
     let (calls, req, alloc) = counters(row);
-    assert!(calls >= PIPES, "{comm}: {calls} calls for {PIPES} pipes");
+    assert!(calls >= pipes, "{comm}: {calls} calls for {PIPES} pipes");
     assert!(
-        req >= PIPES * PIPE_RING_BYTES,
+        req >= pipes * PIPE_RING_BYTES,
         "{comm}: {req} bytes requested"
     );
     assert!(
@@ -73,7 +74,9 @@ fn comm_filter_counts_that_comm_only_and_hist_sees_the_pipe_rings() {
     // With the filter in the kernel, the grand total is exactly that one name's.
     assert_eq!(counters(&report["total"]), counters(&comms[0]));
     let (calls, req, _) = counters(&report["total"]);
-    assert!(calls >= PIPES && req >= PIPES * PIPE_RING_BYTES, "{report}");
+    // The kernel may skip a run of the program (see at_least): never more than it said.
+    let pipes = at_least(&report, PIPES);
+    assert!(calls >= pipes && req >= pipes * PIPE_RING_BYTES, "{report}");
     // 640-byte rings fall in the 512..=1023 bucket.
     let ring_bucket = report["histogram"]
         .as_array()
@@ -82,7 +85,7 @@ fn comm_filter_counts_that_comm_only_and_hist_sees_the_pipe_rings() {
         .find(|bucket| bucket["low"] == 512 && bucket["high"] == 1023)
         .map(|bucket| bucket["count"].as_u64().unwrap());
     assert!(
-        ring_bucket >= Some(PIPES),
+        ring_bucket >= Some(pipes),
         "512..=1023 has {ring_bucket:?}: {report}"
     );
 }
@@ -110,7 +113,11 @@ fn table_output_has_interval_and_total_rows() {
         .skip(1)
         .map(|n| n.parse().unwrap())
         .collect();
-    assert!(total[0] >= PIPES && total[1] >= PIPES * PIPE_RING_BYTES && total[2] >= total[1]);
+    let pipes = PIPES.saturating_sub(finished.skipped_runs_said());
+    assert!(
+        total[0] >= pipes && total[1] >= pipes * PIPE_RING_BYTES && total[2] >= total[1],
+        "{total:?}, {pipes} pipes at least"
+    );
     // The intervals add up to the total.
     let interval_sum: u64 = lines
         .iter()

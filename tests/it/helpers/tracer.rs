@@ -105,16 +105,23 @@ pub struct Finished {
 
 impl Finished {
     /// The runs of its programs the tool said the kernel skipped (an event tool's line
-    /// at its end: "N runs of its BPF programs skipped by the kernel ..."), or 0.
+    /// at its end: "N runs of its BPF programs skipped by the kernel ..."; a counting
+    /// tool's lines per interval, whose sum its total's line "... in all" says), or 0.
     pub fn skipped_runs_said(&self) -> u64 {
-        self.stderr
+        let said: Vec<(u64, bool)> = self
+            .stderr
             .lines()
             .filter_map(|line| {
-                let (before, _) =
+                let (before, after) =
                     line.split_once(" runs of its BPF programs skipped by the kernel")?;
-                before.rsplit(' ').next()?.parse::<u64>().ok()
+                let runs = before.rsplit(' ').next()?.parse::<u64>().ok()?;
+                Some((runs, after.starts_with(" in all")))
             })
-            .sum()
+            .collect();
+        match said.iter().find(|(_, in_all)| *in_all) {
+            Some((total, _)) => *total,
+            None => said.iter().map(|(runs, _)| runs).sum(),
+        }
     }
 
     pub fn lines(&self) -> Vec<&str> {
@@ -490,7 +497,7 @@ pub fn unit_capabilities(tool: &str) -> String {
 /// under systemd (sys-kernel-tracing.mount), tracefs is mounted first: the tool has no
 /// CAP_SYS_ADMIN to mount it.
 pub fn as_the_unit_runs(bin: &str, args: &[&str]) -> Vec<String> {
-    ebpf_tracers::preflight::ensure_tracefs().expect("cannot mount tracefs");
+    ebpf_tracers::kernel::preflight::ensure_tracefs().expect("cannot mount tracefs");
     let tool = tool_of(bin, &[]);
     let mut all: Vec<String> = [
         "--bounding-set",
