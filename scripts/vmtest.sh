@@ -87,19 +87,17 @@ suite_apt() {
 		-o Dir::State::Lists="$dir/lists" -o APT::Default-Release="$suite"
 }
 
-# The suite whose linux-image-amd64 gives kernel SERIES: Debian 11 (5.10), this host's
-# release (Debian 12: 6.1) and its backports (6.12), and unstable (sid: Debian's newest
-# kernel, 7.2 today, whatever sid has when the run starts).
+# The Debian suite whose linux-image-amd64 gives kernel SERIES: its target's
+# debian_suite in vmtest.toml (a key vmtest itself ignores), so that a kernel is named
+# nowhere else.
 kernel_suite() {
-	local codename
-	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-	case "$1" in
-	5.10) echo bullseye ;;
-	6.1) echo "$codename" ;;
-	6.12) echo "$codename-backports" ;;
-	sid) echo sid ;;
-	*) die "unknown kernel series $1 (known: 5.10 6.1 6.12 sid)" ;;
-	esac
+	local suite
+	suite=$(awk -v target="debian-$1" '
+		/^name = / { name = $3; gsub(/"/, "", name) }
+		/^debian_suite = / && name == target { suite = $3; gsub(/"/, "", suite) }
+		END { print suite }' "$root/vmtest.toml")
+	[ -n "$suite" ] || die "unknown kernel series $1 (vmtest.toml names: $(sed -n 's/^name = "debian-\(.*\)"$/\1/p' "$root/vmtest.toml" | tr '\n' ' '))"
+	echo "$suite"
 }
 
 # Name of the linux-image package that the suite's linux-image-amd64 points at. The
