@@ -341,7 +341,7 @@ struct BenchCgroups {
 
 impl BenchCgroups {
     fn create() -> Result<Self, String> {
-        let root = ebpf_tracers::cgroup::cgroup2_mount()
+        let root = ebpf_tracers::model::cgroup::cgroup2_mount()
             .ok_or("no cgroup2 file system is mounted (the --cgroup rows need one)")?;
         let empty = root.join(format!("ebpf_tracers_bench_{}", std::process::id()));
         fs::create_dir_all(&empty).map_err(|e| format!("{}: {e}", empty.display()))?;
@@ -485,7 +485,7 @@ impl Scraper {
 
 /// Label sets in the scrape benchmark: as many as a tool serves before its overflow
 /// series.
-const SCRAPE_SERIES: u32 = ebpf_tracers::metrics::MAX_SERIES as u32;
+const SCRAPE_SERIES: u32 = ebpf_tracers::output::metrics::MAX_SERIES as u32;
 
 /// What one scrape of a big exposition costs.
 struct ScrapeCost {

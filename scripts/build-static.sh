@@ -14,7 +14,7 @@ cd "$root"
 host=$(rustc -vV | sed -n 's/^host: //p')
 # With --target, RUSTFLAGS reach only the target's code, not build scripts and proc
 # macros (which must stay dynamic). Only the multi-call binary (every tool in one,
-# src/tools/multicall.rs) and gendocs are built: each tool is a hard link to it.
+# src/app/multicall.rs) and gendocs are built: each tool is a hard link to it.
 RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
 	cargo build --release --locked --features static --target "$host" \
 	--target-dir target/static-build --bin ebpf-tracers --bin gendocs

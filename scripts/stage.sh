@@ -18,7 +18,7 @@
 #
 # BINDIR holds the built multi-call binary and gendocs (target/release or target/static). The
 # names end in -rs so that they install beside Debian's libbpf-tools (/usr/sbin/opensnoop)
-# and bpfcc-tools (/usr/sbin/opensnoop-bpfcc); see src/tools/manual.rs.
+# and bpfcc-tools (/usr/sbin/opensnoop-bpfcc); see src/app/manual.rs.
 set -euo pipefail
 
 [ $# -ge 3 ] || { echo "usage: $0 BINDIR STAGE PREFIX [ZSHDIR]" >&2; exit 2; }

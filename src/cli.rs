@@ -31,7 +31,7 @@ pub struct FilterArgs {
     pub comm: Option<String>,
     /// Trace only tasks in this cgroup v2 directory or below it (a container's
     /// cgroup, say; matched in the kernel)
-    #[arg(long = "cgroup", value_name = "PATH", value_parser = crate::cgroup::parse_cgroup_dir)]
+    #[arg(long = "cgroup", value_name = "PATH", value_parser = crate::model::cgroup::parse_cgroup_dir)]
     pub cgroup: Option<PathBuf>,
 }
 
@@ -100,7 +100,7 @@ pub struct SnoopArgs {
     pub print_uid: bool,
 }
 
-/// -F, for the tools that report a path (src/paths.rs).
+/// -F, for the tools that report a path (src/model/paths.rs).
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct PathArgs {
     /// Show a relative path in full: the directories it starts in (the working
@@ -115,8 +115,8 @@ pub struct PathArgs {
 pub struct ModeArgs {
     /// Where to hook: kprobes where the kernel has them, else tracepoints (auto), or
     /// only one of the two
-    #[arg(long = "mode", value_enum, default_value_t = crate::preflight::ProbeMode::Auto)]
-    pub mode: crate::preflight::ProbeMode,
+    #[arg(long = "mode", value_enum, default_value_t = ProbeMode::Auto)]
+    pub mode: ProbeMode,
 }
 
 /// When to stop, and how much to say.
@@ -346,6 +346,17 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
         return Err(format!("{text} seconds is too long"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// How a tool that can use either hooks into the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProbeMode {
+    /// kprobes where the kernel has them, else tracepoints
+    Auto,
+    /// kprobe/kretprobe on a kernel function (fails without CONFIG_KPROBES)
+    Kprobe,
+    /// syscall tracepoints
+    Tracepoint,
 }
 
 /// --metrics-addr's value: HOST:PORT (a name is resolved; its first address is used).

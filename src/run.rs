@@ -218,7 +218,7 @@ impl StopConditions {
         {
             return true;
         }
-        if crate::output::stdout_closed() {
+        if stdout_closed() {
             request_stop();
             return true;
         }
@@ -248,4 +248,17 @@ impl StopConditions {
             thread::park_timeout((until - now).min(self.next_wait()));
         }
     }
+}
+
+/// True when stdout is a pipe whose reader has gone (e.g. `| head -1` finished): the
+/// tool stops then rather than waiting for its next write to fail.
+pub fn stdout_closed() -> bool {
+    let mut pollfd = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, zero timeout.
+    let ready = unsafe { libc::poll(&mut pollfd, 1, 0) };
+    ready > 0 && pollfd.revents & (libc::POLLERR | libc::POLLHUP) != 0
 }

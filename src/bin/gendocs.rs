@@ -1,11 +1,11 @@
-//! gendocs: what installed tools come with, for scripts/stage.sh (src/tools/manual.rs).
+//! gendocs: what installed tools come with, for scripts/stage.sh (src/app/manual.rs).
 //!   gendocs DIR      writes every tool's man page and bash/zsh/fish completions in DIR
 //!   gendocs --names  prints every tool's name and installed name, one tool per line
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use ebpf_tracers::tools::manual;
+use ebpf_tracers::app::manual;
 use ebpf_tracers::tools::ALL;
 
 fn main() -> ExitCode {

@@ -10,23 +10,23 @@ use serde::Serialize;
 use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
 use crate::cli::StreamArgs;
-use crate::output::c_bytes;
-use crate::output::escape;
-use crate::preflight::KernelFunction;
-use crate::record::Column;
-use crate::record::Table;
-use crate::record::cell_text;
-use crate::tool;
-use crate::tool::Hooks;
-use crate::tool::Loading;
-use crate::tool::StreamSpec;
+use crate::model::bytes::c_bytes;
+use crate::model::bytes::escape;
+use crate::kernel::preflight::KernelFunction;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::output::record::cell_text;
+use crate::kernel;
+use crate::kernel::load::Hooks;
+use crate::kernel::load::Loading;
+use crate::output::stream::StreamSpec;
 use crate::tools::Tool;
 
 use skel::ArpsnoopSkelBuilder;
 use skel::types::event;
 
-// The generated skeleton of bpf/arpsnoop.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(arpsnoop, OpenArpsnoopSkel => ArpsnoopSkel, streaming, plain[event]);
+// The generated skeleton of bpf/arpsnoop.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(arpsnoop, OpenArpsnoopSkel => ArpsnoopSkel, streaming, plain[event]);
 
 pub const TOOL: Tool = Tool::events::<Args, Arp>(
     "arpsnoop",
@@ -103,7 +103,7 @@ pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let probes = HOOKS.choose(&args.mode, &args.stream.run)?;
         let loading = Loading::stream(&args.filters, &args.stream).probes(&probes);
-        let tracing = tool::load::<ArpsnoopSkelBuilder>(loading, |_| Ok(()))?;
+        let tracing = kernel::load::<ArpsnoopSkelBuilder>(loading, |_| Ok(()))?;
         let spec = StreamSpec::new(&probes.what, Arp::table(), &args.stream).always_timed();
         tracing.stream_events(spec, |event: event| {
             Some(Arp {

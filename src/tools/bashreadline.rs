@@ -11,23 +11,23 @@ use serde::Serialize;
 use crate::cli::FilterArgs;
 use crate::cli::StreamArgs;
 use crate::cli::TaskArgs;
-use crate::output::c_bytes;
-use crate::output::escape;
-use crate::record::Column;
-use crate::record::Table;
-use crate::task::Task;
-use crate::tool;
-use crate::tool::Loading;
-use crate::tool::StreamSpec;
-use crate::tool::Uprobe;
+use crate::model::bytes::c_bytes;
+use crate::model::bytes::escape;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::model::task::Task;
+use crate::kernel;
+use crate::kernel::load::Loading;
+use crate::output::stream::StreamSpec;
+use crate::kernel::load::Uprobe;
 use crate::tools::Tool;
-use crate::users::UserNames;
+use crate::model::users::UserNames;
 
 use skel::BashreadlineSkelBuilder;
 use skel::types::event;
 
-// The generated skeleton of bpf/bashreadline.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/bashreadline.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     bashreadline, OpenBashreadlineSkel => BashreadlineSkel,
     streaming,
     plain[event],
@@ -104,7 +104,7 @@ pub fn main() -> ExitCode {
             function: "readline",
         };
         let loading = Loading::stream(&args.filters, &args.stream).uprobe(readline);
-        let tracing = tool::load::<BashreadlineSkelBuilder>(loading, |_| Ok(()))?;
+        let tracing = kernel::load::<BashreadlineSkelBuilder>(loading, |_| Ok(()))?;
         // TIME is always shown, as in bcc's bashreadline.
         let spec =
             StreamSpec::new("readline() in bash", Readline::table(), &args.stream).always_timed();

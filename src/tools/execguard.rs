@@ -23,21 +23,21 @@ use nix::fcntl::ResolveFlag;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::cgroup;
+use crate::model::cgroup;
 use crate::cli::FilterArgs;
 use crate::cli::StreamArgs;
 use crate::cli::TaskArgs;
-use crate::elf;
-use crate::maps;
-use crate::paths::ShownPath;
-use crate::preflight;
-use crate::record::Column;
-use crate::record::Table;
-use crate::task::Task;
+use crate::model::elf;
+use crate::kernel::maps;
+use crate::model::paths::ShownPath;
+use crate::kernel::preflight;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::model::task::Task;
 use crate::run::bad_input;
-use crate::tool;
-use crate::tool::Loading;
-use crate::tool::StreamSpec;
+use crate::kernel;
+use crate::kernel::load::Loading;
+use crate::output::stream::StreamSpec;
 use crate::tools::Tool;
 
 use skel::ExecguardSkel;
@@ -47,8 +47,8 @@ use skel::types::file_id;
 use skel::types::file_rule;
 use skel::types::name_id;
 
-// The generated skeleton of bpf/execguard.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/execguard.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     execguard, OpenExecguardSkel => ExecguardSkel,
     streaming,
     plain[event, file_id, file_rule, name_id],
@@ -189,7 +189,7 @@ pub fn main() -> ExitCode {
         };
         // Privileges first: without them the LSM checks could only mislead (and the
         // lockout guard could not read what it must).
-        tool::prepare(args.stream.run.verbose)?;
+        kernel::prepare(args.stream.run.verbose)?;
         if let Some(why) = undecided {
             return Err(bad_input(why));
         }
@@ -230,7 +230,7 @@ pub fn main() -> ExitCode {
         };
         // The rules are in their maps before any program attaches: no exec finds the
         // policy empty.
-        let tracing = tool::load_then::<ExecguardSkelBuilder>(
+        let tracing = kernel::load_then::<ExecguardSkelBuilder>(
             loading,
             |open| {
                 let rodata = open.rodata()?;

@@ -6,26 +6,26 @@ use std::process::ExitCode;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::cgroup::Cgroup;
+use crate::model::cgroup::Cgroup;
 use crate::cli::CountArgs;
-use crate::exec;
-use crate::maps;
-use crate::metrics::CounterSeries;
-use crate::metrics::Declared;
-use crate::record::Column;
-use crate::record::Table;
-use crate::report;
-use crate::counters::Count;
-use crate::tool;
-use crate::tool::Loading;
+use crate::model::exec;
+use crate::kernel::maps;
+use crate::output::metrics::CounterSeries;
+use crate::output::metrics::Declared;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::output::report;
+use crate::kernel::counters::Count;
+use crate::kernel;
+use crate::kernel::load::Loading;
 use crate::tools::Tool;
-use crate::users::UserNames;
+use crate::model::users::UserNames;
 
 use skel::ExecsByUserSkelBuilder;
 use skel::types::exec_key;
 
-// The generated skeleton of bpf/execs_by_user.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/execs_by_user.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     execs_by_user, OpenExecsByUserSkel => ExecsByUserSkel,
     aggregating,
     plain[exec_key],
@@ -97,7 +97,7 @@ impl UserPath {
 pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let loading = Loading::counting(&args.counting).failed_only(args.failed);
-        let tracing = tool::load::<ExecsByUserSkelBuilder>(loading, |_| Ok(()))?;
+        let tracing = kernel::load::<ExecsByUserSkelBuilder>(loading, |_| Ok(()))?;
         let mut users = UserNames::default();
         report::count_per_key(
             tracing.counting(),

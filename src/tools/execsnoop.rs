@@ -8,22 +8,22 @@ use serde::Serialize;
 
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
-use crate::output::escape;
-use crate::preflight::KernelFeatures;
-use crate::record::Column;
-use crate::record::Table;
-use crate::task::Task;
-use crate::record::cell_text;
-use crate::tool;
-use crate::tool::Loading;
-use crate::tool::StreamSpec;
+use crate::model::bytes::escape;
+use crate::kernel::preflight::KernelFeatures;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::model::task::Task;
+use crate::output::record::cell_text;
+use crate::kernel;
+use crate::kernel::load::Loading;
+use crate::output::stream::StreamSpec;
 use crate::tools::Tool;
 
 use skel::ExecsnoopSkelBuilder;
 use skel::types::event;
 
-// The generated skeleton of bpf/execsnoop.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/execsnoop.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     execsnoop, OpenExecsnoopSkel => ExecsnoopSkel,
     streaming,
     plain[event],
@@ -157,7 +157,7 @@ fn args_column(args: &[String], quote: bool, cut: bool) -> String {
 pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         if args.ksyscall {
-            let tracefs = tool::prepare(args.stream.run.verbose)?;
+            let tracefs = kernel::prepare(args.stream.run.verbose)?;
             anyhow::ensure!(
                 KernelFeatures::probe(&tracefs).kprobes,
                 "--ksyscall: kernel has no kprobes (CONFIG_KPROBES); drop --ksyscall to use \
@@ -165,7 +165,7 @@ pub fn main() -> ExitCode {
             );
         }
         let loading = Loading::snoop(&args.snoop, &args.stream).with_ppid(true);
-        let tracing = tool::load::<ExecsnoopSkelBuilder>(loading, |open| {
+        let tracing = kernel::load::<ExecsnoopSkelBuilder>(loading, |open| {
             open.rodata()?.max_args = args.max_args;
             // The entry hooks: the pair the options did not choose stays unloaded.
             let (ksyscall, tracepoint) = (args.ksyscall, !args.ksyscall);
@@ -191,7 +191,7 @@ pub fn main() -> ExitCode {
                 let (executed, path_cut) = path.path();
                 // argv follows the path's used bytes, on into `more`.
                 let keep = args.max_args.saturating_sub(1) as usize;
-                let (after, args_cut) = crate::exec::arguments_of(
+                let (after, args_cut) = crate::model::exec::arguments_of(
                     &path.names[path.used()..],
                     &event.more,
                     event.args_size,

@@ -6,26 +6,26 @@ use std::process::ExitCode;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::cgroup::Cgroup;
+use crate::model::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::cli::c_chars;
-use crate::exec;
-use crate::maps;
-use crate::metrics::CounterSeries;
-use crate::metrics::Declared;
-use crate::record::Column;
-use crate::record::Table;
-use crate::report;
-use crate::counters::Count;
-use crate::tool;
-use crate::tool::Loading;
+use crate::model::exec;
+use crate::kernel::maps;
+use crate::output::metrics::CounterSeries;
+use crate::output::metrics::Declared;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::output::report;
+use crate::kernel::counters::Count;
+use crate::kernel;
+use crate::kernel::load::Loading;
 use crate::tools::Tool;
 
 use skel::ExecveCountSkelBuilder;
 use skel::types::name_key;
 
-// The generated skeleton of bpf/execve_count.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/execve_count.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     execve_count, OpenExecveCountSkel => ExecveCountSkel,
     aggregating,
     plain[name_key],
@@ -91,7 +91,7 @@ pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let filters = &args.counting.filters;
         let tracing =
-            tool::load::<ExecveCountSkelBuilder>(Loading::counting(&args.counting), |open| {
+            kernel::load::<ExecveCountSkelBuilder>(Loading::counting(&args.counting), |open| {
                 let rodata = open.rodata()?;
                 // -c names the binary executed, not the caller: it goes to targ_name instead.
                 rodata.filter_comm = false;

@@ -11,30 +11,30 @@ use libbpf_rs::MapFlags;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::cgroup::Cgroup;
+use crate::model::cgroup::Cgroup;
 use crate::cli::ByCgroupArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
 use crate::cli::ReportArgs;
 use crate::cli::TopArgs;
-use crate::counters;
-use crate::counters::Counters;
-use crate::maps;
-use crate::metrics::CounterSeries;
-use crate::metrics::Declared;
-use crate::output::c_bytes;
-use crate::output::escape;
-use crate::paths::ShownPath;
-use crate::preflight::KernelFunction;
-use crate::record::Column;
-use crate::record::Table;
-use crate::task::Task;
-use crate::report;
-use crate::report::Ranking;
-use crate::report::ReportSpec;
-use crate::tool;
-use crate::tool::Hooks;
-use crate::tool::Loading;
+use crate::kernel::counters;
+use crate::kernel::counters::Counters;
+use crate::kernel::maps;
+use crate::output::metrics::CounterSeries;
+use crate::output::metrics::Declared;
+use crate::model::bytes::c_bytes;
+use crate::model::bytes::escape;
+use crate::model::paths::ShownPath;
+use crate::kernel::preflight::KernelFunction;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::model::task::Task;
+use crate::output::report;
+use crate::output::report::Ranking;
+use crate::output::report::ReportSpec;
+use crate::kernel;
+use crate::kernel::load::Hooks;
+use crate::kernel::load::Loading;
 use crate::tools::Tool;
 
 use skel::FiletopSkelBuilder;
@@ -43,8 +43,8 @@ use skel::types::file_key;
 use skel::types::file_stat;
 use skel::types::path_buf;
 
-// The generated skeleton of bpf/filetop.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/filetop.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     filetop, OpenFiletopSkel => FiletopSkel,
     aggregating,
     plain[file_key, file_stat, file_id, path_buf],
@@ -164,7 +164,7 @@ pub struct FileOfThread {
 }
 
 // Bytes are counted as the kernel counts them, and shown in KiB (in_kib).
-crate::counters::counters! {
+crate::kernel::counters::counters! {
     /// The counters of struct file_stat (bpf/filetop.h), bytes in KiB.
     pub struct FileIo from file_stat {
         /// read/pread64 calls
@@ -216,7 +216,7 @@ pub fn main() -> ExitCode {
         let loading = Loading::report(&args.filters, &args.report)
             .probes(&probes)
             .by_cgroup(by_cgroup);
-        let tracing = tool::load::<FiletopSkelBuilder>(loading, |open| {
+        let tracing = kernel::load::<FiletopSkelBuilder>(loading, |open| {
             let rodata = open.rodata()?;
             rodata.all_files = args.all_files;
             rodata.full_path = args.full_path;

@@ -10,22 +10,23 @@ use serde::Serialize;
 use crate::cli::FilterArgs;
 use crate::cli::OutputArgs;
 use crate::cli::RunArgs;
-use crate::record::Column;
-use crate::record::Format;
-use crate::record::Printer;
-use crate::record::Table;
-use crate::task::Task;
+use crate::output::record::Column;
+use crate::output::record::Format;
+use crate::output::record::Printer;
+use crate::output::record::Table;
+use crate::model::task::Task;
 use crate::run::StopConditions;
-use crate::tool;
-use crate::tool::Loading;
+use crate::kernel;
+use crate::output::stream;
+use crate::kernel::load::Loading;
 use crate::tools::Tool;
-use crate::trace_pipe::PrintkLine;
-use crate::trace_pipe::TracePipe;
+use crate::kernel::trace_pipe::PrintkLine;
+use crate::kernel::trace_pipe::TracePipe;
 
 use skel::HelloSkelBuilder;
 
-// The generated skeleton of bpf/hello.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(hello, OpenHelloSkel => HelloSkel, aggregating);
+// The generated skeleton of bpf/hello.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(hello, OpenHelloSkel => HelloSkel, aggregating);
 
 pub const TOOL: Tool = Tool::events::<Args, Printk>(
     "hello",
@@ -85,16 +86,16 @@ pub fn main() -> ExitCode {
         let run_id = std::process::id();
         // Kept to the end of main: dropping it detaches the program.
         let _tracing =
-            tool::load::<HelloSkelBuilder>(Loading::new(&args.filters, &args.run), |open| {
+            kernel::load::<HelloSkelBuilder>(Loading::new(&args.filters, &args.run), |open| {
                 let rodata = open.rodata()?;
                 rodata.run_id = run_id;
                 Ok(())
             })?;
-        let mut pipe = TracePipe::open(&tool::prepare(args.run.verbose)?)?;
+        let mut pipe = TracePipe::open(&kernel::prepare(args.run.verbose)?)?;
         let ours = format!(" #{run_id}@");
         let printer = Printer::new(Format::of(&args.output, Printk::table()));
         printer.header()?;
-        tool::announce_ready("execve with bpf_printk");
+        stream::announce_ready("execve with bpf_printk");
         let show = |lines: Vec<String>| -> std::io::Result<()> {
             for line in lines {
                 let Some(printk) = PrintkLine::parse(&line) else {

@@ -8,27 +8,27 @@ use serde::Serialize;
 
 use crate::cli::FilterArgs;
 use crate::cli::StreamArgs;
-use crate::counters;
-use crate::maps;
-use crate::output::c_bytes;
-use crate::output::escape;
-use crate::preflight;
-use crate::preflight::KernelFeatures;
-use crate::record::Column;
-use crate::record::Table;
-use crate::report;
-use crate::report::Ranking;
-use crate::report::ReportSpec;
-use crate::tool;
-use crate::tool::Loading;
-use crate::tool::StreamSpec;
+use crate::kernel::counters;
+use crate::kernel::maps;
+use crate::model::bytes::c_bytes;
+use crate::model::bytes::escape;
+use crate::kernel::preflight;
+use crate::kernel::preflight::KernelFeatures;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::output::report;
+use crate::output::report::Ranking;
+use crate::output::report::ReportSpec;
+use crate::kernel;
+use crate::kernel::load::Loading;
+use crate::output::stream::StreamSpec;
 use crate::tools::Tool;
 
 use skel::KeyPressedSkelBuilder;
 use skel::types::event;
 
-// The generated skeleton of bpf/key_pressed.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(key_pressed, OpenKeyPressedSkel => KeyPressedSkel, streaming, plain[event]);
+// The generated skeleton of bpf/key_pressed.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(key_pressed, OpenKeyPressedSkel => KeyPressedSkel, streaming, plain[event]);
 
 pub const TOOL: Tool = Tool::events::<Args, KeyPress>(
     "key_pressed",
@@ -71,7 +71,7 @@ pub struct Key {
     pub key: String,
 }
 
-crate::counters::counters! {
+crate::kernel::counters::counters! {
     /// How often a key was pressed.
     pub struct Presses(u64) {
         presses
@@ -102,7 +102,7 @@ const TOP: u32 = 10;
 /// The tool: parses its command line, runs, and says how it ended (its exit code).
 pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let tracefs = tool::prepare(args.stream.run.verbose)?;
+        let tracefs = kernel::prepare(args.stream.run.verbose)?;
         anyhow::ensure!(
             KernelFeatures::probe(&tracefs).kprobes,
             "kernel has no kprobes (CONFIG_KPROBES), and input events have no tracepoint: \
@@ -114,7 +114,7 @@ pub fn main() -> ExitCode {
         );
         let filters = FilterArgs::default();
         let tracing =
-            tool::load::<KeyPressedSkelBuilder>(Loading::stream(&filters, &args.stream), |_| {
+            kernel::load::<KeyPressedSkelBuilder>(Loading::stream(&filters, &args.stream), |_| {
                 Ok(())
             })?;
         let what = "key presses (kprobe input_event)";

@@ -4,25 +4,25 @@
 
 use std::process::ExitCode;
 
-use crate::cgroup::Cgroup;
+use crate::model::cgroup::Cgroup;
 use crate::cli::ByCgroupArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ReportArgs;
-use crate::counters;
-use crate::maps;
-use crate::metrics::CounterSeries;
-use crate::metrics::Declared;
-use crate::metrics::HistogramSeries;
-use crate::output::c_bytes;
-use crate::output::escape;
-use crate::record::Column;
-use crate::record::Table;
-use crate::task::Task;
-use crate::report;
-use crate::report::Ranking;
-use crate::report::ReportSpec;
-use crate::tool;
-use crate::tool::Loading;
+use crate::kernel::counters;
+use crate::kernel::maps;
+use crate::output::metrics::CounterSeries;
+use crate::output::metrics::Declared;
+use crate::output::metrics::HistogramSeries;
+use crate::model::bytes::c_bytes;
+use crate::model::bytes::escape;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::model::task::Task;
+use crate::output::report;
+use crate::output::report::Ranking;
+use crate::output::report::ReportSpec;
+use crate::kernel;
+use crate::kernel::load::Loading;
 use crate::tools::Tool;
 use crate::tools::openat_count::CommKey;
 
@@ -30,8 +30,8 @@ use skel::KmallocBytesSkelBuilder;
 use skel::types::comm_key;
 use skel::types::kmalloc_totals;
 
-// The generated skeleton of bpf/kmalloc_bytes.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/kmalloc_bytes.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     kmalloc_bytes, OpenKmallocBytesSkel => KmallocBytesSkel,
     aggregating,
     plain[comm_key, kmalloc_totals]
@@ -102,7 +102,7 @@ EXAMPLES:
 Allocations are charged to the task running when kmalloc is called; those made in
 interrupt context land on whichever task was interrupted.";
 
-crate::counters::counters! {
+crate::kernel::counters::counters! {
     /// The counters of struct kmalloc_totals (bpf/kmalloc_bytes.h).
     pub struct Allocations from kmalloc_totals {
         /// kmalloc calls
@@ -130,7 +130,7 @@ pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let by_cgroup = args.grouping.by_cgroup;
         let loading = Loading::report(&args.filters, &args.report).by_cgroup(by_cgroup);
-        let tracing = tool::load::<KmallocBytesSkelBuilder>(loading, |open| {
+        let tracing = kernel::load::<KmallocBytesSkelBuilder>(loading, |open| {
             let rodata = open.rodata()?;
             rodata.by_comm = args.by_comm;
             rodata.size_hist = args.hist;

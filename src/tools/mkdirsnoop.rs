@@ -9,21 +9,21 @@ use serde::Serialize;
 use crate::cli::PathArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
-use crate::paths::RawPath;
-use crate::paths::ShownPath;
-use crate::record::Column;
-use crate::record::Table;
-use crate::task::Task;
-use crate::tool;
-use crate::tool::Loading;
-use crate::tool::StreamSpec;
+use crate::model::paths::RawPath;
+use crate::model::paths::ShownPath;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::model::task::Task;
+use crate::kernel;
+use crate::kernel::load::Loading;
+use crate::output::stream::StreamSpec;
 use crate::tools::Tool;
 
 use skel::MkdirsnoopSkelBuilder;
 use skel::types::event;
 
-// The generated skeleton of bpf/mkdirsnoop.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/mkdirsnoop.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     mkdirsnoop, OpenMkdirsnoopSkel => MkdirsnoopSkel,
     streaming,
     plain[event],
@@ -100,7 +100,7 @@ impl PathCall {
 pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let loading = Loading::snoop(&args.snoop, &args.stream);
-        let tracing = tool::load::<MkdirsnoopSkelBuilder>(loading, |open| {
+        let tracing = kernel::load::<MkdirsnoopSkelBuilder>(loading, |open| {
             let rodata = open.rodata()?;
             rodata.full_path = args.path.full_path;
             Ok(())

@@ -4,21 +4,19 @@
 //! and get its command line. A tool's module is the whole tool: its arguments, records,
 //! table, skeleton and `main`; `tools!` below is the one list of them.
 
+use std::ffi::OsStr;
 use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Command;
 use clap::FromArgMatches;
 use schemars::JsonSchema;
 
-use crate::counters::Counters;
-use crate::metrics::Declared;
-use crate::record::schema_of;
-use crate::report::ReportRecord;
-
-pub mod json_docs;
-pub mod manual;
-pub mod multicall;
+use crate::kernel::counters::Counters;
+use crate::output::metrics::Declared;
+use crate::output::record::schema_of;
+use crate::output::report::ReportRecord;
 
 /// What --version says: the release and the git commit it was built from (build.rs).
 pub const VERSION: &str = concat!(
@@ -40,7 +38,7 @@ macro_rules! tools {
         pub const ALL: [&Tool; [$(stringify!($name)),*].len()] = [$(&$name::TOOL),*];
 
         /// Every tool with its `main`, for the multi-call binary.
-        pub const ENTRIES: [multicall::Entry; ALL.len()] = [$((&$name::TOOL, $name::main)),*];
+        pub const ENTRIES: [Entry; ALL.len()] = [$((&$name::TOOL, $name::main)),*];
     };
 }
 
@@ -207,8 +205,8 @@ impl Tool {
         body: impl FnOnce(&A) -> anyhow::Result<()>,
     ) -> ExitCode {
         crate::run::set_tool_name(self.name);
-        crate::metrics::declare(self.metrics);
-        let line = multicall::command_line(self, std::env::args_os().collect());
+        crate::output::metrics::declare(self.metrics);
+        let line = command_line(self, std::env::args_os().collect());
         match self.parse_from::<A, _>(line) {
             Ok(args) => crate::run::main_with(self.name, || body(&args)),
             Err(code) => code,
@@ -229,13 +227,36 @@ impl Tool {
     }
 }
 
+/// The multi-call binary's own name.
+pub const MULTICALL: &str = "ebpf-tracers";
+
+/// One tool's entry: the registry's tool and its binary's `main`.
+pub type Entry = (&'static Tool, fn() -> ExitCode);
+
+/// True when argv[0] names the multi-call binary itself.
+pub fn is_multicall(program: &OsStr) -> bool {
+    Path::new(program).file_name() == Some(OsStr::new(MULTICALL))
+}
+
+/// The command line `tool` parses: the process's own, without the multi-call binary's
+/// name when it was run as `ebpf-tracers TOOL ARGS` (then clap sees `TOOL ARGS` and
+/// names the tool in its usage and errors).
+pub fn command_line(tool: &Tool, args: Vec<OsString>) -> Vec<OsString> {
+    match args.as_slice() {
+        [program, first, ..] if is_multicall(program) && first.as_os_str() == tool.name => {
+            args.into_iter().skip(1).collect()
+        }
+        _ => args,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::counters::Count;
-    use crate::record::Table;
-    use crate::report::NoKey;
-    use crate::report::Row;
+    use crate::kernel::counters::Count;
+    use crate::output::record::Table;
+    use crate::output::report::NoKey;
+    use crate::output::report::Row;
 
     /// Every column of `table` shows a field of the record `R` (or the report's scope).
     fn assert_columns_declared<R: JsonSchema>(tool: &str, table: Table) {

@@ -11,20 +11,20 @@ use crate::cli::FilterArgs;
 use crate::cli::StreamArgs;
 use crate::cli::c_chars;
 use crate::cli::parse_comm;
-use crate::output::c_bytes;
-use crate::output::escape;
-use crate::record::Column;
-use crate::record::Table;
-use crate::tool;
-use crate::tool::Loading;
-use crate::tool::StreamSpec;
+use crate::model::bytes::c_bytes;
+use crate::model::bytes::escape;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::kernel;
+use crate::kernel::load::Loading;
+use crate::output::stream::StreamSpec;
 use crate::tools::Tool;
 
 use skel::NetdevTraceSkelBuilder;
 use skel::types::event;
 
-// The generated skeleton of bpf/netdev_trace.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/netdev_trace.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     netdev_trace, OpenNetdevTraceSkel => NetdevTraceSkel,
     streaming,
     plain[event]
@@ -86,7 +86,7 @@ const DIR_TX: u32 = 0;
 pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let loading = Loading::stream(&args.filters, &args.stream);
-        let tracing = tool::load::<NetdevTraceSkelBuilder>(loading, |open| {
+        let tracing = kernel::load::<NetdevTraceSkelBuilder>(loading, |open| {
             let rodata = open.rodata()?;
             rodata.filter_dev = args.dev.is_some();
             rodata.targ_dev = c_chars(args.dev.as_deref().unwrap_or(""));

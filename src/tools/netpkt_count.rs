@@ -7,23 +7,23 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cli::TotalArgs;
-use crate::counters;
-use crate::metrics::CounterSeries;
-use crate::metrics::Declared;
-use crate::record::Column;
-use crate::record::Table;
-use crate::report;
-use crate::report::Ranking;
-use crate::report::ReportSpec;
-use crate::tool;
-use crate::tool::Loading;
+use crate::kernel::counters;
+use crate::output::metrics::CounterSeries;
+use crate::output::metrics::Declared;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::output::report;
+use crate::output::report::Ranking;
+use crate::output::report::ReportSpec;
+use crate::kernel;
+use crate::kernel::load::Loading;
 use crate::tools::Tool;
 
 use skel::NetpktCountSkelBuilder;
 use skel::types::tx_rx;
 
-// The generated skeleton of bpf/netpkt_count.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/netpkt_count.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     netpkt_count, OpenNetpktCountSkel => NetpktCountSkel,
     aggregating,
     plain[tx_rx]
@@ -69,7 +69,7 @@ pub struct Cpu {
 }
 
 // struct tx_rx, as the tables and JSON show it.
-crate::counters::counters! {
+crate::kernel::counters::counters! {
     /// The counters of bpf/netpkt_count.bpf.c.
     pub struct Packets from tx_rx {
         /// Packets transmitted (net_dev_xmit)
@@ -92,7 +92,7 @@ impl Packets {
 /// The tool: parses its command line, runs, and says how it ended (its exit code).
 pub fn main() -> ExitCode {
     TOOL.main(|args: &TotalArgs| {
-        let tracing = tool::load::<NetpktCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
+        let tracing = kernel::load::<NetpktCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
         let table = Packets::table();
         // The CPUs that counted something, then their sum under CPU "all".
         let mut spec = ReportSpec::new(

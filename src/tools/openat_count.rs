@@ -6,27 +6,27 @@ use std::process::ExitCode;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::cgroup::Cgroup;
+use crate::model::cgroup::Cgroup;
 use crate::cli::CountArgs;
 use crate::cli::NameArgs;
-use crate::maps;
-use crate::metrics::CounterSeries;
-use crate::metrics::Declared;
-use crate::output::c_bytes;
-use crate::output::escape;
-use crate::record::Table;
-use crate::task::Task;
-use crate::report;
-use crate::counters::Count;
-use crate::tool;
-use crate::tool::Loading;
+use crate::kernel::maps;
+use crate::output::metrics::CounterSeries;
+use crate::output::metrics::Declared;
+use crate::model::bytes::c_bytes;
+use crate::model::bytes::escape;
+use crate::output::record::Table;
+use crate::model::task::Task;
+use crate::output::report;
+use crate::kernel::counters::Count;
+use crate::kernel;
+use crate::kernel::load::Loading;
 use crate::tools::Tool;
 
 use skel::OpenatCountSkelBuilder;
 use skel::types::comm_key;
 
-// The generated skeleton of bpf/openat_count.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/openat_count.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     openat_count, OpenOpenatCountSkel => OpenatCountSkel,
     aggregating,
     plain[comm_key],
@@ -89,7 +89,7 @@ impl CommKey {
 pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let tracing =
-            tool::load::<OpenatCountSkelBuilder>(Loading::counting(&args.counting), |_| Ok(()))?;
+            kernel::load::<OpenatCountSkelBuilder>(Loading::counting(&args.counting), |_| Ok(()))?;
         let columns = CommKey::table();
         report::count_per_key(
             tracing.counting(),

@@ -9,20 +9,20 @@ use serde::Serialize;
 use crate::cli::PathArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
-use crate::paths::ShownPath;
-use crate::record::Column;
-use crate::record::Table;
-use crate::task::Task;
-use crate::tool;
-use crate::tool::Loading;
-use crate::tool::StreamSpec;
+use crate::model::paths::ShownPath;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::model::task::Task;
+use crate::kernel;
+use crate::kernel::load::Loading;
+use crate::output::stream::StreamSpec;
 use crate::tools::Tool;
 
 use skel::OpensnoopSkelBuilder;
 use skel::types::event;
 
-// The generated skeleton of bpf/opensnoop.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/opensnoop.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     opensnoop, OpenOpensnoopSkel => OpensnoopSkel,
     streaming,
     plain[event],
@@ -119,7 +119,7 @@ pub fn table(args: &Args) -> Table {
 pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let loading = Loading::snoop(&args.snoop, &args.stream).with_ppid(args.print_ppid);
-        let tracing = tool::load::<OpensnoopSkelBuilder>(loading, |open| {
+        let tracing = kernel::load::<OpensnoopSkelBuilder>(loading, |open| {
             // The exits come in two sets, with -F's directory walk and without: the
             // other set stays unloaded.
             let progs = &mut open.progs;

@@ -4,24 +4,24 @@
 use std::process::ExitCode;
 
 use crate::cli::TotalArgs;
-use crate::counters;
-use crate::metrics::CounterSeries;
-use crate::metrics::Declared;
-use crate::record::Column;
-use crate::record::Table;
-use crate::report;
-use crate::report::NoKey;
-use crate::report::Ranking;
-use crate::report::ReportSpec;
-use crate::tool;
-use crate::tool::Loading;
+use crate::kernel::counters;
+use crate::output::metrics::CounterSeries;
+use crate::output::metrics::Declared;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::output::report;
+use crate::output::report::NoKey;
+use crate::output::report::Ranking;
+use crate::output::report::ReportSpec;
+use crate::kernel;
+use crate::kernel::load::Loading;
 use crate::tools::Tool;
 
 use skel::SendrecvCountSkelBuilder;
 use skel::types::send_recv;
 
-// The generated skeleton of bpf/sendrecv_count.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/sendrecv_count.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     sendrecv_count, OpenSendrecvCountSkel => SendrecvCountSkel,
     aggregating,
     plain[send_recv]
@@ -56,7 +56,7 @@ const METRICS: Declared = Declared {
 };
 
 // struct send_recv, as the tables and JSON show it.
-crate::counters::counters! {
+crate::kernel::counters::counters! {
     /// The two counters of bpf/sendrecv_count.bpf.c.
     pub struct SendRecv from send_recv {
         /// sendto() calls
@@ -78,7 +78,7 @@ impl SendRecv {
 /// The tool: parses its command line, runs, and says how it ended (its exit code).
 pub fn main() -> ExitCode {
     TOOL.main(|args: &TotalArgs| {
-        let tracing = tool::load::<SendrecvCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
+        let tracing = kernel::load::<SendrecvCountSkelBuilder>(Loading::totals(args), |_| Ok(()))?;
         let table = SendRecv::table();
         // One row, no keys: an idle interval is a row of zeros, not a missing row.
         let spec = ReportSpec::new("sendto() and recvfrom()", table, Ranking::AllKeys);

@@ -8,24 +8,24 @@ use std::process::ExitCode;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::cgroup::Cgroup;
+use crate::model::cgroup::Cgroup;
 use crate::cli::CountArgs;
-use crate::maps;
-use crate::metrics::CounterSeries;
-use crate::metrics::Declared;
-use crate::record::Column;
-use crate::record::Table;
-use crate::report;
-use crate::counters::Count;
-use crate::tool;
-use crate::tool::Loading;
+use crate::kernel::maps;
+use crate::output::metrics::CounterSeries;
+use crate::output::metrics::Declared;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::output::report;
+use crate::kernel::counters::Count;
+use crate::kernel;
+use crate::kernel::load::Loading;
 use crate::tools::Tool;
 
 use skel::SendtoByIpSkelBuilder;
 use skel::types::dest_key;
 
-// The generated skeleton of bpf/sendto_by_ip.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/sendto_by_ip.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     sendto_by_ip, OpenSendtoByIpSkel => SendtoByIpSkel,
     aggregating,
     plain[dest_key],
@@ -81,7 +81,7 @@ const AF_INET6: u16 = 10;
 /// The tool: parses its command line, runs, and says how it ended (its exit code).
 pub fn main() -> ExitCode {
     TOOL.main(|args: &CountArgs| {
-        let tracing = tool::load::<SendtoByIpSkelBuilder>(Loading::counting(args), |_| Ok(()))?;
+        let tracing = kernel::load::<SendtoByIpSkelBuilder>(Loading::counting(args), |_| Ok(()))?;
         let columns = Destination::table();
         report::count_per_key(
             tracing.counting(),

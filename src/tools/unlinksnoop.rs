@@ -8,19 +8,19 @@ use crate::cli::ModeArgs;
 use crate::cli::PathArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
-use crate::preflight::KernelFunction;
-use crate::tool;
-use crate::tool::Hooks;
-use crate::tool::Loading;
-use crate::tool::StreamSpec;
+use crate::kernel::preflight::KernelFunction;
+use crate::kernel;
+use crate::kernel::load::Hooks;
+use crate::kernel::load::Loading;
+use crate::output::stream::StreamSpec;
 use crate::tools::Tool;
 use crate::tools::mkdirsnoop::PathCall;
 
 use skel::UnlinksnoopSkelBuilder;
 use skel::types::event;
 
-// The generated skeleton of bpf/unlinksnoop.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/unlinksnoop.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     unlinksnoop, OpenUnlinksnoopSkel => UnlinksnoopSkel,
     streaming,
     plain[event],
@@ -73,7 +73,7 @@ pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
         let probes = HOOKS.choose(&args.mode, &args.stream.run)?;
         let loading = Loading::snoop(&args.snoop, &args.stream).probes(&probes);
-        let tracing = tool::load::<UnlinksnoopSkelBuilder>(loading, |open| {
+        let tracing = kernel::load::<UnlinksnoopSkelBuilder>(loading, |open| {
             let rodata = open.rodata()?;
             rodata.full_path = args.path.full_path;
             Ok(())

@@ -9,24 +9,24 @@ use serde::Serialize;
 
 use crate::cli::FilterArgs;
 use crate::cli::ReportArgs;
-use crate::counters;
-use crate::metrics::CounterSeries;
-use crate::metrics::Declared;
-use crate::record::Column;
-use crate::record::Table;
-use crate::report;
-use crate::report::Ranking;
-use crate::report::ReportSpec;
-use crate::tool;
-use crate::tool::Loading;
-use crate::tool::Xdp;
+use crate::kernel::counters;
+use crate::output::metrics::CounterSeries;
+use crate::output::metrics::Declared;
+use crate::output::record::Column;
+use crate::output::record::Table;
+use crate::output::report;
+use crate::output::report::Ranking;
+use crate::output::report::ReportSpec;
+use crate::kernel;
+use crate::kernel::load::Loading;
+use crate::kernel::load::Xdp;
 use crate::tools::Tool;
 
 use skel::XdpDropCountSkelBuilder;
 use skel::types::proto_counts;
 
-// The generated skeleton of bpf/xdp_drop_count.bpf.c, as `skel` (src/skel.rs).
-crate::skel::skeleton!(
+// The generated skeleton of bpf/xdp_drop_count.bpf.c, as `skel` (src/kernel/skel.rs).
+crate::kernel::skel::skeleton!(
     xdp_drop_count, OpenXdpDropCountSkel => XdpDropCountSkel,
     aggregating,
     plain[proto_counts]
@@ -117,7 +117,7 @@ impl Protocol {
 }
 
 // struct proto_counts (bpf/xdp_drop_count.h), as the tables and JSON show it.
-crate::counters::counters! {
+crate::kernel::counters::counters! {
     /// The counters of one slot.
     pub struct Frames from proto_counts {
         /// Frames received
@@ -167,7 +167,7 @@ pub fn main() -> ExitCode {
             ifindex: i32::try_from(ifindex).context("interface index out of range")?,
         };
         let loading = Loading::report(&filters, &args.report).xdp(xdp);
-        let tracing = tool::load::<XdpDropCountSkelBuilder>(loading, |open| {
+        let tracing = kernel::load::<XdpDropCountSkelBuilder>(loading, |open| {
             let rodata = open.rodata()?;
             for slot in &args.drop {
                 rodata.drop_mask[(slot / 64) as usize] |= 1 << (slot % 64);

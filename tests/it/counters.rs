@@ -66,7 +66,7 @@ fn a_flood_of_process_names_cannot_blind_openat_count() {
     // Two reports printed after the flood ended (their RFC 3339 times sort as text;
     // lines printed during it may still be queued): the second one's read began after
     // the end, so the map the flood filled has been drained.
-    let ended = ebpf_tracers::clock::rfc3339(std::time::SystemTime::now());
+    let ended = ebpf_tracers::output::clock::rfc3339(std::time::SystemTime::now());
     for _ in 0..2 {
         tracer
             .wait_for_line(std::time::Duration::from_secs(60), |line| {

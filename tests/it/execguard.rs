@@ -313,7 +313,7 @@ fn bad_inputs_and_lockout_rules_exit_2() {
     assert!(stderr.contains("which this tool runs under"), "{stderr}");
     // An allowlist for the whole host, or for a cgroup this tool is in: a lockout.
     let mut allowlists = vec![(vec!["--allow", "/bin/true"], "without --cgroup")];
-    let mount = ebpf_tracers::cgroup::cgroup2_mount();
+    let mount = ebpf_tracers::model::cgroup::cgroup2_mount();
     let mount = mount.as_ref().and_then(|mount| mount.to_str());
     if let Some(mount) = mount {
         let args = vec!["--allow", "/bin/true", "--cgroup", mount];
@@ -752,7 +752,7 @@ fn an_allowlist_runs_only_its_files_in_the_cgroup() {
 /// before execguard and going on through its start, has not one run succeed once the
 /// line is out (each run decides its side of the line before it forks), and every
 /// refused run, before the line or after it, is reported. (That the maps are filled
-/// before attach, tool::load_then, is not told apart here from a fill just after
+/// before attach, kernel::load_then, is not told apart here from a fill just after
 /// attach: both refuse everything after the line.)
 #[test]
 fn rules_are_in_place_before_the_programs_attach() {

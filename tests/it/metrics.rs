@@ -369,7 +369,7 @@ fn idle_and_non_reading_clients_do_not_silence_the_exporter() {
 fn cgroups_made_used_and_removed_are_counted_once() {
     tracer_test!(any_kernel);
     const CGROUPS: usize = 1_000;
-    let mount = ebpf_tracers::cgroup::cgroup2_mount().expect("no cgroup2 mounted");
+    let mount = ebpf_tracers::model::cgroup::cgroup2_mount().expect("no cgroup2 mounted");
     let parent = mount.join(unique_name("cg"));
     std::fs::create_dir(&parent).unwrap();
     let removed = RemoveCgroups(parent.clone(), CGROUPS);

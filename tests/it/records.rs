@@ -33,7 +33,7 @@ fn json_while(tool: &str, stop: Stop, args: &[&str], work: impl FnOnce()) -> Vec
         Some(declared) => declared.counters[0].name,
         None => "events_total",
     };
-    let first = format!("{}_{first}", ebpf_tracers::metrics::PREFIX);
+    let first = format!("{}_{first}", ebpf_tracers::output::metrics::PREFIX);
     let mut args = args.to_vec();
     // A tool that serves metrics runs as the exporter unit would run it: with only the
     // unit's capabilities.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use std::time::Instant;
 
-use ebpf_tracers::cgroup::cgroup2_mount;
+use ebpf_tracers::model::cgroup::cgroup2_mount;
 
 use super::harness::report_skip;
 use super::workload::unique_name;

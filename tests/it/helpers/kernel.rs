@@ -22,7 +22,7 @@ pub fn kernel_has_kprobes() -> bool {
 /// skipped, and why; where the run expects BPF LSM (the vmtest guests set
 /// EBPF_TRACERS_EXPECT_LSM=1) it fails instead.
 pub fn bpf_lsm_active(test: &str) -> bool {
-    let Err(why) = ebpf_tracers::preflight::check_bpf_lsm() else {
+    let Err(why) = ebpf_tracers::kernel::preflight::check_bpf_lsm() else {
         return true;
     };
     let reason = format!("{why:#}");

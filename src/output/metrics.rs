@@ -21,12 +21,13 @@
 //! - Event tools serve how many events the kernel delivered and how many it lost (its
 //!   buffer full), so that a fleet can alert on loss.
 //! - Every tool serves `ebpf_tracers_program_runs_skipped_total` per program: runs the
-//!   kernel skipped (`runs_skipped`), whose events are lost to every BPF tool.
+//!   kernel skipped (`kernel::programs::runs_skipped`), whose events are lost to every
+//!   BPF tool.
 //! - Self-metrics: build info, programs attached, and each program's run count and run
 //!   time once the kernel keeps them (kernel.bpf_stats_enabled, or a BPF_ENABLE_STATS
 //!   descriptor held by anyone), as ebpf_exporter does.
 //!
-//! The address is bound before anything loads (`serve`, from tool::load); the server
+//! The address is bound before anything loads (`serve`, from kernel::load); the server
 //! (server.rs) runs in a thread of its own. The sampling loop builds the tool's families
 //! after each read and swaps them in; a scrape encodes the families it took plus the
 //! self-metrics of that moment, so a slow scrape never holds up the loop.
@@ -36,9 +37,6 @@ mod web_config;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::os::fd::AsFd;
-use std::os::fd::AsRawFd;
-use std::os::fd::OwnedFd;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
@@ -48,7 +46,6 @@ use std::sync::OnceLock;
 
 use anyhow::Result;
 use hyper::body::Bytes;
-use libbpf_rs::Object;
 use prometheus::proto::Bucket;
 use prometheus::proto::Counter;
 use prometheus::proto::Gauge;
@@ -61,8 +58,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::MetricsArgs;
-use crate::counters::Counters;
-use crate::record::cell_text;
+use crate::kernel::counters::Counters;
+use crate::kernel::programs;
+use crate::output::record::cell_text;
 use web_config::WebConfig;
 
 /// A series' labels: (name, value), in the key's field order.
@@ -72,7 +70,7 @@ type Labels = Vec<(String, String)>;
 pub const PREFIX: &str = "ebpf_tracers";
 
 /// Label sets beyond this many, per tool, are summed into the overflow series.
-pub const MAX_SERIES: usize = crate::counters::MAX_KEYS;
+pub const MAX_SERIES: usize = crate::kernel::counters::MAX_KEYS;
 
 /// The label value of the overflow series.
 pub const OVERFLOW: &str = "[overflow]";
@@ -109,7 +107,6 @@ pub struct Declared {
 
 static DECLARED: OnceLock<&'static Declared> = OnceLock::new();
 /// The attached programs: their names and (duplicated) descriptors, for their stats.
-static PROGRAMS: OnceLock<Vec<(String, OwnedFd)>> = OnceLock::new();
 static SERVING: AtomicBool = AtomicBool::new(false);
 static STREAMING: AtomicBool = AtomicBool::new(false);
 static EVENTS: AtomicU64 = AtomicU64::new(0);
@@ -125,7 +122,7 @@ struct Snapshot {
     encoded: OnceLock<Result<Bytes, String>>,
 }
 
-/// Binds --metrics-addr and serves /metrics from now on (tool::load, before anything
+/// Binds --metrics-addr and serves /metrics from now on (kernel::load, before anything
 /// loads), with TLS and basic authentication as --web-config says: an address that
 /// cannot be bound, or a web configuration that cannot be used, is an error (one line).
 pub fn serve(args: &MetricsArgs) -> Result<()> {
@@ -151,37 +148,6 @@ pub fn serving() -> bool {
 /// The address served, as bound, and "http" or "https" (for the readiness line).
 pub fn bound() -> Option<(SocketAddr, &'static str)> {
     BOUND.get().copied()
-}
-
-/// The programs the tool attached (tool::load, once attached): their count is served,
-/// and their run stats.
-pub fn note_programs(object: &Object) {
-    let programs = object
-        .progs()
-        .filter(|prog| prog.autoload())
-        .filter_map(|prog| {
-            let fd = prog.as_fd().try_clone_to_owned().ok()?;
-            Some((prog.name().to_string_lossy().into_owned(), fd))
-        })
-        .collect();
-    let _ = PROGRAMS.set(programs);
-}
-
-/// Runs of the tool's programs that the kernel skipped so far (bpf_prog_info's
-/// recursion_misses, summed). A program does not run twice at once on a CPU: when an
-/// event comes while it is already running there, the kernel skips it. Since 6.13 a
-/// syscall tracepoint's program can be preempted, so another task's event on that CPU
-/// meets it running; before, only an event inside the program itself could (a helper's
-/// own tracepoint). Whatever a skipped run would have counted or reported is lost.
-pub fn runs_skipped() -> u64 {
-    PROGRAMS
-        .get()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|(_, fd)| program_info(fd))
-        .map(|info| info.recursion_misses)
-        .sum()
 }
 
 /// An event tool is streaming: its events and lost events are served.
@@ -359,12 +325,11 @@ fn self_metrics() -> Vec<MetricFamily> {
         MetricType::GAUGE,
         vec![build],
     ));
-    let programs = PROGRAMS.get().map(Vec::as_slice).unwrap_or_default();
     families.extend(family(
         "programs_attached",
         "BPF programs the tool has attached",
         MetricType::GAUGE,
-        vec![Metric::from_gauge(gauge(programs.len() as f64))],
+        vec![Metric::from_gauge(gauge(programs::attached() as f64))],
     ));
     if STREAMING.load(Ordering::Relaxed) {
         for (name, help, value) in [
@@ -384,18 +349,15 @@ fn self_metrics() -> Vec<MetricFamily> {
             families.extend(family(name, help, MetricType::COUNTER, vec![metric]));
         }
     }
-    families.extend(program_stats(programs));
+    families.extend(program_stats());
     families
 }
 
 /// Each program's run count and run time, once the kernel keeps them (all zero while
 /// no one has switched BPF stats on: then not served).
-fn program_stats(programs: &[(String, OwnedFd)]) -> Vec<MetricFamily> {
-    let stats: Vec<(&str, libbpf_sys::bpf_prog_info)> = programs
-        .iter()
-        .filter_map(|(name, fd)| Some((name.as_str(), program_info(fd)?)))
-        .collect();
-    let per_program = |value: fn(&libbpf_sys::bpf_prog_info) -> f64| {
+fn program_stats() -> Vec<MetricFamily> {
+    let stats = programs::infos();
+    let per_program = |value: fn(&programs::ProgramInfo) -> f64| {
         stats
             .iter()
             .map(|(name, info)| {
@@ -414,7 +376,7 @@ fn program_stats(programs: &[(String, OwnedFd)]) -> Vec<MetricFamily> {
         MetricType::COUNTER,
         per_program(|info| info.recursion_misses as f64),
     );
-    if stats.iter().all(|(_, info)| info.run_cnt == 0) && !bpf_stats_enabled() {
+    if stats.iter().all(|(_, info)| info.run_cnt == 0) && !programs::stats_enabled() {
         return skipped.into_iter().collect();
     }
     [
@@ -435,21 +397,6 @@ fn program_stats(programs: &[(String, OwnedFd)]) -> Vec<MetricFamily> {
     .into_iter()
     .flatten()
     .collect()
-}
-
-/// The kernel's fixed-size information on a program (no arrays asked for).
-fn program_info(fd: &OwnedFd) -> Option<libbpf_sys::bpf_prog_info> {
-    let mut info = libbpf_sys::bpf_prog_info::default();
-    let mut len = std::mem::size_of::<libbpf_sys::bpf_prog_info>() as u32;
-    // SAFETY: `info` is a zeroed bpf_prog_info of `len` bytes; with every array pointer
-    // zero the kernel writes only into the struct itself.
-    let err = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) };
-    (err == 0).then_some(info)
-}
-
-fn bpf_stats_enabled() -> bool {
-    std::fs::read_to_string("/proc/sys/kernel/bpf_stats_enabled")
-        .is_ok_and(|text| text.trim() == "1")
 }
 
 fn gauge(value: f64) -> Gauge {
@@ -556,7 +503,7 @@ mod tests {
 
     #[test]
     fn the_overflow_row_and_what_was_not_counted_are_served() {
-        use crate::counters::Count;
+        use crate::kernel::counters::Count;
         static COUNTS: Declared = Declared {
             counters: &[CounterSeries {
                 field: "count",

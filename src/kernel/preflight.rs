@@ -11,6 +11,8 @@ use anyhow::Context;
 use anyhow::Result;
 use libbpf_rs::OpenObject;
 
+use crate::cli::ProbeMode;
+
 const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
 const CAP_BPF: u32 = 39;
@@ -439,17 +441,6 @@ fn c_type(ty: libbpf_rs::btf::BtfType<'_>) -> String {
         BtfKind::Enum | BtfKind::Enum64 => format!("enum {}", name()),
         _ => name().into_owned(),
     }
-}
-
-/// How a tool that can use either hooks into the kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProbeMode {
-    /// kprobes where the kernel has them, else tracepoints
-    Auto,
-    /// kprobe/kretprobe on a kernel function (fails without CONFIG_KPROBES)
-    Kprobe,
-    /// syscall tracepoints
-    Tracepoint,
 }
 
 /// The kprobe targets a tool loads with: each function's section name and the name it

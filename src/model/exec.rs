@@ -4,9 +4,9 @@
 //! empty string that looks like a real one; argv is split where the kernel laid out
 //! its NULs and kept to --max-args, with a mark when more were there.
 
-use crate::output::as_bytes;
-use crate::output::c_bytes;
-use crate::output::escape;
+use crate::model::bytes::as_bytes;
+use crate::model::bytes::c_bytes;
+use crate::model::bytes::escape;
 
 /// A counting key's name or path (a C string), or None when the key says the kernel
 /// could not read it.

@@ -1,7 +1,7 @@
 //! The generated skeletons (built by build.rs from bpf/<tool>.bpf.c): each tool's module
 //! declares its own with `skeleton!`, which includes it as the module `skel` (the lint
 //! exceptions apply to the generated code only),
-//! makes it loadable by `tool::load` (its rodata takes the shared filters), and gives
+//! makes it loadable by `kernel::load` (its rodata takes the shared filters), and gives
 //! the types shared with the BPF side their `Plain` impl, so that records and map keys
 //! are decoded through the generated types.
 
@@ -34,30 +34,30 @@ macro_rules! skeleton {
             }
             pub use generated::*;
 
-            $crate::skel::tool_skeleton!($open, $loaded, $kind);
+            $crate::kernel::skel::tool_skeleton!($open, $loaded, $kind);
             $($(
                 // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a
                 // valid value.
                 unsafe impl plain::Plain for types::$plain {}
             )*)?
-            $($crate::skel::skeleton!(@task_event $($task)?);)?
-            $($crate::skel::skeleton!(@path_buf $($event)?);)?
-            $($crate::skel::skeleton!(@path_event $($event)?);)?
-            $($crate::skel::skeleton!(@path_buf $($buf)?);)?
-            $($crate::skel::skeleton!(@counting $loaded $($counting)?);)?
+            $($crate::kernel::skel::skeleton!(@task_event $($task)?);)?
+            $($crate::kernel::skel::skeleton!(@path_buf $($event)?);)?
+            $($crate::kernel::skel::skeleton!(@path_event $($event)?);)?
+            $($crate::kernel::skel::skeleton!(@path_buf $($buf)?);)?
+            $($crate::kernel::skel::skeleton!(@counting $loaded $($counting)?);)?
         }
     };
     (@path_buf) => {
         impl types::path_buf {
-            /// The path this record carries (src/paths.rs).
-            pub fn decoded(&self) -> $crate::paths::RawPath<'_> {
-                $crate::paths::RawPath {
+            /// The path this record carries (src/model/paths.rs).
+            pub fn decoded(&self) -> $crate::model::paths::RawPath<'_> {
+                $crate::model::paths::RawPath {
                     name_len: self.name_len,
                     dir_len: self.dir_len,
                     name_cut: self.name_cut != 0,
                     dir_cut: self.dir_cut != 0,
                     walked: self.walked != 0,
-                    names: $crate::output::as_bytes(&self.names),
+                    names: $crate::model::bytes::as_bytes(&self.names),
                 }
             }
         }
@@ -74,9 +74,9 @@ macro_rules! skeleton {
         impl<'obj> $skel<'obj> {
             /// The DRAINED_COUNTS map `counts` (bpf/common.bpf.h) and its `not_counted`
             /// slot, as report::count_per_key takes them.
-            pub fn counting(&self) -> $crate::report::Counting<'_> {
-                $crate::report::Counting {
-                    counts: $crate::counters::Drained::new(
+            pub fn counting(&self) -> $crate::kernel::counters::Counting<'_> {
+                $crate::kernel::counters::Counting {
+                    counts: $crate::kernel::counters::Drained::new(
                         &self.maps.counts,
                         &self.maps.counts_0,
                         &self.maps.counts_1,
@@ -87,10 +87,10 @@ macro_rules! skeleton {
         }
     };
     (@task_event) => {
-        impl $crate::events::TaskEvent for types::event {
-            fn task_header(&self) -> $crate::task::TaskHeader {
+        impl $crate::kernel::events::TaskEvent for types::event {
+            fn task_header(&self) -> $crate::model::task::TaskHeader {
                 let task = &self.task;
-                $crate::task::TaskHeader {
+                $crate::model::task::TaskHeader {
                     tgid: task.tgid,
                     tid: task.tid,
                     ppid: task.ppid,
@@ -110,7 +110,7 @@ macro_rules! tool_skeleton {
     ($open:ident, $loaded:ident, $kind:ident) => {
         impl<'obj> $open<'obj> {
             /// The rodata to write before load: the shared filters (written by
-            /// `tool::load` before the tool's setup) and the tool's own switches.
+            /// `kernel::load` before the tool's setup) and the tool's own switches.
             pub fn rodata(&mut self) -> anyhow::Result<&mut types::rodata> {
                 use anyhow::Context;
                 self.maps
@@ -120,7 +120,7 @@ macro_rules! tool_skeleton {
             }
         }
 
-        impl<'obj> $crate::tool::ToolSkel<'obj> for $open<'obj> {
+        impl<'obj> $crate::kernel::load::ToolSkel<'obj> for $open<'obj> {
             type Rodata = types::rodata;
 
             fn tool_rodata(&mut self) -> anyhow::Result<&mut types::rodata> {
@@ -130,21 +130,21 @@ macro_rules! tool_skeleton {
             fn event_buffers(
                 &mut self,
             ) -> Option<(&mut libbpf_rs::OpenMapMut<'obj>, &mut libbpf_rs::OpenMapMut<'obj>)> {
-                $crate::skel::tool_skeleton!(@open_events $kind, self)
+                $crate::kernel::skel::tool_skeleton!(@open_events $kind, self)
             }
         }
 
-        impl<'obj> $crate::tool::ToolMaps<'obj> for $loaded<'obj> {
+        impl<'obj> $crate::kernel::load::ToolMaps<'obj> for $loaded<'obj> {
             fn cgroup_filter(&self) -> &libbpf_rs::MapMut<'obj> {
                 &self.maps.cgroup_filter
             }
 
-            fn event_maps(&self) -> Option<$crate::events::EventMaps<'_, 'obj>> {
-                $crate::skel::tool_skeleton!(@events_maps $kind, self)
+            fn event_maps(&self) -> Option<$crate::kernel::events::EventMaps<'_, 'obj>> {
+                $crate::kernel::skel::tool_skeleton!(@events_maps $kind, self)
             }
         }
 
-        impl $crate::tool::ToolRodata for types::rodata {
+        impl $crate::kernel::load::ToolRodata for types::rodata {
             fn write_filters(&mut self, filters: &$crate::cli::FilterArgs, failed_only: bool) {
                 self.targ_tgid = filters.pid.unwrap_or(0) as i32;
                 self.targ_pid = filters.tid.unwrap_or(0) as i32;
@@ -160,14 +160,14 @@ macro_rules! tool_skeleton {
                 self.by_cgroup = by_cgroup;
             }
 
-            fn write_event_source(&mut self, source: $crate::events::EventSource) -> bool {
-                $crate::skel::tool_skeleton!(@events $kind, self, source)
+            fn write_event_source(&mut self, source: $crate::kernel::events::EventSource) -> bool {
+                $crate::kernel::skel::tool_skeleton!(@events $kind, self, source)
             }
         }
     };
     (@events streaming, $rodata:ident, $source:ident) => {{
         $rodata.use_perf_buffer = $source.is_perf_buffer();
-        $rodata.wakeup_data_size = $crate::events::RINGBUF_WAKEUP_BYTES;
+        $rodata.wakeup_data_size = $crate::kernel::events::RINGBUF_WAKEUP_BYTES;
         true
     }};
     (@events aggregating, $rodata:ident, $source:ident) => {{
@@ -181,7 +181,7 @@ macro_rules! tool_skeleton {
         None
     };
     (@events_maps streaming, $skel:ident) => {
-        Some($crate::events::EventMaps {
+        Some($crate::kernel::events::EventMaps {
             ring: &$skel.maps.events_rb,
             perf: &$skel.maps.events_pb,
             dropped: &$skel.maps.dropped_events,

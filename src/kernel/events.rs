@@ -18,9 +18,9 @@ use libbpf_rs::RingBufferBuilder;
 
 use crate::cli::EventArgs;
 use crate::cli::NameArgs;
-use crate::counters;
-use crate::perf_buffer::BatchedPerfBuffer;
-use crate::task::TaskHeader;
+use crate::kernel::counters;
+use crate::kernel::perf_buffer::BatchedPerfBuffer;
+use crate::model::task::TaskHeader;
 
 /// Ring buffer size: 2 MiB holds ~22,000 opensnoop events, ~25 ms of a full-speed
 /// burst; with wakeups batched the reader keeps up (make bench: 0 lost in 1M-open
@@ -48,7 +48,7 @@ impl EventSource {
     pub fn from_args(args: &EventArgs) -> Self {
         if args.perf_buffer {
             Self::PerfBuffer
-        } else if !crate::preflight::ring_buffer_supported() {
+        } else if !crate::kernel::preflight::ring_buffer_supported() {
             crate::run::notice(
                 "this kernel has no BPF ring buffer (before 5.8); using a perf buffer",
             );

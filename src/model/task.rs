@@ -5,8 +5,8 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::cgroup::Cgroup;
-use crate::output::escape;
+use crate::model::bytes::escape;
+use crate::model::cgroup::Cgroup;
 
 /// The task part of every event record: which process and thread, whose, named what.
 /// It mirrors `struct task_info` of bpf/common.h, which starts every BPF event.
@@ -58,6 +58,6 @@ impl TaskHeader {
 
     /// The comm up to its NUL.
     pub fn comm_bytes(&self) -> &[u8] {
-        crate::output::until_nul(&self.comm)
+        crate::model::bytes::until_nul(&self.comm)
     }
 }

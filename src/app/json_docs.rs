@@ -24,7 +24,7 @@ struct Field {
 /// The whole of docs/JSON.md.
 pub fn reference() -> String {
     let mut out = String::from(
-        "<!-- Generated from the record declarations (src/tools/json_docs.rs); do not edit. -->\n\
+        "<!-- Generated from the record declarations (src/app/json_docs.rs); do not edit. -->\n\
          # JSON output of every tool\n\n\
          With `--json` every tool prints one object per line. Every line starts with\n\
          `time`: RFC 3339, UTC, nanoseconds; for an event, when the kernel saw it; for a\n\

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 
 use anyhow::Result;
-use libbpf_rs::MapCore;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -16,20 +15,20 @@ use serde_json::Value;
 use crate::cli::CountArgs;
 use crate::cli::OutputArgs;
 use crate::cli::ReportArgs;
-use crate::counters;
-use crate::counters::Count;
-use crate::counters::Counters;
-use crate::counters::Drained;
-use crate::maps::top_n;
-use crate::metrics::Exporter;
-use crate::metrics::Published;
-use crate::output::log2_hist_lines;
-use crate::output::slot_range;
-use crate::record::Column;
-use crate::record::Format;
-use crate::record::Printer;
-use crate::record::Table;
-use crate::tool;
+use crate::kernel::counters;
+use crate::kernel::counters::Count;
+use crate::kernel::counters::Counters;
+use crate::kernel::counters::Counting;
+use crate::kernel::maps::top_n;
+use crate::output::metrics::Exporter;
+use crate::output::metrics::Published;
+use crate::output::record::Column;
+use crate::output::record::Format;
+use crate::output::record::Printer;
+use crate::output::record::Table;
+use crate::output::stream;
+use crate::output::text::log2_hist_lines;
+use crate::output::text::slot_range;
 
 /// Whether a report covers the last interval or the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -99,7 +98,7 @@ pub struct ReportRecord<K, C> {
 
 /// Keys a drained tally keeps apart (`Tally::add`); what comes beyond them is summed
 /// into the overflow row, as the metrics' overflow series.
-pub const MAX_KEYS: usize = crate::counters::MAX_KEYS;
+pub const MAX_KEYS: usize = crate::kernel::counters::MAX_KEYS;
 
 /// Counters per key, cumulative since the tool started, and what the last interval
 /// report saw of them.
@@ -258,7 +257,7 @@ pub struct Counts<K, C> {
     pub histogram: Option<Vec<u64>>,
     /// Where the tool's map can fill: what the kernel could not count.
     pub not_counted: Option<NotCounted>,
-    /// Runs of the tool's programs the kernel skipped (metrics::runs_skipped): since
+    /// Runs of the tool's programs the kernel skipped (kernel::programs::runs_skipped): since
     /// the start, and what the last report said.
     pub skipped_runs: (u64, u64),
 }
@@ -370,16 +369,16 @@ where
     if tables {
         printer.header()?;
     }
-    tool::announce_ready(spec.what);
+    stream::announce_ready(spec.what);
     // The kernel is read at least every second (metrics stay fresh, and a drained map
     // only holds what a second brought); a table is printed every -i, that is every
     // `reads_per_report` reads.
     let every = args.interval.every();
     let reads_per_report = every.as_secs_f64().ceil().max(1.0) as u32;
     let mut reads = 0u32;
-    tool::sample_every(every / reads_per_report, args.run.duration, |last| {
+    stream::sample_every(every / reads_per_report, args.run.duration, |last| {
         read(&mut counts)?;
-        counts.skipped_runs.0 = crate::metrics::runs_skipped();
+        counts.skipped_runs.0 = crate::kernel::programs::runs_skipped();
         reads += 1;
         if let Some(exporter) = &mut exporter {
             let total = counts.total.as_ref().map(|t| first_counts(t.totals()));
@@ -545,7 +544,7 @@ where
         if let Value::Object(map) = &mut value {
             for field in printer.fields().into_iter().filter(|&f| f != "scope") {
                 map.entry(field.to_string())
-                    .or_insert_with(|| Value::from(crate::metrics::OVERFLOW));
+                    .or_insert_with(|| Value::from(crate::output::metrics::OVERFLOW));
             }
         }
         printer.record_at(time.as_deref(), &Scoped { scope, row: &value })?;
@@ -584,13 +583,6 @@ fn buckets(slots: &[u64]) -> Vec<Bucket> {
             Bucket { low, high, count }
         })
         .collect()
-}
-
-/// A per-key counting tool's maps (skel.rs `counting()`): its DRAINED_COUNTS map and
-/// its not_counted slot (bpf/common.bpf.h).
-pub struct Counting<'a> {
-    pub counts: Drained<'a>,
-    pub not_counted: &'a dyn MapCore,
 }
 
 /// The life of a per-key counting tool once attached: every read drains `counts` (a

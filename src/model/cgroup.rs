@@ -81,12 +81,13 @@ impl std::hash::Hash for Cgroup {
     }
 }
 
-/// How many cgroup ids the cache remembers: twice the keys a report keeps, so that every
+/// How many cgroup ids the cache remembers: twice the keys a report keeps
+/// (counters.rs MAX_KEYS, whose test checks this), so that every
 /// cgroup a tool counts is resolved once, not again at every read (a FIFO of 4,096
 /// missed on every id with 4,300 cgroups alive). Past it, the half used longest ago is
 /// forgotten. A cgroup that could not be named (removed before its first event was
 /// read) is remembered as such: it is not looked up again.
-pub const CACHE_ENTRIES: usize = 2 * crate::counters::MAX_KEYS;
+pub const CACHE_ENTRIES: usize = 20_000;
 
 impl Cgroup {
     /// What the cgroup id `id` names (`id` 0: a key without a cgroup, nothing).
@@ -234,7 +235,7 @@ fn below(mount: &Path, path: &Path) -> Option<String> {
     let rest = path.strip_prefix(mount).ok()?;
     Some(format!(
         "/{}",
-        crate::output::escape(rest.as_os_str().as_bytes())
+        crate::model::bytes::escape(rest.as_os_str().as_bytes())
     ))
 }
 

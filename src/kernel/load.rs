@@ -2,14 +2,11 @@
 //! prepare (log + preflight), open the skeleton, configure the object, load and attach,
 //! then stream events (or sample maps) until stopped.
 
-use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ops::Deref;
 use std::path::Path;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::Duration;
-use std::time::Instant;
 
 use anyhow::Context;
 use anyhow::Result;
@@ -22,38 +19,26 @@ use libbpf_rs::Object;
 use libbpf_rs::OpenMapMut;
 use libbpf_rs::OpenObject;
 use libbpf_rs::UprobeOpts;
-use serde::Serialize;
 
-use crate::cgroup;
 use crate::cli::CountArgs;
 use crate::cli::EventArgs;
 use crate::cli::FilterArgs;
 use crate::cli::ModeArgs;
+use crate::cli::ProbeMode;
 use crate::cli::ReportArgs;
 use crate::cli::RunArgs;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
-use crate::cli::TaskArgs;
 use crate::cli::TotalArgs;
-use crate::events::decode_prefix;
-use crate::events::decode_shown;
-use crate::events::size_event_buffers;
-use crate::events::EventMaps;
-use crate::events::EventSource;
-use crate::events::EventStream;
-use crate::events::PerfReader;
-use crate::events::TaskEvent;
-use crate::metrics;
-use crate::preflight;
-use crate::preflight::KernelFeatures;
-use crate::preflight::KernelFunction;
-use crate::preflight::ProbeMode;
-use crate::record::Format;
-use crate::record::Printer;
-use crate::record::Table;
+use crate::kernel::events::size_event_buffers;
+use crate::kernel::events::EventMaps;
+use crate::kernel::events::EventSource;
+use crate::kernel::events::PerfReader;
+use crate::kernel::preflight;
+use crate::kernel::preflight::KernelFeatures;
+use crate::kernel::preflight::KernelFunction;
+use crate::model::cgroup;
 use crate::run;
-use crate::run::StopConditions;
-use crate::task::Task;
 
 /// Routes libbpf's log (-v) and runs the preflight checks, once per process (a tool
 /// that needs tracefs before `load`, to choose its probes, calls it first). Returns the
@@ -293,10 +278,10 @@ pub struct Tracing<S> {
     // Declared first, so dropped first: programs detach before their object closes.
     _links: Vec<Link>,
     // Closed before the object too: closing empties the perf event array's slots.
-    perf: Option<PerfReader>,
-    skel: S,
-    source: Option<EventSource>,
-    with_ppid: bool,
+    pub(crate) perf: Option<PerfReader>,
+    pub(crate) skel: S,
+    pub(crate) source: Option<EventSource>,
+    pub(crate) with_ppid: bool,
 }
 
 impl<S> Deref for Tracing<S> {
@@ -335,8 +320,9 @@ where
     B::Output: ToolSkel<'static>,
 {
     // Bound first: an address that cannot be served stops the tool before it loads.
+    // (The one call up a layer, to output: the server must be bound before the load.)
     if let Some(metrics) = loading.metrics {
-        crate::metrics::serve(metrics)?;
+        crate::output::metrics::serve(metrics)?;
     }
     prepare_loading(loading.run.verbose)?;
     run::start_step("preflight");
@@ -431,7 +417,7 @@ where
     };
     before_attach(&skel)?;
     let links = attach_all(skel.object(), loading)?;
-    metrics::note_programs(skel.object());
+    crate::kernel::programs::note(skel.object());
     Ok((skel, perf, links))
 }
 
@@ -588,177 +574,6 @@ impl<'a> Hooks<'a> {
             renames,
         })
     }
-}
-
-/// The readiness line (README): printed on stderr once everything is attached.
-pub fn announce_ready(what: &str) {
-    if let Some(start) = run::start_summary() {
-        eprintln!("{}: {start}", run::tool_name());
-    }
-    match crate::metrics::bound() {
-        Some((addr, scheme)) => {
-            eprintln!("Tracing {what}... Hit Ctrl-C to end. Metrics at {scheme}://{addr}/metrics")
-        }
-        None => eprintln!("Tracing {what}... Hit Ctrl-C to end."),
-    }
-}
-
-/// What a streaming tool prints around its events.
-pub struct StreamSpec<'a> {
-    /// For the readiness line: "Tracing {what}... Hit Ctrl-C to end."
-    pub what: &'a str,
-    pub duration: Option<Duration>,
-    /// How records are printed: the table (under its header), or JSON lines.
-    pub printer: Printer,
-}
-
-impl<'a> StreamSpec<'a> {
-    /// Records shown under `table`, with a TIME column with -T.
-    pub fn new(what: &'a str, table: Table, args: &StreamArgs) -> Self {
-        Self {
-            what,
-            duration: args.run.duration,
-            printer: Printer::new(Format::of(&args.output, table)),
-        }
-    }
-
-    /// With the TIME column whether -T is given or not, as the bcc tools that always
-    /// show one do.
-    pub fn always_timed(self) -> Self {
-        Self {
-            printer: self.printer.always_timed(),
-            ..self
-        }
-    }
-}
-
-impl<'obj, S: Skel<'obj> + ToolMaps<'obj>> Tracing<S> {
-    /// Everything a streaming tool does once attached: header, readiness line, records
-    /// (each made by `record` from an event's bytes, None: not shown) until a stop
-    /// condition, then a drain of what the kernel already produced (so that nothing
-    /// caused before the stop is missing) and a report of lost events.
-    pub fn stream<R, F>(&self, spec: StreamSpec<'_>, mut record: F) -> Result<()>
-    where
-        R: Serialize,
-        F: FnMut(&[u8]) -> Option<R>,
-    {
-        anyhow::ensure!(
-            self.source.is_some(),
-            "this tool was loaded without event output"
-        );
-        let printer = &spec.printer;
-        // Counted here, handed to the metrics once per poll: no shared write per event.
-        let delivered = Cell::new(0u64);
-        let maps = self
-            .skel
-            .event_maps()
-            .context("BPF object has no event output (events.bpf.h)")?;
-        let stream = EventStream::new(maps, self.perf.as_ref(), |data| {
-            delivered.set(delivered.get() + 1);
-            match (event_time(data), record(data)) {
-                (Some(boot_ns), Some(record)) => printer.event(boot_ns, &record),
-                _ => Ok(()),
-            }
-        })?;
-        printer.header()?;
-        metrics::note_streaming();
-        announce_ready(spec.what);
-        let stop = StopConditions::start(spec.duration);
-        // Served metrics see the kernel's lost count at most a second late.
-        let mut lost_read = Instant::now();
-        while !stop.reached() {
-            stream.poll(stop.next_wait())?;
-            printer.flush()?;
-            metrics::count_events(delivered.take());
-            if metrics::serving() && lost_read.elapsed() >= Duration::from_secs(1) {
-                metrics::note_lost(stream.lost()?);
-                lost_read = Instant::now();
-            }
-        }
-        stream.drain()?;
-        printer.flush()?;
-        metrics::count_events(delivered.take());
-        let lost = stream.lost()?;
-        metrics::note_lost(lost);
-        if lost > 0 {
-            run::notice(&format!(
-                "{lost} events lost: the buffer was full (user space fell behind)"
-            ));
-        }
-        let skipped = metrics::runs_skipped();
-        if skipped > 0 {
-            run::notice(&format!(
-                "{skipped} runs of its BPF programs skipped by the kernel (a program already \
-                 running on that CPU): their events are lost"
-            ));
-        }
-        Ok(())
-    }
-
-    /// `stream` for fixed-size records of `T`: `record` gets each one decoded (a short
-    /// record is skipped).
-    pub fn stream_events<T, R, F>(&self, spec: StreamSpec<'_>, mut record: F) -> Result<()>
-    where
-        T: plain::Plain + Default,
-        R: Serialize,
-        F: FnMut(T) -> Option<R>,
-    {
-        self.stream(spec, |data| {
-            record(decode_prefix::<T>(data, std::mem::size_of::<T>())?)
-        })
-    }
-
-    /// `stream` for the tools whose records of `T` (each at least `min_len` bytes)
-    /// start with their task: `record` gets each one decoded, with its task (see
-    /// `events::decode_shown`: records -n leaves out or the tool itself caused never
-    /// reach it), and returns the record to show (None: none). -G puts the CONTAINER
-    /// column first.
-    pub fn stream_tasks<T, R, F>(
-        &self,
-        spec: StreamSpec<'_>,
-        min_len: usize,
-        shown: &TaskArgs,
-        mut record: F,
-    ) -> Result<()>
-    where
-        T: TaskEvent,
-        R: Serialize,
-        F: FnMut(&T, Task) -> Option<R>,
-    {
-        let with_ppid = self.with_ppid;
-        let spec = StreamSpec {
-            printer: spec.printer.cgroup_first(shown.containers),
-            ..spec
-        };
-        // A table without -G shows no cgroup: its names are not looked up.
-        let with_cgroup = shown.containers || spec.printer.is_json();
-        self.stream(spec, |data| {
-            let (event, header) = decode_shown::<T>(data, min_len, &shown.name)?;
-            record(&event, header.task(with_ppid, with_cgroup))
-        })
-    }
-}
-
-/// The kernel's time of an event record: its first 8 bytes, which submit_event
-/// (bpf/events.bpf.h) stamps with CLOCK_BOOTTIME nanoseconds.
-fn event_time(data: &[u8]) -> Option<u64> {
-    Some(u64::from_ne_bytes(data.get(..8)?.try_into().ok()?))
-}
-
-/// The loop of an aggregating tool: `report(false)` every interval, then
-/// `report(true)` once at the stop (Ctrl-C, SIGTERM, --duration, closed stdout).
-pub fn sample_every(
-    interval: Duration,
-    duration: Option<Duration>,
-    mut report: impl FnMut(bool) -> Result<()>,
-) -> Result<()> {
-    let stop = StopConditions::start(duration);
-    let mut next = std::time::Instant::now() + interval;
-    while stop.sleep_until(next) {
-        next += interval;
-        report(false)?;
-    }
-    report(true)
 }
 
 #[cfg(test)]

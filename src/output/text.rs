@@ -2,7 +2,6 @@
 //! main loop, terminal-safe escaping of kernel strings, log2 histograms.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::io;
 use std::io::BufWriter;
 use std::io::Stdout;
@@ -42,63 +41,6 @@ impl Output {
     pub fn flush(&self) -> io::Result<()> {
         self.out.borrow_mut().flush()
     }
-}
-
-/// True when stdout is a pipe whose reader has gone (e.g. `| head -1` finished): the
-/// tool stops then rather than waiting for its next write to fail.
-pub fn stdout_closed() -> bool {
-    let mut pollfd = libc::pollfd {
-        fd: libc::STDOUT_FILENO,
-        events: 0,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, zero timeout.
-    let ready = unsafe { libc::poll(&mut pollfd, 1, 0) };
-    ready > 0 && pollfd.revents & (libc::POLLERR | libc::POLLHUP) != 0
-}
-
-/// The bytes of a C string from the kernel: up to the first NUL, or all of them.
-pub fn c_bytes(raw: &[i8]) -> &[u8] {
-    until_nul(as_bytes(raw))
-}
-
-/// A C char array from a generated type, as bytes.
-pub fn as_bytes(raw: &[i8]) -> &[u8] {
-    // SAFETY: i8 and u8 have the same size and alignment.
-    unsafe { std::slice::from_raw_parts(raw.as_ptr().cast(), raw.len()) }
-}
-
-/// A byte buffer up to its first NUL (map keys holding a comm, say).
-pub fn until_nul(bytes: &[u8]) -> &[u8] {
-    match bytes.iter().position(|&b| b == 0) {
-        Some(end) => &bytes[..end],
-        None => bytes,
-    }
-}
-
-/// Makes kernel bytes (paths, comms) safe for a terminal: control characters, DEL, C1
-/// controls and invalid UTF-8 become `\xNN`, and a backslash becomes `\\`, so the
-/// output is unambiguous and cannot move the cursor or change colours.
-pub fn escape(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for ch in chunk.valid().chars() {
-            match ch {
-                '\\' => out.push_str("\\\\"),
-                c if c.is_control() => {
-                    let mut buf = [0u8; 4];
-                    for b in c.encode_utf8(&mut buf).bytes() {
-                        let _ = write!(out, "\\x{b:02x}");
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            let _ = write!(out, "\\x{b:02x}");
-        }
-    }
-    out
 }
 
 /// The -T column of a table line: `time` and a space, or nothing without -T.
@@ -160,25 +102,6 @@ pub fn slot_range(slot: usize) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escape_neutralises_terminal_controls() {
-        assert_eq!(escape(b"/tmp/a\x1b[31mred"), "/tmp/a\\x1b[31mred");
-        assert_eq!(escape(b"tab\there"), "tab\\x09here");
-        assert_eq!(escape(b"back\\slash"), "back\\\\slash");
-        assert_eq!(escape(b"caf\xc3\xa9"), "caf\u{e9}");
-        assert_eq!(escape(b"bad\xffbyte"), "bad\\xffbyte");
-        // C1 control U+009B (CSI) is as dangerous as ESC [ on some terminals.
-        assert_eq!(escape("x\u{9b}y".as_bytes()), "x\\xc2\\x9by");
-    }
-
-    #[test]
-    fn c_bytes_stops_at_nul() {
-        let raw = [b'a' as i8, b'b' as i8, 0, b'c' as i8];
-        assert_eq!(c_bytes(&raw), b"ab");
-        let full = [b'x' as i8; 4];
-        assert_eq!(c_bytes(&full), b"xxxx");
-    }
 
     /// The BPF side's bucketing (log2_slot() in bpf/kmalloc_bytes.bpf.c), to check
     /// that the printed ranges hold what the kernel put in each slot.

@@ -13,7 +13,7 @@ use libbpf_rs::MapFlags;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::maps;
+use crate::kernel::maps;
 
 /// Rows a tool keeps apart: keys a drained tally keeps (report.rs `Tally::add`) and
 /// label sets the metrics serve (metrics.rs); what comes beyond them is summed into
@@ -78,28 +78,28 @@ macro_rules! counters {
             $( $(#[$field_meta:meta])* $field:ident ),+ $(,)?
         }
     ) => {
-        $crate::counters::counters!(@struct $(#[$meta])* $name { $( $(#[$field_meta])* $field ),+ });
-        impl $crate::counters::Counters for $name {
+        $crate::kernel::counters::counters!(@struct $(#[$meta])* $name { $( $(#[$field_meta])* $field ),+ });
+        impl $crate::kernel::counters::Counters for $name {
             type Kernel = $kernel;
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
             fn from_kernel(value: &$kernel) -> Self {
                 Self { $($field: value.$field),+ }
             }
-            $crate::counters::counters!(@fields $($field),+);
+            $crate::kernel::counters::counters!(@fields $($field),+);
         }
     };
     (
         $(#[$meta:meta])*
         pub struct $name:ident(u64) { $(#[$field_meta:meta])* $field:ident $(,)? }
     ) => {
-        $crate::counters::counters!(@struct $(#[$meta])* $name { $(#[$field_meta])* $field });
-        impl $crate::counters::Counters for $name {
+        $crate::kernel::counters::counters!(@struct $(#[$meta])* $name { $(#[$field_meta])* $field });
+        impl $crate::kernel::counters::Counters for $name {
             type Kernel = u64;
             const FIELDS: &'static [&'static str] = &[stringify!($field)];
             fn from_kernel(value: &u64) -> Self {
                 Self { $field: *value }
             }
-            $crate::counters::counters!(@fields $field);
+            $crate::kernel::counters::counters!(@fields $field);
         }
     };
     (@struct $(#[$meta:meta])* $name:ident { $( $(#[$field_meta:meta])* $field:ident ),+ }) => {
@@ -233,6 +233,13 @@ impl<'a> Drained<'a> {
     }
 }
 
+/// A per-key counting tool's maps (skel.rs `counting()`): its DRAINED_COUNTS map and
+/// its not_counted slot (bpf/common.bpf.h).
+pub struct Counting<'a> {
+    pub counts: Drained<'a>,
+    pub not_counted: &'a dyn MapCore,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +262,11 @@ mod tests {
             /// Writes
             writes,
         }
+    }
+
+    #[test]
+    fn the_cgroup_cache_holds_twice_the_keys_a_report_keeps() {
+        assert_eq!(crate::model::cgroup::CACHE_ENTRIES, 2 * MAX_KEYS);
     }
 
     #[test]

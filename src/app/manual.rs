@@ -15,9 +15,9 @@ use roff::bold;
 use roff::roman;
 use roff::Roff;
 
-use super::Tool;
-use super::ALL;
-use super::VERSION;
+use crate::tools::Tool;
+use crate::tools::ALL;
+use crate::tools::VERSION;
 
 /// What an installed tool's name ends with.
 pub const INSTALLED_SUFFIX: &str = "-rs";
@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn completions_are_made_for_the_installed_name() {
-        let tool = &super::super::opensnoop::TOOL;
+        let tool = &crate::tools::opensnoop::TOOL;
         let bash = String::from_utf8(completion(tool, Shell::Bash)).unwrap();
         assert!(bash.contains("opensnoop-rs") && bash.contains("--full-path"));
         assert_eq!(completion_file(tool, Shell::Zsh), "_opensnoop-rs");

@@ -4,7 +4,7 @@
 //! runtime. A tool builds records; it never formats a table line or a JSON key itself.
 //!
 //! - JSON: serde_json writes the record, with the runtime's `time` in front: RFC 3339,
-//!   the kernel's time of an event (src/clock.rs), or the time of a report.
+//!   the kernel's time of an event (output/clock.rs), or the time of a report.
 //! - Table: a `Table` names, in display order, the record fields shown as columns, with
 //!   their heading, width and alignment; the runtime prints the header and each line
 //!   from it. The cells are the record's own values (numbers as numbers), so the table
@@ -18,9 +18,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::OutputArgs;
-use crate::output::time_cell;
-use crate::output::Output;
-use crate::task::Task;
+use crate::model::task::Task;
+use crate::output::text::time_cell;
+use crate::output::text::Output;
 
 /// The task's columns, the same in every tool's table (bcc's headings and widths).
 impl Task {
@@ -356,7 +356,7 @@ impl Printer {
     /// The table header (nothing in JSON). Printed at start: the clock offset for
     /// event times is read now too.
     pub fn header(&self) -> io::Result<()> {
-        crate::clock::start();
+        crate::output::clock::start();
         let Format::Table { table, timed } = &self.format else {
             return Ok(());
         };
@@ -370,8 +370,8 @@ impl Printer {
     /// table's TIME column (local HH:MM:SS, with -T only).
     pub fn time(&self) -> Option<String> {
         match &self.format {
-            Format::Json => Some(crate::clock::now()),
-            Format::Table { timed, .. } => timed.then(crate::output::local_time_hms),
+            Format::Json => Some(crate::output::clock::now()),
+            Format::Table { timed, .. } => timed.then(crate::output::text::local_time_hms),
         }
     }
 
@@ -382,11 +382,13 @@ impl Printer {
     }
 
     /// Prints the record of an event the kernel stamped at `boot_ns` (CLOCK_BOOTTIME):
-    /// JSON's `time` is then, not when it is printed (src/clock.rs). A table's -T
+    /// JSON's `time` is then, not when it is printed (output/clock.rs). A table's -T
     /// column stays the bcc tools' local time of printing.
     pub fn event<R: Serialize>(&self, boot_ns: u64, record: &R) -> io::Result<()> {
         match &self.format {
-            Format::Json => self.record_at(Some(&crate::clock::event_time(boot_ns)), record),
+            Format::Json => {
+                self.record_at(Some(&crate::output::clock::event_time(boot_ns)), record)
+            }
             Format::Table { .. } => self.record(record),
         }
     }
@@ -431,7 +433,7 @@ pub fn schema_of<R: JsonSchema>() -> schemars::Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::Cgroup;
+    use crate::model::cgroup::Cgroup;
 
     #[derive(Serialize, JsonSchema)]
     struct Open {

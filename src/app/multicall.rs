@@ -17,40 +17,20 @@ use std::process::ExitCode;
 
 use clap::Command;
 
-use super::manual::INSTALLED_SUFFIX;
-use super::Tool;
-use super::ALL;
-use super::VERSION;
-
-/// The multi-call binary's own name.
-pub const NAME: &str = "ebpf-tracers";
-
-/// One tool's entry: the registry's tool and its binary's `main`.
-pub type Entry = (&'static Tool, fn() -> ExitCode);
+use crate::app::manual::INSTALLED_SUFFIX;
+use crate::tools::is_multicall;
+use crate::tools::Entry;
+use crate::tools::Tool;
+use crate::tools::ALL;
+use crate::tools::MULTICALL as NAME;
+use crate::tools::VERSION;
 
 /// The tool a program name (argv[0]) names: its file name is a tool's name, or a tool's
 /// installed name (`opensnoop-rs`).
 fn tool_named(program: &OsStr) -> Option<&'static Tool> {
     let name = Path::new(program).file_name()?.to_str()?;
     let name = name.strip_suffix(INSTALLED_SUFFIX).unwrap_or(name);
-    super::find(name)
-}
-
-/// True when argv[0] names the multi-call binary itself.
-fn is_multicall(program: &OsStr) -> bool {
-    Path::new(program).file_name() == Some(OsStr::new(NAME))
-}
-
-/// The command line `tool` parses: the process's own, without the multi-call binary's
-/// name when it was run as `ebpf-tracers TOOL ARGS` (then clap sees `TOOL ARGS` and
-/// names the tool in its usage and errors).
-pub fn command_line(tool: &Tool, args: Vec<OsString>) -> Vec<OsString> {
-    match args.as_slice() {
-        [program, first, ..] if is_multicall(program) && first.as_os_str() == tool.name => {
-            args.into_iter().skip(1).collect()
-        }
-        _ => args,
-    }
+    crate::tools::find(name)
 }
 
 /// What the multi-call binary runs for this command line: the tool it is named as,
@@ -58,7 +38,7 @@ pub fn command_line(tool: &Tool, args: Vec<OsString>) -> Vec<OsString> {
 pub fn chosen(args: &[OsString]) -> Option<&'static Tool> {
     match args {
         [program, ..] if !is_multicall(program) => tool_named(program),
-        [_, first, ..] => super::find(first.to_str()?),
+        [_, first, ..] => crate::tools::find(first.to_str()?),
         _ => None,
     }
 }
@@ -106,6 +86,7 @@ pub fn main(entries: &[Entry]) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::command_line;
 
     fn line(args: &[&str]) -> Vec<OsString> {
         args.iter().map(OsString::from).collect()
@@ -136,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_tool_run_through_the_binary_parses_its_own_arguments() {
-        let tool = super::super::find("opensnoop").unwrap();
+        let tool = crate::tools::find("opensnoop").unwrap();
         let through = line(&["/x/ebpf-tracers", "opensnoop", "-x"]);
         assert_eq!(command_line(tool, through), line(&["opensnoop", "-x"]));
         let named = line(&["/usr/sbin/opensnoop-rs", "-x"]);

@@ -8,8 +8,8 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::output::escape;
-use crate::output::until_nul;
+use crate::model::bytes::escape;
+use crate::model::bytes::until_nul;
 
 /// A `struct path_buf` as decoded from a generated skeleton type (skel.rs).
 #[derive(Debug, Clone, Copy)]
