@@ -1,6 +1,6 @@
-//! The steps of a tool's life that every binary shares, in the order a tool takes them:
-//! prepare (log + preflight), open the skeleton, configure the object, load and attach,
-//! then stream events (or sample maps) until stopped.
+//! The first steps of a tool's life, which every tool shares, in the order it takes
+//! them: prepare (log + preflight), open the skeleton, configure the object, load and
+//! attach. What comes after (streaming events or sampling maps) is output/stream.rs's.
 
 use std::mem::MaybeUninit;
 use std::ops::Deref;

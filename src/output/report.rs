@@ -257,8 +257,8 @@ pub struct Counts<K, C> {
     pub histogram: Option<Vec<u64>>,
     /// Where the tool's map can fill: what the kernel could not count.
     pub not_counted: Option<NotCounted>,
-    /// Runs of the tool's programs the kernel skipped (kernel::programs::runs_skipped): since
-    /// the start, and what the last report said.
+    /// Runs of the tool's programs the kernel skipped (kernel::programs::runs_skipped):
+    /// since the start, and what the last report said.
     pub skipped_runs: (u64, u64),
 }
 
