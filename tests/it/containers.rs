@@ -21,10 +21,8 @@ fn docker_cgroup() -> Option<DockerCgroup> {
 }
 
 /// An existing file unique to the test.
-fn file(tag: &str) -> String {
-    let path = unique_path(tag);
-    std::fs::write(&path, b"x").unwrap();
-    path
+fn file(tag: &str) -> Scratch {
+    Scratch::file(tag, b"x")
 }
 
 fn events_with<'a>(lines: &'a [Value], field: &str, value: &str) -> Vec<&'a Value> {
@@ -74,7 +72,7 @@ fn opens_inside_and_outside(
     cgroup: &DockerCgroup,
     args: &[&str],
     comm: &str,
-) -> (Finished, u32, String, String) {
+) -> (Finished, u32, Scratch, Scratch) {
     let (inside, outside) = (file("cgin"), file("cgout"));
     let (finished, child_pid) = inside_and_outside(
         cgroup,
@@ -149,7 +147,7 @@ fn opensnoop_names_the_container_only_inside_one() {
     let line = finished
         .lines()
         .into_iter()
-        .find(|line| line.ends_with(&inside))
+        .find(|line| line.ends_with(inside.as_str()))
         .unwrap_or_else(|| panic!("no row for {inside}:\n{}", finished.stdout));
     let header = finished.lines()[0].split_whitespace().collect::<Vec<_>>();
     assert_eq!(header[..2], ["CONTAINER", "PID"], "{}", finished.stdout);

@@ -113,7 +113,7 @@ fn run_on_an_event(tool: &str, stop: Stop) -> bool {
             let lines = json_while(tool, stop, &args, || {
                 run_workload(&comm, &["exec", "1", &copy]);
             });
-            (lines, "path", copy.into())
+            (lines, "path", copy.as_str().into())
         }
         "unlinksnoop" | "mkdirsnoop" => {
             let path = unique_path("recpath");
@@ -193,7 +193,7 @@ fn run_on_an_event(tool: &str, stop: Stop) -> bool {
             });
             match tool {
                 "openat_count" => (lines, "comm", comm.clone().into()),
-                _ => (lines, "path", binary.into()),
+                _ => (lines, "path", binary.as_str().into()),
             }
         }
         "execve_count" => {

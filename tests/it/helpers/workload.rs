@@ -123,16 +123,90 @@ impl Drop for Background {
     }
 }
 
-/// Copies a binary to a unique path (its name becomes the comm of what runs it).
-pub fn unique_copy_of(binary: &str, name: &str) -> String {
+/// A path made for one test (a file, or a file in a directory of its own), removed with
+/// what holds it when the test is done with it, whether it passed or panicked.
+pub struct Scratch {
+    path: String,
+    remove: String,
+}
+
+impl Scratch {
+    /// A new file at a unique path holding `contents`.
+    pub fn file(tag: &str, contents: &[u8]) -> Scratch {
+        let path = unique_path(tag);
+        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+        Scratch {
+            remove: path.clone(),
+            path,
+        }
+    }
+}
+
+impl Scratch {
+    pub fn as_str(&self) -> &str {
+        &self.path
+    }
+}
+
+/// As the path it is (a test's expected JSON names it).
+impl serde::Serialize for Scratch {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.path)
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.path
+    }
+}
+
+impl AsRef<str> for Scratch {
+    fn as_ref(&self) -> &str {
+        &self.path
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.path.as_ref()
+    }
+}
+
+impl AsRef<std::path::Path> for Scratch {
+    fn as_ref(&self) -> &std::path::Path {
+        self.path.as_ref()
+    }
+}
+
+impl std::fmt::Display for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let removed = std::fs::remove_dir_all(&self.remove);
+        if removed.is_err() {
+            let _ = std::fs::remove_file(&self.remove);
+        }
+    }
+}
+
+/// Copies a binary to a unique directory as `name` (which becomes the comm of what runs
+/// it); the directory goes with the returned guard.
+pub fn unique_copy_of(binary: &str, name: &str) -> Scratch {
     use std::os::unix::fs::PermissionsExt;
     let dir = unique_path("bin");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{dir}/{name}");
-    std::fs::copy(binary, &path).unwrap_or_else(|e| panic!("cannot copy {binary}: {e}"));
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
+    let copy = Scratch { path, remove: dir };
+    std::fs::copy(binary, &*copy).unwrap_or_else(|e| panic!("cannot copy {binary}: {e}"));
+    std::fs::set_permissions(&*copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    copy
 }
 
 /// Runs a binary as an unprivileged user (nobody) and returns its output.
