@@ -4,7 +4,8 @@
 # The root filesystem is the host's, read-only: temporary files go to a tmpfs.
 #   --kernel-dependent-only   leave out the tests marked any_kernel (the middle kernels)
 # vmtest passes the host's environment on: VMTEST_TESTS is a libtest filter, and
-# VMTEST_TEST_THREADS the number of tests at a time.
+# VMTEST_TEST_THREADS the number of tests at a time; VMTEST_BENCH names the bench
+# binary to run instead of the tests (make bench's guest rows).
 set -u
 if [ "${1:-}" = --kernel-dependent-only ]; then
 	export EBPF_TRACERS_KERNEL_DEPENDENT_ONLY=1
@@ -38,6 +39,12 @@ if ! grep -q ' cgroup2 ' /proc/mounts; then
 fi
 echo "guest kernel: $(uname -r)${EBPF_TRACERS_KERNEL_DEPENDENT_ONLY:+ (kernel-dependent tests only)}"
 status=0
+# make bench: the bench binary's guest rows (bench/execguard.rs) instead of the tests.
+if [ -n "${VMTEST_BENCH:-}" ]; then
+	"$VMTEST_BENCH" --bench --execguard-in-guest || status=1
+	echo "GUEST-DONE kernel=$(uname -r) status=$status"
+	exit $status
+fi
 binary=$(head -n 1 .vmtest/test-binaries)
 # Tests wait as well as compute (pings, namespaces, servers starting): with four at a
 # time the 5.10 guest took 578 s, with six 543 s, with eight 387 s (a fresh clone, beside

@@ -7,6 +7,9 @@
 #   scripts/vmtest.sh                 # every kernel of vmtest.toml
 #   VMTEST_KERNELS=6.1 scripts/vmtest.sh
 #   VMTEST_TESTS=execguard:: scripts/vmtest.sh   # a libtest filter, in every guest
+#   VMTEST_BENCH=BINARY VMTEST_KERNELS=sid scripts/vmtest.sh
+#                                     # make bench's guest rows: BINARY (the bench)
+#                                     # runs in the guest; its BENCH- lines are printed
 #
 # How (see vmtest.toml): vmtest boots each kernel with the host's root filesystem shared
 # read-only over 9p; a busybox initramfs built here loads the 9p/virtio modules Debian
@@ -306,12 +309,34 @@ slowest() {
 		awk '{printf "    %8s  %s%s\n", $2, $3, ($4 ? " " $4 " " $5 : "")}'
 }
 
+# make bench's guest rows: boots each of $kernels once with VMTEST_BENCH (the bench
+# binary, which scripts/vmtest-guest.sh runs instead of the tests) and prints the
+# BENCH- lines it wrote on the guest's console.
+run_bench() {
+	[ -x "$VMTEST_BENCH" ] || die "VMTEST_BENCH=$VMTEST_BENCH is not an executable"
+	local series logfile status=0
+	for series in $kernels; do
+		fetch_kernel "$series"
+		logfile="$cache/bench-$series.log"
+		log "kernel $series: booting for the bench (log: $logfile)"
+		(cd "$root" && timeout --kill-after=10 "$guest_timeout" \
+			vmtest -c "$root/vmtest.toml" -f "^debian-$series\$") >"$logfile" 2>&1 || status=$?
+		tr -d '\r' <"$logfile" | grep -aoE 'BENCH-[A-Z]+ .*' || true
+		grep -aq 'GUEST-DONE kernel=[^ ]* status=0' "$logfile" ||
+			die "kernel $series: the bench did not finish in the guest (status $status): $(tr -d '\r' <"$logfile" | grep -aE '^bench' | tail -n 1) (log: $logfile)"
+	done
+}
+
 main() {
 	[ "$(uname -m)" = x86_64 ] || skip_all "the VM targets are x86_64 kernels, this host is $(uname -m)"
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root (to install QEMU and run the privileged tests)"
 	mkdir -p "$cache"
 	install_host_tools
 	command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not available"
+	if [ -n "${VMTEST_BENCH:-}" ]; then
+		run_bench
+		return
+	fi
 	build_tests
 	local series
 	for series in $kernels; do

@@ -111,6 +111,10 @@ enum Action {
     /// execute PATH COUNT times, one after the other, and print
     /// "iterations COUNT ns_per_iter X" (the benchmark workload for execs)
     ExecLoop { count: u32, path: String },
+    /// map a page of PATH PROT_READ|PROT_EXEC and unmap it, COUNT times (PATH opened
+    /// once), and print "iterations COUNT ns_per_iter X" (the benchmark workload for
+    /// executable mappings, as a loader makes them)
+    MapLoop { count: u32, path: String },
     /// execute PATH one run after another: prints "running" after the first, goes on
     /// until a line on stdin (the mark), then runs it AFTER more times and prints
     /// "before OK DENIED after OK DENIED" (runs that succeeded, runs refused with EPERM,
@@ -348,6 +352,7 @@ fn act(args: &Args) -> Result<()> {
             }
             print_rate(*count, started);
         }
+        Action::MapLoop { count, path } => map_loop(*count, path)?,
         Action::ExecStorm { after, path } => exec_storm(path, *after)?,
         Action::OpenPaced { per_second, path } => {
             let pause = std::time::Duration::from_secs(1) / (*per_second).max(1);
@@ -545,6 +550,33 @@ fn fork_exec_literals(fexecve: bool, count: u32, path: &str, args: &[String]) ->
             }
         }
     }
+    Ok(())
+}
+
+/// `MapLoop`: COUNT executable maps of PATH's first page, each unmapped at once.
+fn map_loop(count: u32, path: &str) -> Result<()> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+    let len = 4096;
+    let started = Instant::now();
+    for _ in 0..count {
+        // SAFETY: a new private map of a file we hold, unmapped before the next.
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_EXEC,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if map == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error()).with_context(|| format!("mmap {path}"));
+        }
+        // SAFETY: the map just made, of `len` bytes.
+        unsafe { libc::munmap(map, len) };
+    }
+    print_rate(count, started);
     Ok(())
 }
 

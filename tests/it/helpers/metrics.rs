@@ -1,10 +1,7 @@
 //! Scraping a tool's --metrics-addr as Prometheus would, and checking the exposition
 //! with Prometheus' own promtool.
 
-use std::io::Read;
 use std::io::Write;
-use std::net::TcpListener;
-use std::net::TcpStream;
 use std::process::Command;
 use std::process::Stdio;
 use std::time::Duration;
@@ -31,10 +28,7 @@ pub fn served_port(tracer: &Tracer) -> u16 {
 
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("cannot find a free port")
-        .port()
+    super::http::free_port().expect("cannot find a free port")
 }
 
 /// One HTTP/1.0 request for `path`: the status code and the body (None: no answer
@@ -45,29 +39,9 @@ pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
 
 /// As `get`, waiting up to `timeout` for each read.
 pub fn get_within(port: u16, path: &str, timeout: Duration) -> Option<(u16, String)> {
-    let mut stream = match TcpStream::connect(("127.0.0.1", port)) {
-        Ok(stream) => stream,
-        Err(err) => {
-            eprintln!("GET {path}: cannot connect: {err}");
-            return None;
-        }
-    };
-    stream.set_read_timeout(Some(timeout)).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    // A server may reset the connection once it has answered: what came counts.
-    let mut raw = Vec::new();
-    let read = stream.read_to_end(&mut raw);
-    if raw.is_empty() {
-        eprintln!("GET {path}: no answer ({read:?})");
-        return None;
-    }
-    let response = String::from_utf8_lossy(&raw).into_owned();
-    let Some((head, body)) = response.split_once("\r\n\r\n") else {
-        eprintln!("GET {path}: not an HTTP answer: {response:?}");
-        return None;
-    };
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_string()))
+    super::http::request(port, path, timeout)
+        .map_err(|why| eprintln!("GET {path}: {why}"))
+        .ok()
 }
 
 /// Scrapes /metrics until the exposition satisfies `wanted` (None at the deadline).

@@ -1,8 +1,10 @@
 //! What the integration tests share, by concern. Every test filters on names and pids
 //! only it uses: tests run in parallel and every tracer sees the whole machine.
 
+pub mod bpf_objects;
 pub mod cgroups;
 pub mod harness;
+pub mod http;
 pub mod kernel;
 pub mod keyboard;
 pub mod metrics;

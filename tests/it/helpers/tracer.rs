@@ -14,6 +14,9 @@ use std::time::Duration;
 use std::time::Instant;
 use std::time::SystemTime;
 
+pub use super::bpf_objects::prog_exists;
+pub use super::bpf_objects::prog_ids_of;
+use super::bpf_objects::prog_stats;
 use super::output::assert_declared;
 use super::output::tool_of;
 
@@ -353,65 +356,9 @@ impl Tracer {
     }
 }
 
-/// Program ids among a process's open fds (fdinfo has `prog_id:` for BPF programs and
-/// for the perf events / links that hold them).
-pub fn prog_ids_of(pid: u32) -> Vec<u32> {
-    let mut ids = Vec::new();
-    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
-        return ids;
-    };
-    for entry in entries.flatten() {
-        let Ok(info) = std::fs::read_to_string(entry.path()) else {
-            continue;
-        };
-        for line in info.lines() {
-            if let Some(id) = line.strip_prefix("prog_id:") {
-                if let Ok(id) = id.trim().parse() {
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                }
-            }
-        }
-    }
-    ids.sort();
-    ids
-}
-
-/// True while the kernel still has program `id` (what `bpftool prog show id ID` asks,
-/// without a process per question).
-pub fn prog_exists(id: u32) -> bool {
-    // SAFETY: a plain syscall wrapper; the fd it may return is closed at once.
-    let fd = unsafe { libbpf_sys::bpf_prog_get_fd_by_id(id) };
-    if fd >= 0 {
-        // SAFETY: our own fd, just opened.
-        unsafe { libc::close(fd) };
-        return true;
-    }
-    false
-}
-
-/// The runs the kernel skipped, over the programs `ids` (bpf_prog_info's
-/// recursion_misses): a program whose CPU was already running a tracing program is not
-/// run. Since 6.13 the syscall tracepoints' programs can be preempted, so under load
-/// another task's event on that CPU is skipped (seen on sid's 7.2: 10 of 3,000).
+/// The runs the kernel skipped, over the programs `ids` (`ProgStats::skipped`).
 pub fn skipped_runs(ids: &[u32]) -> u64 {
-    ids.iter()
-        .filter_map(|&id| {
-            // SAFETY: a plain syscall wrapper; the fd is closed below.
-            let fd = unsafe { libbpf_sys::bpf_prog_get_fd_by_id(id) };
-            if fd < 0 {
-                return None;
-            }
-            let mut info = libbpf_sys::bpf_prog_info::default();
-            let mut len = std::mem::size_of::<libbpf_sys::bpf_prog_info>() as u32;
-            // SAFETY: a zeroed bpf_prog_info of `len` bytes, no arrays asked for; our fd.
-            let err = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd, &mut info, &mut len) };
-            // SAFETY: our own fd.
-            unsafe { libc::close(fd) };
-            (err == 0).then_some(info.recursion_misses)
-        })
-        .sum()
+    prog_stats(ids).skipped
 }
 
 /// Runs `work` and returns how many runs of the tracer's programs the kernel skipped
