@@ -47,3 +47,14 @@ fn a_missing_binary_is_refused_clearly() {
         "{stderr}"
     );
 }
+
+record_test!(bashreadline, |tool, stop, comm| {
+    let bash = unique_copy_of("/bin/bash", "bash");
+    let line = format!("echo {comm}");
+    let lines = json_while(tool, stop, &["--json", "-s", &bash], || {
+        let mut terminal = Terminal::open(&bash);
+        terminal.type_line(&line);
+        terminal.exit();
+    });
+    Shown::Event(lines, "command", line.into())
+});

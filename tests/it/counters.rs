@@ -3,6 +3,9 @@
 //! execs_by_user). Counts are exact wherever a filter makes them so.
 
 use crate::helpers::*;
+use crate::records::json_while;
+use crate::records::Shown;
+use crate::records::COUNTING;
 use serde_json::Value;
 
 const OPENAT_COUNT: &str = env!("CARGO_BIN_EXE_openat_count");
@@ -356,3 +359,56 @@ fn execveat_is_counted_by_execve_count_and_execs_by_user() {
     };
     assert_counted(&report, counted(&name), 2, "fexecve and execveat");
 }
+
+record_test!(openat_count, |tool, stop, comm| {
+    let path = Scratch::file("reco", b"x");
+    let mut args = vec!["-c", &comm];
+    args.extend(COUNTING);
+    let lines = json_while(tool, stop, &args, || {
+        run_workload(&comm, &["open", &path]);
+    });
+    Shown::Event(lines, "comm", comm.clone().into())
+});
+
+record_test!(execs_by_user, |tool, stop, comm| {
+    let binary = unique_copy_of("/bin/true", &unique_name("recx"));
+    let mut args = vec!["-c", &comm];
+    args.extend(COUNTING);
+    let lines = json_while(tool, stop, &args, || {
+        run_workload(&comm, &["exec", "1", &binary]);
+    });
+    Shown::Event(lines, "path", binary.as_str().into())
+});
+
+record_test!(execve_count, |tool, stop, comm| {
+    let name = unique_name("recx");
+    let binary = unique_copy_of("/bin/true", &name);
+    let mut args = vec!["-c", &name];
+    args.extend(COUNTING);
+    let lines = json_while(tool, stop, &args, || {
+        run_workload(&comm, &["exec", "1", &binary]);
+    });
+    Shown::Event(lines, "name", name.into())
+});
+
+/// A records run of a tool that counts the calls of one process (-p), made by the
+/// workload doing `action`.
+fn counted_for_a_pid(tool: &'static str, stop: Stop, comm: &str, action: &[&str]) -> Vec<Value> {
+    let workload = PendingWorkload::spawn(comm, action);
+    let pid = workload.pid().to_string();
+    let mut args = vec!["-p", &pid];
+    args.extend(COUNTING);
+    json_while(tool, stop, &args, || {
+        workload.go();
+    })
+}
+
+record_test!(sendrecv_count, |tool, stop, comm| {
+    let lines = counted_for_a_pid(tool, stop, &comm, &["udp", "3"]);
+    Shown::Event(lines, "sent", 3.into())
+});
+
+record_test!(sendto_by_ip, |tool, stop, comm| {
+    let lines = counted_for_a_pid(tool, stop, &comm, &["sendto", "127.0.0.2:9", "3"]);
+    Shown::Event(lines, "dest", "127.0.0.2".into())
+});

@@ -792,3 +792,16 @@ fn rules_are_in_place_before_the_programs_attach() {
         finished.stdout
     );
 }
+
+record_test!(execguard, |tool, stop, comm| {
+    // bpf_lsm_active says itself, loudly, when the test is skipped.
+    if !bpf_lsm_active(&test_name()) {
+        return Shown::SkipSaid;
+    }
+    let copy = unique_copy_of("/bin/true", "true");
+    let args = ["--audit", "--json", "-c", &comm, "--deny", &copy];
+    let lines = json_while(tool, stop, &args, || {
+        run_workload(&comm, &["exec", "1", &copy]);
+    });
+    Shown::Event(lines, "path", copy.as_str().into())
+});

@@ -243,3 +243,11 @@ fn fexecve_and_a_dirfd_relative_execveat_show_the_file_that_ran() {
         (Some(0), Some(pid.into()))
     );
 }
+
+record_test!(execsnoop, |tool, stop, comm| {
+    let marker = unique_name("recarg");
+    let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
+        run_workload(&comm, &["exec", "1", "/bin/true", &marker]);
+    });
+    Shown::Event(lines, "args", serde_json::json!(["/bin/true", marker]))
+});

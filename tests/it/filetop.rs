@@ -105,3 +105,20 @@ fn full_path_names_a_relative_file_whole_and_marks_a_deep_one_cut() {
     assert!(file.starts_with(".../") && file.len() <= 4096 + 3, "{file}");
     assert_eq!(rows[0]["path_cut"], true, "{}", rows[0]);
 }
+
+record_test!(filetop, |tool, stop, comm| {
+    let path = unique_path("recfile");
+    let workload = PendingWorkload::spawn(&comm, &["write", &path, "8"]);
+    let pid = workload.pid().to_string();
+    let mut args = vec!["-p", &pid];
+    args.extend(COUNTING);
+    let lines = json_while(tool, stop, &args, || {
+        workload.go();
+    });
+    let _ = std::fs::remove_file(&path);
+    let name = std::path::Path::new(&path)
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
+    Shown::Event(lines, "file", name.into_owned().into())
+});

@@ -62,3 +62,11 @@ fn a_second_reader_is_refused_clearly() {
     assert!(stderr.contains("trace_pipe is busy"), "{stderr}");
     first.interrupt().assert_clean_exit();
 }
+
+record_test!(hello, |tool, stop, comm| {
+    let _turn = exclusive(Resource::TracePipe);
+    let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
+        run_workload(&comm, &["exec", "1", "/bin/true"]);
+    });
+    Shown::Event(lines, "message", "hello world".into())
+});

@@ -43,3 +43,14 @@ fn typed_keys_appear_in_order_and_the_top_counts_them() {
     assert_eq!(top[0]["key"], "l", "{top:?}");
     assert_eq!(top[0]["presses"], 2, "{top:?}");
 }
+
+record_test!(key_pressed, |tool, stop, comm| {
+    if !kernel_has_kprobes() {
+        return Shown::NeedsKprobes;
+    }
+    let _turn = exclusive(Resource::Keyboard);
+    let mut keyboard = VirtualKeyboard::create(&comm);
+    let lines = json_while(tool, stop, &["--json"], || keyboard.tap(35));
+    assert!(shows(&lines, "key", &"h".into()), "no top row: {lines:?}");
+    Shown::Event(lines, "device", comm.clone().into())
+});

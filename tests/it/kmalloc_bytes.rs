@@ -136,3 +136,13 @@ fn table_output_has_interval_and_total_rows() {
         total[0]
     );
 }
+
+record_test!(kmalloc_bytes, |tool, stop, comm| {
+    let mut args = vec!["-c", &comm, "--by-comm", "--hist"];
+    args.extend(COUNTING);
+    let lines = json_while(tool, stop, &args, || {
+        run_workload(&comm, &["pipes", "10"]);
+    });
+    assert!(total(&lines)["histogram"].is_array(), "{lines:?}");
+    Shown::Event(lines, "comm", comm.clone().into())
+});

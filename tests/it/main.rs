@@ -28,6 +28,33 @@ macro_rules! tracer_test {
     };
 }
 
+/// A tool's records test, in the tool's own test module:
+/// `record_test!(X, |tool, stop, comm| { ...; Shown::Event(lines, field, value) })`
+/// runs X as the body says (`records::json_while` with `stop`, on an event the body
+/// causes, under the unique name `comm`), and `records::prove` checks that one of
+/// the lines shows `field` = `value`. The test is `<module>::X::records`; records.rs
+/// fails for a registered tool without one.
+macro_rules! record_test {
+    ($tool:ident, |$name:ident, $stop:ident, $comm:ident| $body:block) => {
+        mod $tool {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::records::*;
+
+            fn run($name: &'static str, $stop: $crate::helpers::Stop, $comm: String) -> Shown {
+                $body
+            }
+
+            #[test]
+            fn records() {
+                tracer_test!();
+                prove(stringify!($tool), run);
+            }
+        }
+    };
+}
+
 mod helpers;
 
 mod bashreadline;

@@ -110,3 +110,12 @@ fn a_long_path_is_whole_and_a_relative_one_in_full_with_f() {
         (Some(0), Some(0o700))
     );
 }
+
+record_test!(mkdirsnoop, |tool, stop, comm| {
+    let path = unique_path("recpath");
+    let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
+        run_workload(&comm, &["mkdir", "750", &path]);
+    });
+    let _ = std::fs::remove_dir(&path);
+    Shown::Event(lines, "path", path.into())
+});

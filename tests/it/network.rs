@@ -232,3 +232,77 @@ fn arpsnoop_tracepoint_mode_works_on_every_kernel() {
     tracer_test!();
     arp_request_for_a_fresh_address(&["--mode", "tracepoint"], "at");
 }
+
+record_test!(netdev_trace, |tool, stop, _comm| {
+    let pair = VethPair::create("rn");
+    let args = vec!["--json", "--dev", &pair.dev_a];
+    let lines = json_while(tool, stop, &args, || arp_request_out_of_a(&pair));
+    Shown::Event(lines, "dev", pair.dev_a.clone().into())
+});
+
+record_test!(arpsnoop, |tool, stop, _comm| {
+    let pair = VethPair::create("rn");
+    let args = vec!["--json"];
+    let lines = json_while(tool, stop, &args, || arp_request_out_of_a(&pair));
+    Shown::Event(lines, "dev", pair.dev_a.clone().into())
+});
+
+/// Nobody has .99: A asks for it (ARP); the request goes out of dev_a.
+fn arp_request_out_of_a(pair: &VethPair) {
+    let _ = pair
+        .in_a("ping")
+        .args(["-c", "1", "-W", "1", "10.254.0.99"])
+        .output()
+        .expect("cannot run ping (install iputils-ping)");
+}
+
+record_test!(netpkt_count, |tool, stop, comm| {
+    let pair = VethPair::create("rp");
+    let sender = unique_copy_of(&tool_binary("icmp_sender"), &comm);
+    let mut args = vec!["-c", &comm];
+    args.extend(COUNTING);
+    let lines = json_while(tool, stop, &args, || {
+        let sent = pair
+            .in_a(&sender)
+            .args([pair.dev_a.as_str(), "--count", "2", "--dst-ip", pair.ip_b])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    });
+    assert!(
+        total(&lines)["total"]["tx"].as_u64() >= Some(2),
+        "{lines:?}"
+    );
+    Shown::Event(lines, "scope", "total".into())
+});
+
+record_test!(xdp_drop_count, |tool, stop, _comm| {
+    use crate::helpers::metrics::*;
+    let pair = VethPair::create("rx");
+    let xdp = tool_binary(tool);
+    // Served on B's loopback (a namespace of its own: any port is free).
+    let mut tool_args = vec![pair.dev_b.as_str()];
+    tool_args.extend(COUNTING);
+    tool_args.extend(["--metrics-addr", "127.0.0.1:9435"]);
+    // With only the exporter unit's capabilities, as json_while runs the others.
+    let setpriv = as_the_unit_runs(&xdp, &tool_args);
+    let mut args = vec!["netns", "exec", &pair.ns_b, "setpriv"];
+    args.extend(setpriv.iter().map(String::as_str));
+    let tracer = Tracer::start("ip", &args);
+    let ping = pair
+        .in_a("ping")
+        .args(["-c", "1", "-W", "1", pair.ip_b])
+        .output()
+        .expect("cannot run ping (install iputils-ping)");
+    assert!(ping.status.success(), "{ping:?}");
+    let packets = "ebpf_tracers_xdp_drop_count_packets_total";
+    let exposition = pair.within_b(|| {
+        scrape_until(9435, std::time::Duration::from_secs(20), |body| {
+            sample(body, packets, &[("proto", "icmp")]) >= Some(1.0)
+        })
+    });
+    let exposition = exposition.unwrap_or_else(|| panic!("no icmp {packets} in B"));
+    assert_promtool_accepts(tool, &exposition);
+    let finished = tracer.stop_cleanly(stop);
+    Shown::Event(finished.json_lines(), "proto", "icmp".into())
+});

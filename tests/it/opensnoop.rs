@@ -452,3 +452,12 @@ fn paths_up_to_path_max_are_whole_and_longer_ones_marked_cut() {
     assert_eq!(cut["path_cut"], true, "{cut}");
     assert_eq!(cut["err"], 2, "{cut}");
 }
+
+record_test!(opensnoop, |tool, stop, comm| {
+    let path = unique_path("recopen");
+    let args = ["--json", "-P", "-E", "-c", &comm];
+    let lines = json_while(tool, stop, &args, || {
+        run_workload(&comm, &["open", &path]);
+    });
+    Shown::Event(lines, "path", path.into())
+});

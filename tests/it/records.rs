@@ -2,27 +2,72 @@
 //! causes: the event shows up, every JSON line the tool prints has exactly the fields,
 //! with the types, that the tool's record declaration says (`Finished::json_lines`
 //! checks each line against it), and the run ends cleanly: exit 0 and none of its BPF
-//! programs left (`Tracer::stop_cleanly`, by the signal `RECORDS` names for the tool;
+//! programs left (`Tracer::stop_cleanly`, by the signal `stop_for` gives the tool;
 //! stopping.rs proves every other way to stop on a few tools of each kind). Every tool
 //! that serves metrics runs here with exactly the exporter unit's capabilities
-//! (`as_the_unit_runs`) and is scraped. A tool added to the registry without a test
-//! here fails `every_registered_tool_has_a_test`.
+//! (`as_the_unit_runs`) and is scraped.
+//!
+//! Each tool's run is in the tool's own test module (`record_test!`, tests/it/main.rs):
+//! the test `<module>::<tool>::records`. A tool added to the registry without one fails
+//! `every_registered_tool_has_a_test`, which reads this binary's own test list.
 
-use std::path::Path;
 use std::time::Duration;
 
-use crate::helpers::keyboard::VirtualKeyboard;
 use crate::helpers::metrics::*;
-use crate::helpers::terminal::Terminal;
 use crate::helpers::*;
 use ebpf_tracers::tools;
 use ebpf_tracers::tools::ToolKind;
 use serde_json::Value;
 
+/// A counting tool's arguments for one report at its end.
+pub const COUNTING: [&str; 3] = ["--json", "-i", "3600"];
+
+/// What a tool's run showed.
+pub enum Shown {
+    /// Its JSON lines, of which one (or a report row) must have `field` = `value`.
+    Event(Vec<Value>, &'static str, Value),
+    /// Not run here, and already said why (e.g. `bpf_lsm_active`).
+    SkipSaid,
+    /// Not run: this kernel has no kprobes (the vmtest guests run it).
+    NeedsKprobes,
+}
+
+/// The signal a tool's records run is stopped by: SIGINT and SIGTERM by turns along
+/// the registry, within each kind of tool, so that both are proven on every kind.
+pub fn stop_for(tool: &str) -> Stop {
+    let registered = tools::find(tool).unwrap_or_else(|| panic!("{tool} is not in the registry"));
+    let turn = tools::ALL
+        .iter()
+        .filter(|t| t.kind == registered.kind)
+        .position(|t| t.name == tool)
+        .unwrap();
+    if turn % 2 == 0 {
+        Stop::Interrupt
+    } else {
+        Stop::Terminate
+    }
+}
+
+/// A records test's body (`record_test!`): runs `tool` by `run` and checks what it
+/// showed.
+pub fn prove(tool: &'static str, run: fn(&'static str, Stop, String) -> Shown) {
+    match run(tool, stop_for(tool), unique_name("rec")) {
+        Shown::Event(lines, field, value) => assert!(
+            shows(&lines, field, &value),
+            "{tool}: no {field} = {value} in {lines:?}"
+        ),
+        Shown::SkipSaid => {}
+        Shown::NeedsKprobes => report_skip(
+            &test_name(),
+            "this kernel has no kprobes (the vmtest guests run it)",
+        ),
+    }
+}
+
 /// Runs `tool` with `args` around `work`, and returns its JSON lines (checked against
 /// its declaration). A tool that serves metrics does so here: once its first counter
 /// (an event tool: its events) has a sample, promtool must accept the exposition.
-fn json_while(tool: &str, stop: Stop, args: &[&str], work: impl FnOnce()) -> Vec<Value> {
+pub fn json_while(tool: &str, stop: Stop, args: &[&str], work: impl FnOnce()) -> Vec<Value> {
     let registered = tools::find(tool);
     let serves = registered.is_some_and(|t| {
         t.command()
@@ -64,7 +109,7 @@ fn json_while(tool: &str, stop: Stop, args: &[&str], work: impl FnOnce()) -> Vec
 }
 
 /// The final report (scope "total") among `lines`.
-fn total(lines: &[Value]) -> &Value {
+pub fn total(lines: &[Value]) -> &Value {
     lines
         .iter()
         .rev()
@@ -73,7 +118,7 @@ fn total(lines: &[Value]) -> &Value {
 }
 
 /// Whether one of `lines` has `field` equal to `value`, or one of their report rows does.
-fn shows(lines: &[Value], field: &str, value: &Value) -> bool {
+pub fn shows(lines: &[Value], field: &str, value: &Value) -> bool {
     lines.iter().any(|line| {
         &line[field] == value
             || line["rows"]
@@ -82,269 +127,34 @@ fn shows(lines: &[Value], field: &str, value: &Value) -> bool {
     })
 }
 
-/// Runs one tool on an event it must show, stopped by `stop`; false if this kernel
-/// cannot run it.
-fn run_on_an_event(tool: &str, stop: Stop) -> bool {
-    let comm = unique_name("rec");
-    let counting = ["--json", "-i", "3600"];
-    let (lines, field, value): (Vec<Value>, &str, Value) = match tool {
-        "opensnoop" => {
-            let path = unique_path("recopen");
-            let args = ["--json", "-P", "-E", "-c", &comm];
-            let lines = json_while(tool, stop, &args, || {
-                run_workload(&comm, &["open", &path]);
-            });
-            (lines, "path", path.into())
-        }
-        "execsnoop" => {
-            let marker = unique_name("recarg");
-            let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
-                run_workload(&comm, &["exec", "1", "/bin/true", &marker]);
-            });
-            (lines, "args", serde_json::json!(["/bin/true", marker]))
-        }
-        "execguard" => {
-            // bpf_lsm_active says itself, loudly, when the test is skipped.
-            if !bpf_lsm_active(&test_name()) {
-                return true;
-            }
-            let copy = unique_copy_of("/bin/true", "true");
-            let args = ["--audit", "--json", "-c", &comm, "--deny", &copy];
-            let lines = json_while(tool, stop, &args, || {
-                run_workload(&comm, &["exec", "1", &copy]);
-            });
-            (lines, "path", copy.as_str().into())
-        }
-        "unlinksnoop" | "mkdirsnoop" => {
-            let path = unique_path("recpath");
-            let action: &[&str] = match tool {
-                "unlinksnoop" => &["unlink"],
-                _ => &["mkdir", "750"],
-            };
-            let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
-                let mut args = action.to_vec();
-                args.push(&path);
-                run_workload(&comm, &args);
-            });
-            let _ = std::fs::remove_dir(&path);
-            (lines, "path", path.into())
-        }
-        "bashreadline" => {
-            let bash = unique_copy_of("/bin/bash", "bash");
-            let line = format!("echo {comm}");
-            let lines = json_while(tool, stop, &["--json", "-s", &bash], || {
-                let mut terminal = Terminal::open(&bash);
-                terminal.type_line(&line);
-                terminal.exit();
-            });
-            (lines, "command", line.into())
-        }
-        "hello" => {
-            let _turn = exclusive(Resource::TracePipe);
-            let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
-                run_workload(&comm, &["exec", "1", "/bin/true"]);
-            });
-            (lines, "message", "hello world".into())
-        }
-        "netdev_trace" | "arpsnoop" => {
-            let pair = VethPair::create("rn");
-            let args = match tool {
-                "netdev_trace" => vec!["--json", "--dev", &pair.dev_a],
-                _ => vec!["--json"],
-            };
-            let lines = json_while(tool, stop, &args, || {
-                // Nobody has .99: A asks for it (ARP); the request goes out of dev_a.
-                let _ = pair
-                    .in_a("ping")
-                    .args(["-c", "1", "-W", "1", "10.254.0.99"])
-                    .output()
-                    .expect("cannot run ping (install iputils-ping)");
-            });
-            (lines, "dev", pair.dev_a.clone().into())
-        }
-        "key_pressed" => {
-            if !kernel_has_kprobes() {
-                return false;
-            }
-            let _turn = exclusive(Resource::Keyboard);
-            let mut keyboard = VirtualKeyboard::create(&comm);
-            let lines = json_while(tool, stop, &["--json"], || keyboard.tap(35));
-            assert!(shows(&lines, "key", &"h".into()), "no top row: {lines:?}");
-            (lines, "device", comm.clone().into())
-        }
-        "kmalloc_bytes" => {
-            let mut args = vec!["-c", &comm, "--by-comm", "--hist"];
-            args.extend(counting);
-            let lines = json_while(tool, stop, &args, || {
-                run_workload(&comm, &["pipes", "10"]);
-            });
-            assert!(total(&lines)["histogram"].is_array(), "{lines:?}");
-            (lines, "comm", comm.clone().into())
-        }
-        "openat_count" | "execs_by_user" => {
-            let binary = unique_copy_of("/bin/true", &unique_name("recx"));
-            let mut args = vec!["-c", &comm];
-            args.extend(counting);
-            let lines = json_while(tool, stop, &args, || {
-                match tool {
-                    "openat_count" => run_workload(&comm, &["open", &binary]),
-                    _ => run_workload(&comm, &["exec", "1", &binary]),
-                };
-            });
-            match tool {
-                "openat_count" => (lines, "comm", comm.clone().into()),
-                _ => (lines, "path", binary.as_str().into()),
-            }
-        }
-        "execve_count" => {
-            let name = unique_name("recx");
-            let binary = unique_copy_of("/bin/true", &name);
-            let mut args = vec!["-c", &name];
-            args.extend(counting);
-            let lines = json_while(tool, stop, &args, || {
-                run_workload(&comm, &["exec", "1", &binary]);
-            });
-            (lines, "name", name.into())
-        }
-        "sendrecv_count" | "sendto_by_ip" | "filetop" => {
-            let path = unique_path("recfile");
-            let action: Vec<&str> = match tool {
-                "sendrecv_count" => vec!["udp", "3"],
-                "sendto_by_ip" => vec!["sendto", "127.0.0.2:9", "3"],
-                _ => vec!["write", &path, "8"],
-            };
-            let workload = PendingWorkload::spawn(&comm, &action);
-            let pid = workload.pid().to_string();
-            let mut args = vec!["-p", &pid];
-            args.extend(counting);
-            let lines = json_while(tool, stop, &args, || {
-                workload.go();
-            });
-            let _ = std::fs::remove_file(&path);
-            match tool {
-                "sendrecv_count" => (lines, "sent", 3.into()),
-                "sendto_by_ip" => (lines, "dest", "127.0.0.2".into()),
-                _ => {
-                    let name = Path::new(&path).file_name().unwrap().to_string_lossy();
-                    (lines, "file", name.into_owned().into())
-                }
-            }
-        }
-        "netpkt_count" => {
-            let pair = VethPair::create("rp");
-            let sender = unique_copy_of(&tool_binary("icmp_sender"), &comm);
-            let mut args = vec!["-c", &comm];
-            args.extend(counting);
-            let lines = json_while(tool, stop, &args, || {
-                let sent = pair
-                    .in_a(&sender)
-                    .args([pair.dev_a.as_str(), "--count", "2", "--dst-ip", pair.ip_b])
-                    .status()
-                    .unwrap();
-                assert!(sent.success());
-            });
-            assert!(
-                total(&lines)["total"]["tx"].as_u64() >= Some(2),
-                "{lines:?}"
-            );
-            (lines, "scope", "total".into())
-        }
-        "xdp_drop_count" => {
-            let pair = VethPair::create("rx");
-            let xdp = tool_binary(tool);
-            // Served on B's loopback (a namespace of its own: any port is free).
-            let mut tool_args = vec![pair.dev_b.as_str()];
-            tool_args.extend(counting);
-            tool_args.extend(["--metrics-addr", "127.0.0.1:9435"]);
-            // With only the exporter unit's capabilities, as json_while runs the others.
-            let setpriv = as_the_unit_runs(&xdp, &tool_args);
-            let mut args = vec!["netns", "exec", &pair.ns_b, "setpriv"];
-            args.extend(setpriv.iter().map(String::as_str));
-            let tracer = Tracer::start("ip", &args);
-            let ping = pair
-                .in_a("ping")
-                .args(["-c", "1", "-W", "1", pair.ip_b])
-                .output()
-                .expect("cannot run ping (install iputils-ping)");
-            assert!(ping.status.success(), "{ping:?}");
-            let packets = "ebpf_tracers_xdp_drop_count_packets_total";
-            let exposition = pair.within_b(|| {
-                scrape_until(9435, Duration::from_secs(20), |body| {
-                    sample(body, packets, &[("proto", "icmp")]) >= Some(1.0)
-                })
-            });
-            let exposition = exposition.unwrap_or_else(|| panic!("no icmp {packets} in B"));
-            assert_promtool_accepts(tool, &exposition);
-            let finished = tracer.stop_cleanly(stop);
-            (finished.json_lines(), "proto", "icmp".into())
-        }
-        other => panic!("{other} is in the registry but this test has no run for it: add one"),
-    };
-    assert!(
-        shows(&lines, field, &value),
-        "{tool}: no {field} = {value} in {lines:?}"
-    );
-    true
-}
-
-/// A test per tool, named after it, and `RECORDS`: each tool with the signal its run
-/// is stopped by (SIGINT for some tools of each kind, SIGTERM for the others).
-macro_rules! record_tests {
-    ($($tool:ident: $stop:ident,)*) => {
-        $(
-            #[test]
-            fn $tool() {
-                tracer_test!();
-                if !run_on_an_event(stringify!($tool), Stop::$stop) {
-                    report_skip(
-                        &test_name(),
-                        "this kernel has no kprobes (the vmtest guests run it)",
-                    );
-                }
-            }
-        )*
-        pub const RECORDS: &[(&str, Stop)] = &[$((stringify!($tool), Stop::$stop)),*];
-    };
-}
-
-record_tests! {
-    opensnoop: Interrupt,
-    execsnoop: Terminate,
-    unlinksnoop: Terminate,
-    mkdirsnoop: Interrupt,
-    bashreadline: Terminate,
-    hello: Interrupt,
-    netdev_trace: Terminate,
-    arpsnoop: Interrupt,
-    key_pressed: Terminate,
-    execguard: Interrupt,
-    kmalloc_bytes: Interrupt,
-    openat_count: Terminate,
-    execve_count: Interrupt,
-    execs_by_user: Terminate,
-    sendrecv_count: Interrupt,
-    sendto_by_ip: Terminate,
-    filetop: Interrupt,
-    netpkt_count: Terminate,
-    xdp_drop_count: Interrupt,
-}
-
 #[test]
 fn every_registered_tool_has_a_test() {
+    // libtest's own list of this binary's tests: `<module>::<tool>::records: test`.
+    let listed = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--list", "--format", "terse"])
+        .output()
+        .expect("cannot list the tests");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    let tested: Vec<&str> = listed
+        .lines()
+        .filter_map(|line| line.strip_suffix("::records: test"))
+        .filter_map(|path| path.rsplit("::").next())
+        .collect();
     for tool in tools::ALL {
-        let tested = RECORDS.iter().any(|(name, _)| *name == tool.name);
+        let has = tested.contains(&tool.name);
         if tool.kind == ToolKind::Helper {
             assert!(tool.event_schema().is_none() && tool.report_schema().is_none());
-            assert!(!tested, "{} is a helper: it prints no records", tool.name);
+            assert!(!has, "{} is a helper: it prints no records", tool.name);
         } else {
             assert!(
-                tested,
-                "{} is in the registry but has no test here: add one",
-                tool.name
+                has,
+                "{} is in the registry but has no records test: add record_test!({}, ...) \
+                 to its test module",
+                tool.name, tool.name
             );
         }
     }
-    for (name, _) in RECORDS {
+    for name in &tested {
         assert!(tools::find(name).is_some(), "{name} is not in the registry");
     }
 }

@@ -1,8 +1,8 @@
 //! Every way a tool stops (SIGINT, SIGTERM, --duration, a reader that closes the pipe)
 //! is an ordinary exit 0 that leaves none of its BPF programs behind.
 //!
-//! Every tool is proven to stop cleanly in records.rs, by the signal `RECORDS` names
-//! for it. Here the other three ways are proven on one tool of each kind of hook and
+//! Every tool is proven to stop cleanly in records.rs, by the signal `stop_for` gives
+//! it. Here the other three ways are proven on one tool of each kind of hook and
 //! output: a tracepoint event tool, a kprobe tool (its tracepoint fallback on a kernel
 //! without kprobes), trace_pipe, a counting tool, BPF LSM and XDP.
 
@@ -10,7 +10,7 @@ use std::io::BufRead;
 use std::io::BufReader;
 
 use crate::helpers::*;
-use crate::records::RECORDS;
+use crate::records::stop_for;
 
 /// A tool with the arguments it needs besides the options under test.
 fn start(tool: &str, extra: &[&str]) -> Tracer {
@@ -31,10 +31,7 @@ fn stops_cleanly_every_other_way(tool: &str) {
         "xdp_drop_count" => Some(exclusive(Resource::LoopbackXdp)),
         _ => None,
     };
-    let proven = RECORDS
-        .iter()
-        .find(|(name, _)| *name == tool)
-        .map(|(_, stop)| *stop);
+    let proven = Some(stop_for(tool));
     for how in Stop::ALL.into_iter().filter(|how| Some(*how) != proven) {
         let tracer = match how {
             Stop::Duration => start(tool, &["-d", "2"]),

@@ -172,3 +172,12 @@ fn a_long_path_is_whole_and_a_relative_one_in_full_with_f() {
     );
     assert_eq!(event_with_path(&events, &rel)["ret"], 0);
 }
+
+record_test!(unlinksnoop, |tool, stop, comm| {
+    let path = unique_path("recpath");
+    let lines = json_while(tool, stop, &["--json", "-c", &comm], || {
+        run_workload(&comm, &["unlink", &path]);
+    });
+    let _ = std::fs::remove_dir(&path);
+    Shown::Event(lines, "path", path.into())
+});
