@@ -13,11 +13,9 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::tracer::ours;
-use crate::tracer::start;
-use crate::tracer::stop;
-use crate::tracer::Tracer;
 use crate::tracer::EXECGUARD;
 use crate::workload::bpf_per_iteration;
+use crate::workload::measure;
 use crate::workload::run_workload;
 
 /// The argument that makes the bench binary measure these rows (inside the guest).
@@ -106,18 +104,14 @@ fn measure_in(work: &Path, runs: usize, execs: u64, maps: u64) -> Result<Vec<Gue
             eprintln!("bench (guest): run {}/{runs}: {name}", run + 1);
             // Alternate which goes first, so that neither always follows the other.
             for loaded in [run % 2 == 0, run % 2 == 1] {
-                let (ns, n) = if loaded {
-                    under(&guard, &workload, work)?
-                } else {
-                    run_workload(&workload)?
-                };
-                iterations = n;
+                let sample = measure(loaded.then_some(&guard), &workload, work, None)?;
+                iterations = sample.caused;
                 if loaded {
                     &mut with_ns
                 } else {
                     &mut without_ns
                 }
-                .push(ns);
+                .push(sample.ns_per_iter);
             }
         }
         eprintln!("bench (guest): bpf_stats: {name}");
@@ -136,14 +130,6 @@ fn measure_in(work: &Path, runs: usize, execs: u64, maps: u64) -> Result<Vec<Gue
         });
     }
     Ok(rows)
-}
-
-/// The workload while `tracer` runs: its ns per iteration and iterations.
-fn under(tracer: &Tracer, workload: &[&str], work: &Path) -> Result<(f64, u64), String> {
-    let running = start(tracer, work)?;
-    let figures = run_workload(workload);
-    stop(running)?;
-    figures
 }
 
 /// On the host: boots the guest, runs `IN_GUEST` in it, and reads its rows. A guest

@@ -59,15 +59,26 @@ pub struct Stopped {
     pub out_path: Option<PathBuf>,
 }
 
-pub fn ours(name: &'static str, bin: &str, args: &[&str], to_file: bool) -> Tracer {
+/// `bin` with `args`, known to be attached by `readiness`.
+fn command(
+    name: &'static str,
+    bin: &str,
+    args: &[&str],
+    readiness: Readiness,
+    to_file: bool,
+) -> Tracer {
     let mut argv = vec![bin.to_string()];
     argv.extend(args.iter().map(|a| a.to_string()));
     Tracer {
         name,
         argv,
-        readiness: Readiness::StderrTracing,
+        readiness,
         to_file,
     }
+}
+
+pub fn ours(name: &'static str, bin: &str, args: &[&str], to_file: bool) -> Tracer {
+    command(name, bin, args, Readiness::StderrTracing, to_file)
 }
 
 pub fn bpftrace(name: &'static str, program: &str) -> Tracer {
@@ -85,14 +96,7 @@ pub fn c_opensnoop(name: &'static str, args: &[&str], to_file: bool) -> Tracer {
 
 /// A libbpf-tools program (Debian's libbpf-tools).
 pub fn c_tool(name: &'static str, bin: &str, args: &[&str], to_file: bool) -> Tracer {
-    let mut argv = vec![bin.to_string()];
-    argv.extend(args.iter().map(|a| a.to_string()));
-    Tracer {
-        name,
-        argv,
-        readiness: Readiness::AllProgramsAttached,
-        to_file,
-    }
+    command(name, bin, args, Readiness::AllProgramsAttached, to_file)
 }
 
 pub fn start(tracer: &Tracer, work: &Path) -> Result<Running, String> {
