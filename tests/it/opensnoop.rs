@@ -41,11 +41,10 @@ fn row_for<'a>(rows: &'a [Row], path: &str) -> Option<&'a Row> {
     rows.iter().find(|row| row.path == path)
 }
 
-/// An existing file and a path that does not exist, both unique to the test.
-fn existing_and_missing(tag: &str) -> (String, String) {
-    let existing = unique_path(tag);
-    std::fs::write(&existing, b"x").unwrap();
-    (existing, unique_path(&format!("{tag}m")))
+/// An existing file (removed with its guard, passed or panicked) and a path that does
+/// not exist, both unique to the test.
+fn existing_and_missing(tag: &str) -> (Scratch, String) {
+    (Scratch::file(tag, b"x"), unique_path(&format!("{tag}m")))
 }
 
 /// Runs opensnoop with `args` while a workload named `comm` opens `paths`; returns the
@@ -90,7 +89,6 @@ fn shows_existing_path_with_fd_and_missing_path_with_enoent() {
         (failed.pid, failed.comm.as_str(), failed.fd, failed.err),
         (pid, comm.as_str(), -1, 2)
     );
-    std::fs::remove_file(existing).unwrap();
 }
 
 #[test]
@@ -118,7 +116,6 @@ fn the_multi_call_binary_runs_opensnoop_by_name_and_as_first_argument() {
             row_for(&rows, &existing).is_none(),
             "-x let a success through: {rows:?}"
         );
-        std::fs::remove_file(existing).unwrap();
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -138,7 +135,6 @@ fn failed_flag_shows_only_the_failed_open() {
         row_for(&rows, &existing).is_none(),
         "-x printed a successful open"
     );
-    std::fs::remove_file(existing).unwrap();
 }
 
 #[test]
@@ -165,7 +161,6 @@ fn pid_filter_shows_that_process_only() {
         rows.iter().all(|r| r.pid == traced_pid),
         "-p let other pids through: {rows:?}"
     );
-    std::fs::remove_file(existing).unwrap();
 }
 
 #[test]
@@ -178,7 +173,6 @@ fn pid_filter_on_another_process_hides_both_opens() {
     let (_, rows) = trace_opens(&["-p", &own_pid], &comm, &[&existing, &missing]);
 
     assert!(row_for(&rows, &existing).is_none() && row_for(&rows, &missing).is_none());
-    std::fs::remove_file(existing).unwrap();
 }
 
 #[test]
@@ -203,7 +197,6 @@ fn comm_filter_selects_in_the_kernel() {
         "-c let another comm through"
     );
     assert!(rows.iter().all(|r| r.comm == wanted), "{rows:?}");
-    std::fs::remove_file(existing).unwrap();
 }
 
 #[test]
@@ -235,7 +228,6 @@ fn json_lines_parse_and_carry_the_table_fields() {
         (Some(-1), Some(2))
     );
     assert_eq!(failed["pid"], pid);
-    std::fs::remove_file(existing).unwrap();
 }
 
 #[test]
@@ -254,7 +246,6 @@ fn parent_pid_and_flag_names_on_request() {
     assert_eq!(opened["pid"], pid);
     assert_eq!(opened["ppid"], std::process::id());
     assert_eq!(opened["flag_names"], "O_RDONLY");
-    std::fs::remove_file(existing).unwrap();
 }
 
 #[test]
@@ -273,7 +264,6 @@ fn perf_buffer_gives_the_same_events() {
     assert!(opened.fd >= 0);
     let failed = row_for(&rows, &missing).expect("missing path not traced");
     assert_eq!((failed.pid, failed.fd, failed.err), (pid, -1, 2));
-    std::fs::remove_file(existing).unwrap();
 }
 
 /// The perf buffer is open before the programs attach: opens made all along while the
