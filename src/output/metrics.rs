@@ -3,8 +3,9 @@
 //! the sampling loop.
 //!
 //! - Names: `ebpf_tracers_<name>` as each tool declares its counters (`Declared`, in its
-//!   src/tools module): `_total` counters in base units (bytes), a log2 histogram as a
-//!   Prometheus histogram.
+//!   src/tools module): `_total` counters in base units (bytes; seconds for a field the
+//!   kernel counts in nanoseconds, named `*_ns`), a log2 histogram as a Prometheus
+//!   histogram.
 //! - Labels: the fields of the tool's typed key (comm, uid, user, path, dest, cpu, and
 //!   with --by-cgroup cgroup, container_id, pod_uid), as its JSON names them.
 //! - Counters never go down: they are the runtime's totals since the start, which also
@@ -249,7 +250,7 @@ impl Exporter {
             let metrics = series
                 .iter()
                 .map(|(labels, counts)| {
-                    let value = counts.get(declared.field).unwrap_or(0) as f64;
+                    let value = in_base_units(declared.field, counts.get(declared.field));
                     let mut metric = Metric::from_label(label_pairs(labels));
                     metric.set_counter(counter(value));
                     metric
@@ -397,6 +398,16 @@ fn program_stats() -> Vec<MetricFamily> {
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// A counter field's value in the base unit Prometheus wants: `*_ns` fields in seconds.
+fn in_base_units(field: &str, value: Option<u64>) -> f64 {
+    let value = value.unwrap_or(0) as f64;
+    if field.ends_with("_ns") {
+        value / 1e9
+    } else {
+        value
+    }
 }
 
 fn gauge(value: f64) -> Gauge {
