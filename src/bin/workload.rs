@@ -146,6 +146,9 @@ enum Action {
     PipeLoop { count: u32 },
     /// create and close N pipes (each pipe kmallocs its buffer ring)
     Pipes { count: u32 },
+    /// getpid(2) COUNT times (each a real system call: no libc cache), then open(2)
+    /// each PATH as `open` does
+    Getpid { count: u32, paths: Vec<String> },
 }
 
 fn main() -> ExitCode {
@@ -174,23 +177,7 @@ fn act(args: &Args) -> Result<()> {
         std::io::stdin().lock().read_line(&mut line)?;
     }
     match &args.action {
-        Action::Open { paths } => {
-            for path in paths {
-                let c_path = CString::new(path.as_str()).context("NUL in path")?;
-                // SAFETY: a valid C string; the fd is closed right away.
-                let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
-                if fd >= 0 {
-                    // SAFETY: fd was just returned by open.
-                    unsafe { libc::close(fd) };
-                    println!("{path} fd");
-                } else {
-                    println!(
-                        "{path} errno {}",
-                        std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-                    );
-                }
-            }
-        }
+        Action::Open { paths } => open_each(paths)?,
         Action::Openat { dir, name } => {
             let dir = std::fs::File::open(dir).with_context(|| format!("open {dir}"))?;
             let c_name = CString::new(name.as_str()).context("NUL in name")?;
@@ -392,6 +379,13 @@ fn act(args: &Args) -> Result<()> {
                     drop(std::fs::File::open(path).with_context(|| format!("open {path}"))?);
                 }
             }
+        }
+        Action::Getpid { count, paths } => {
+            for _ in 0..*count {
+                // SAFETY: getpid takes no arguments and cannot fail.
+                unsafe { libc::syscall(libc::SYS_getpid) };
+            }
+            open_each(paths)?;
         }
         Action::PipeLoop { count } => {
             let started = Instant::now();
@@ -631,4 +625,24 @@ fn c_strings<'a>(strings: impl Iterator<Item = &'a String>) -> Result<Vec<CStrin
     strings
         .map(|s| CString::new(s.as_str()).context("NUL in an argument"))
         .collect()
+}
+
+/// open(2) each path read-only and close it; prints "PATH fd|errno" per path.
+fn open_each(paths: &[String]) -> anyhow::Result<()> {
+    for path in paths {
+        let c_path = CString::new(path.as_str()).context("NUL in path")?;
+        // SAFETY: a valid C string; the fd is closed right away.
+        let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
+        if fd >= 0 {
+            // SAFETY: fd was just returned by open.
+            unsafe { libc::close(fd) };
+            println!("{path} fd");
+        } else {
+            println!(
+                "{path} errno {}",
+                std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+            );
+        }
+    }
+    Ok(())
 }
