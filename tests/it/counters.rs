@@ -16,16 +16,6 @@ const EXECS_BY_USER: &str = env!("CARGO_BIN_EXE_execs_by_user");
 /// One report at the end only: the counts under test are totals.
 const TOTAL_ONLY: [&str; 4] = ["--json", "-i", "3600", "--top"];
 
-/// Runs `bin` with `args`, starts `workload` once the tool is ready, then stops the
-/// tool and returns its final report.
-fn total_while(bin: &str, args: &[&str], workload: impl FnOnce()) -> Value {
-    let tracer = Tracer::start(bin, args);
-    workload();
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    total_report(&finished)
-}
-
 fn with_total_only<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = TOTAL_ONLY.to_vec();
     args.push("100000");

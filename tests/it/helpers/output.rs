@@ -30,6 +30,16 @@ pub fn total_report(finished: &Finished) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no total report in:\n{}", finished.stdout))
 }
 
+/// Runs `bin` with `args`, starts `workload` once the tool is ready, then stops the
+/// tool and returns its final report.
+pub fn total_while(bin: &str, args: &[&str], workload: impl FnOnce()) -> serde_json::Value {
+    let tracer = Tracer::start(bin, args);
+    workload();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    total_report(&finished)
+}
+
 /// The registry's name of the tool a command runs: the binary's name, or the first
 /// argument that names a tool (`ip netns exec NS xdp_drop_count ...`).
 pub fn tool_of(bin: &str, args: &[&str]) -> String {
