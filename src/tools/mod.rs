@@ -61,6 +61,7 @@ tools![
     execs_by_user,
     netpkt_count,
     filetop,
+    syscount,
     xdp_drop_count,
     icmp_sender,
 ];

@@ -73,4 +73,5 @@ mod network;
 mod opensnoop;
 mod records;
 mod stopping;
+mod syscount;
 mod unlinksnoop;

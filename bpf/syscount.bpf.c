@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * syscount: system calls counted as they return (raw_syscalls:sys_exit), per call or
+ * with -P per process; -L adds the time each took, from raw_syscalls:sys_enter.
+ * -x (targ_failed) keeps only the calls that returned an error, -e one error.
+ */
+#include "common.bpf.h"
+#include "syscount.h"
+
+/* -P: count per process instead of per system call */
+const volatile bool by_process = false;
+/* -L: time each call (the entry program is loaded only then) */
+const volatile bool measure_latency = false;
+/* -e: only calls that returned -filter_errno; 0 = any */
+const volatile int filter_errno = 0;
+/* exit and exit_group on this architecture (user space knows them): they never return */
+const volatile int nr_exit = -1;
+const volatile int nr_exit_group = -1;
+
+/*
+ * -L: when each thread in a traced call entered it. Threads blocked in a call hold an
+ * entry each (bcc keeps 8192); an entry that cannot be made is a call not counted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} start SEC(".maps");
+
+/* Per call (or process), drained at every read: 10240 keys per read (a second). */
+DRAINED_COUNTS(counts, struct syscount_key, struct syscount_value, 10240);
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int sys_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid;
+	__u64 ts;
+
+	/* Nothing returns from these: an entry would stay until the map is full. */
+	if (ctx->id == nr_exit || ctx->id == nr_exit_group)
+		return 0;
+	if (!trace_allowed())
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	ts = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&start, &tid, &ts, BPF_ANY))
+		note_not_counted(1);
+	return 0;
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct syscount_value zero = {}, *value;
+	struct syscount_key key = {};
+	__u64 entered = 0, *started;
+	long ret = ctx->ret;
+	__u64 pid_tgid;
+	__u32 tid;
+
+	/* -1: the task returns to user space through the syscall path, not from a call */
+	if (ctx->id < 0)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (measure_latency) {
+		/* Traced at entry (the filters held then), and only then. */
+		if (!pid_allowed())
+			return 0;
+		tid = (__u32)pid_tgid;
+		started = bpf_map_lookup_elem(&start, &tid);
+		if (!started)
+			return 0;
+		entered = *started;
+		bpf_map_delete_elem(&start, &tid);
+	} else if (!trace_allowed()) {
+		return 0;
+	}
+	if (targ_failed && ret >= 0)
+		return 0;
+	if (filter_errno && ret != -filter_errno)
+		return 0;
+
+	key.cgroup_id = key_cgroup();
+	if (by_process) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		key.tgid = pid_tgid >> 32;
+		key.nr = -1;
+		BPF_CORE_READ_STR_INTO(&key.comm, task, group_leader, comm);
+	} else {
+		key.nr = ctx->id;
+	}
+	value = drained_value(&counts, &key, &zero);
+	if (!value) {
+		note_not_counted(1);
+		return 0;
+	}
+	value->count += 1;
+	if (measure_latency)
+		value->total_ns += bpf_ktime_get_ns() - entered;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
