@@ -597,7 +597,7 @@ pub fn count_per_key<K>(
     args: &CountArgs,
     key_columns: Table,
     what: &str,
-    mut decode: impl FnMut(&[u8]) -> Option<K>,
+    decode: impl FnMut(&[u8]) -> Option<K>,
 ) -> Result<()>
 where
     K: Ord + Clone + Serialize + JsonSchema,
@@ -606,14 +606,29 @@ where
         .counters_before_last(Table::new().column(Column::right("count", "COUNT", 10)))
         .cgroup_first(args.grouping.by_cgroup);
     let spec = ReportSpec::new(what, table, Ranking::top(args.top.top));
+    drain_per_key::<K, Count>(counting, &args.report, spec, decode)
+}
+
+/// `count_per_key` for counters of any shape `C` (the value struct the kernel counts
+/// into, e.g. calls and time) under the table and ranking of `spec`.
+pub fn drain_per_key<K, C>(
+    counting: Counting<'_>,
+    args: &ReportArgs,
+    spec: ReportSpec<'_, C>,
+    mut decode: impl FnMut(&[u8]) -> Option<K>,
+) -> Result<()>
+where
+    K: Ord + Clone + Serialize + JsonSchema,
+    C: Counters,
+{
     let Counting {
         mut counts,
         not_counted,
     } = counting;
     let capacity = counts.capacity();
-    run_reports::<K, Count>(&args.report, spec, |report| {
+    run_reports::<K, C>(args, spec, |report| {
         let taken = counts
-            .drain::<Count>()?
+            .drain::<C>()?
             .into_iter()
             .filter_map(|(raw, sums)| Some((decode(&raw)?, sums)));
         report.per_key.add(taken);

@@ -242,19 +242,10 @@ pub fn main() -> ExitCode {
         } else {
             "system calls"
         };
-        let counting = tracing.counting();
-        let mut counts = counting.counts;
-        let capacity = counts.capacity();
         let spec = ReportSpec::new(what, table, ranking);
-        report::run_reports::<CallKey, Calls>(&args.counting.report, spec, |report| {
-            let taken = counts.drain::<Calls>()?.into_iter().filter_map(|(raw, calls)| {
-                let key: syscount_key = maps::decode(&raw)?;
-                Some((CallKey::of(&key), calls))
-            });
-            report.per_key.add(taken);
-            let missed = crate::kernel::counters::per_cpu_number(counting.not_counted)?;
-            report.set_not_counted(missed, capacity);
-            Ok(())
+        report::drain_per_key(tracing.counting(), &args.counting.report, spec, |raw| {
+            let key: syscount_key = maps::decode(raw)?;
+            Some(CallKey::of(&key))
         })
     })
 }
