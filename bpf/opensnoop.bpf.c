@@ -8,23 +8,19 @@
  * arm64, openat2 before 5.6) before load.
  */
 #include "events.bpf.h"
+#include "inflight.bpf.h"
 #include "path.bpf.h"
 #include "opensnoop.h"
 
-/* In-flight opens, one per thread; 10240 threads inside open() at once is plenty. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32);
-	__type(value, struct open_args);
-} start SEC(".maps");
+/* In-flight opens, one per thread (inflight.bpf.h): 10240 threads in open() at once
+ * is plenty for the hash. */
+INFLIGHT(start, struct open_args, 10240);
 
 /* The event is built here: at 8 KiB it is far bigger than the 512-byte BPF stack. */
 PERCPU_SLOT(heap, struct event);
 
 static __always_inline int enter(int dfd, const char *fname, __s32 flags, __u32 mode)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct open_args args = {
 		.fname = fname,
 		.flags = flags,
@@ -34,7 +30,8 @@ static __always_inline int enter(int dfd, const char *fname, __s32 flags, __u32 
 
 	if (!trace_allowed())
 		return 0;
-	bpf_map_update_elem(&start, &tid, &args, BPF_ANY);
+	if (!inflight_put(start, &args))
+		count_dropped();
 	return 0;
 }
 
@@ -45,7 +42,6 @@ static __always_inline int enter(int dfd, const char *fname, __s32 flags, __u32 
  */
 static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const bool full)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct open_args *args;
 	struct event *event;
 	__u32 zero = 0;
@@ -53,7 +49,7 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const boo
 
 	if (!pid_allowed())
 		return 0;
-	args = bpf_map_lookup_elem(&start, &tid);
+	args = inflight_get(start);
 	if (!args)
 		return 0;
 	if (targ_failed && ret >= 0)
@@ -71,7 +67,7 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const boo
 		path_walk_start(&event->path, args->dfd);
 	submit_event(ctx, event, offsetof(struct event, path.names) + path_used(&event->path));
 cleanup:
-	bpf_map_delete_elem(&start, &tid);
+	inflight_done(start, args);
 	return 0;
 }
 

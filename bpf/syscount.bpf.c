@@ -4,7 +4,7 @@
  * with -P per process; -L adds the time each took, from raw_syscalls:sys_enter.
  * -x (targ_failed) keeps only the calls that returned an error, -e one error.
  */
-#include "common.bpf.h"
+#include "inflight.bpf.h"
 #include "syscount.h"
 
 /* -P: count per process instead of per system call */
@@ -18,16 +18,11 @@ const volatile int nr_exit = -1;
 const volatile int nr_exit_group = -1;
 
 /*
- * -L: when each thread in a traced call entered it. Threads blocked in a call hold an
- * entry each (bcc keeps 8192); an entry that cannot be made is a call not counted.
+ * -L: when each thread in a traced call entered it (inflight.bpf.h). Threads blocked in
+ * a call hold an entry each: the hash (5.10) takes 16384, preallocated (bcc keeps 8192);
+ * an entry that cannot be made is a call not counted.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-} start SEC(".maps");
+INFLIGHT(start, __u64, 16384);
 
 /* Per call (or process), drained at every read: 10240 keys per read (a second). */
 DRAINED_COUNTS(counts, struct syscount_key, struct syscount_value, 10240);
@@ -35,7 +30,6 @@ DRAINED_COUNTS(counts, struct syscount_key, struct syscount_value, 10240);
 SEC("tracepoint/raw_syscalls/sys_enter")
 int sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tid;
 	__u64 ts;
 
 	/* Nothing returns from these: an entry would stay until the map is full. */
@@ -43,9 +37,8 @@ int sys_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (!trace_allowed())
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
 	ts = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&start, &tid, &ts, BPF_ANY))
+	if (!inflight_put(start, &ts))
 		note_not_counted(1);
 	return 0;
 }
@@ -58,7 +51,6 @@ int sys_exit(struct trace_event_raw_sys_exit *ctx)
 	__u64 entered = 0, *started;
 	long ret = ctx->ret;
 	__u64 pid_tgid;
-	__u32 tid;
 
 	/* -1: the task returns to user space through the syscall path, not from a call */
 	if (ctx->id < 0)
@@ -68,12 +60,11 @@ int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		/* Traced at entry (the filters held then), and only then. */
 		if (!pid_allowed())
 			return 0;
-		tid = (__u32)pid_tgid;
-		started = bpf_map_lookup_elem(&start, &tid);
+		started = inflight_get(start);
 		if (!started)
 			return 0;
 		entered = *started;
-		bpf_map_delete_elem(&start, &tid);
+		inflight_done(start, started);
 	} else if (!trace_allowed()) {
 		return 0;
 	}

@@ -47,6 +47,14 @@ pub fn notice(message: &str) {
     eprintln!("{}: {message}", tool_name());
 }
 
+/// A notice only with -v: a choice made for the user that costs or changes nothing
+/// they see.
+pub fn verbose_notice(message: &str) {
+    if VERBOSE.load(Ordering::Relaxed) {
+        notice(message);
+    }
+}
+
 /// The running tool's name, for messages on stderr.
 pub fn tool_name() -> &'static str {
     TOOL_NAME.get().copied().unwrap_or("ebpf-tracers")

@@ -34,6 +34,7 @@ use crate::kernel::events::size_event_buffers;
 use crate::kernel::events::EventMaps;
 use crate::kernel::events::EventSource;
 use crate::kernel::events::PerfReader;
+use crate::kernel::inflight;
 use crate::kernel::preflight;
 use crate::kernel::preflight::KernelFeatures;
 use crate::kernel::preflight::KernelFunction;
@@ -99,6 +100,9 @@ pub trait ToolRodata {
     fn write_task(&mut self, with_ppid: bool, by_cgroup: bool);
     /// False for an object without events.bpf.h (an aggregating tool).
     fn write_event_source(&mut self, source: EventSource) -> bool;
+    /// bpf/inflight.bpf.h's choice (task storage or the hash); nothing for an object
+    /// without in-flight maps.
+    fn write_inflight(&mut self, task_storage: bool);
 }
 
 /// A tool's open skeleton as the runtime sees it (implemented in skel.rs).
@@ -108,6 +112,9 @@ pub trait ToolSkel<'obj>: OpenSkel<'obj, Output: ToolMaps<'obj>> {
     /// A streaming tool's ring buffer and perf event array (bpf/events.bpf.h), to size
     /// before load; None for an aggregating tool.
     fn event_buffers(&mut self) -> Option<(&mut OpenMapMut<'obj>, &mut OpenMapMut<'obj>)>;
+    /// Each in-flight state's two maps (bpf/inflight.bpf.h): the hash by thread id and
+    /// the task storage; empty for a tool without.
+    fn inflight_maps(&mut self) -> Vec<(&mut OpenMapMut<'obj>, &mut OpenMapMut<'obj>)>;
 }
 
 /// A tool's loaded skeleton as the runtime sees it (implemented in skel.rs): the maps
@@ -381,6 +388,12 @@ fn configure<'obj>(
     }
     if let Some(tracefs) = tracefs {
         preflight::skip_missing_tracepoints(open.open_object_mut(), tracefs);
+    }
+    // After the programs are chosen: task storage must serve every one that loads.
+    if !open.inflight_maps().is_empty() {
+        let task_storage = inflight::task_storage_usable(open.open_object_mut());
+        inflight::leave_out_unused(task_storage, open.inflight_maps())?;
+        open.tool_rodata()?.write_inflight(task_storage);
     }
     Ok(())
 }

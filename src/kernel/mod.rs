@@ -5,6 +5,7 @@
 
 pub mod counters;
 pub mod events;
+pub mod inflight;
 pub mod load;
 pub mod maps;
 pub mod perf_buffer;

@@ -7,19 +7,23 @@
 
 /// A tool's skeleton, as the module `skel` of the tool's module:
 /// `skeleton!(name, OpenSkelType => SkelType, streaming | aggregating, plain [types...],
-/// task_event, path_event | path_buf, counting)`, every part after the kind optional.
+/// task_event, path_event | path_buf, counting, inflight [(x_by_tid, x_in_task)...])`,
+/// every part after the kind optional.
 /// - `plain`: generated types decoded from bytes (events, map keys and values);
 /// - `task_event`: its `types::event` starts with `struct task_info` (bpf/common.h);
 /// - `path_buf`: it has a `struct path_buf` (bpf/path.h), decoded by `decoded()`;
 ///   `path_event`: and its event ends with one, as `path` (`event::MIN_LEN`);
 /// - `counting`: it has the DRAINED_COUNTS maps of bpf/common.bpf.h (`counting()`).
+/// - `inflight`: the map pairs of its INFLIGHT()s (bpf/inflight.bpf.h), which the
+///   runtime chooses between at load (kernel/inflight.rs).
 ///
 /// Programs and maps are reached through the skeleton's typed fields (`open.progs.X`,
 /// `skel.maps.X`), the runtime's too (`ToolSkel`, `ToolMaps`): no name as a string.
 macro_rules! skeleton {
     ($name:ident, $open:ident => $loaded:ident, $kind:ident $(, plain [$($plain:ident),*])?
         $(, task_event $($task:lifetime)?)? $(, path_event $($event:lifetime)?)?
-        $(, path_buf $($buf:lifetime)?)? $(, counting $($counting:lifetime)?)?) => {
+        $(, path_buf $($buf:lifetime)?)? $(, counting $($counting:lifetime)?)?
+        $(, inflight [$(($by_tid:ident, $in_task:ident)),+])?) => {
         pub mod skel {
             #[allow(
                 clippy::all,
@@ -34,7 +38,9 @@ macro_rules! skeleton {
             }
             pub use generated::*;
 
-            $crate::kernel::skel::tool_skeleton!($open, $loaded, $kind);
+            $crate::kernel::skel::tool_skeleton!(
+                $open, $loaded, $kind, [$($(($by_tid, $in_task)),+)?]
+            );
             $($(
                 // SAFETY: a repr(C) struct of integers and byte arrays: any bytes are a
                 // valid value.
@@ -107,7 +113,7 @@ macro_rules! skeleton {
 /// its rodata: the filters of bpf/common.bpf.h, and for a `streaming` tool the event
 /// switches of bpf/events.bpf.h. A macro because every skeleton has its own types.
 macro_rules! tool_skeleton {
-    ($open:ident, $loaded:ident, $kind:ident) => {
+    ($open:ident, $loaded:ident, $kind:ident, [$(($by_tid:ident, $in_task:ident)),*]) => {
         impl<'obj> $open<'obj> {
             /// The rodata to write before load: the shared filters (written by
             /// `kernel::load` before the tool's setup) and the tool's own switches.
@@ -131,6 +137,14 @@ macro_rules! tool_skeleton {
                 &mut self,
             ) -> Option<(&mut libbpf_rs::OpenMapMut<'obj>, &mut libbpf_rs::OpenMapMut<'obj>)> {
                 $crate::kernel::skel::tool_skeleton!(@open_events $kind, self)
+            }
+
+            fn inflight_maps(
+                &mut self,
+            ) -> Vec<(&mut libbpf_rs::OpenMapMut<'obj>, &mut libbpf_rs::OpenMapMut<'obj>)> {
+                let maps = &mut self.maps;
+                let _ = &maps;
+                vec![$((&mut maps.$by_tid, &mut maps.$in_task)),*]
             }
         }
 
@@ -163,12 +177,22 @@ macro_rules! tool_skeleton {
             fn write_event_source(&mut self, source: $crate::kernel::events::EventSource) -> bool {
                 $crate::kernel::skel::tool_skeleton!(@events $kind, self, source)
             }
+
+            fn write_inflight(&mut self, task_storage: bool) {
+                $crate::kernel::skel::tool_skeleton!(@inflight self, task_storage, $($by_tid)*);
+            }
         }
     };
     (@events streaming, $rodata:ident, $source:ident) => {{
         $rodata.use_perf_buffer = $source.is_perf_buffer();
         $rodata.wakeup_data_size = $crate::kernel::events::RINGBUF_WAKEUP_BYTES;
         true
+    }};
+    (@inflight $rodata:ident, $task_storage:ident,) => {{
+        let _ = ($rodata, $task_storage);
+    }};
+    (@inflight $rodata:ident, $task_storage:ident, $($by_tid:ident)+) => {{
+        $rodata.use_task_storage = $task_storage;
     }};
     (@events aggregating, $rodata:ident, $source:ident) => {{
         let _ = $source;

@@ -36,7 +36,8 @@ crate::kernel::skel::skeleton!(
     syscount, OpenSyscountSkel => SyscountSkel,
     aggregating,
     plain[syscount_key, syscount_value],
-    counting
+    counting,
+    inflight[(start_by_tid, start_in_task)]
 );
 
 pub const TOOL: Tool = Tool::counts::<Args, CallKey, Calls>(

@@ -451,3 +451,24 @@ record_test!(opensnoop, |tool, stop, comm| {
     });
     Shown::Event(lines, "path", path.into())
 });
+
+/// In-flight opens are kept where -v says (bpf/inflight.bpf.h): in task storage, or in
+/// the hash by thread id where the kernel cannot (5.10); only that map of the pair is
+/// created, and opens are traced either way (the other tests here).
+#[test]
+fn in_flight_opens_are_kept_where_it_says() {
+    tracer_test!();
+    const HASH: u32 = libbpf_sys::BPF_MAP_TYPE_HASH;
+    const TASK_STORAGE: u32 = libbpf_sys::BPF_MAP_TYPE_TASK_STORAGE;
+    let tracer = Tracer::start(OPENSNOOP, &["-v", "-p", "1"]);
+    let types = crate::helpers::bpf_objects::map_types_of(tracer.pid());
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let said = |what: &str| finished.stderr.contains(&format!("in-flight calls kept in {what}"));
+    let has = |kind: u32| types.contains(&kind);
+    match (said("task storage"), said("a hash")) {
+        (true, false) => assert!(has(TASK_STORAGE) && !has(HASH), "{types:?}"),
+        (false, true) => assert!(has(HASH) && !has(TASK_STORAGE), "{types:?}"),
+        _ => panic!("no one choice said:\n{}", finished.stderr),
+    }
+}

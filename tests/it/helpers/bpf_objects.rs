@@ -28,6 +28,15 @@ pub fn prog_ids_of(pid: u32) -> Vec<u32> {
     ids
 }
 
+/// The types (enum bpf_map_type) of the BPF maps among a process's open fds.
+pub fn map_types_of(pid: u32) -> Vec<u32> {
+    fdinfos(pid)
+        .iter()
+        .flat_map(|info| info.lines())
+        .filter_map(|line| line.strip_prefix("map_type:")?.trim().parse().ok())
+        .collect()
+}
+
 /// True while the kernel still has program `id` (what `bpftool prog show id ID` asks,
 /// without a process per question).
 pub fn prog_exists(id: u32) -> bool {

@@ -1,0 +1,76 @@
+//! Where a tool keeps what a call's entry saw until the call returns (bpf/inflight.bpf.h):
+//! BPF task storage where this kernel lets the tool's programs use it, else the hash by
+//! thread id (5.10). Probed once per process; the map not chosen is not created.
+
+use std::sync::OnceLock;
+
+use anyhow::Context;
+use anyhow::Result;
+use libbpf_rs::OpenMapMut;
+use libbpf_rs::OpenObject;
+use libbpf_rs::ProgramType;
+
+/// Whether programs of `prog_type` can keep state in task storage here: the map type,
+/// and the two helpers its get takes (bpf_task_storage_get, bpf_get_current_task_btf).
+fn task_storage_for(prog_type: ProgramType) -> bool {
+    let prog_type = prog_type as libbpf_sys::bpf_prog_type;
+    let null = std::ptr::null();
+    // SAFETY: the probes load and unload a program or map of their own; no pointers
+    // are kept (opts may be NULL).
+    unsafe {
+        libbpf_sys::libbpf_probe_bpf_map_type(libbpf_sys::BPF_MAP_TYPE_TASK_STORAGE, null) == 1
+            && libbpf_sys::libbpf_probe_bpf_helper(
+                prog_type,
+                libbpf_sys::BPF_FUNC_task_storage_get,
+                null,
+            ) == 1
+            && libbpf_sys::libbpf_probe_bpf_helper(
+                prog_type,
+                libbpf_sys::BPF_FUNC_get_current_task_btf,
+                null,
+            ) == 1
+    }
+}
+
+/// Task storage for every program type the object will load (tracepoints, kprobes).
+pub fn task_storage_usable(object: &OpenObject) -> bool {
+    static PROBED: OnceLock<std::sync::Mutex<Vec<(ProgramType, bool)>>> = OnceLock::new();
+    let probed = PROBED.get_or_init(Default::default);
+    let Ok(mut probed) = probed.lock() else {
+        return false;
+    };
+    let mut types: Vec<ProgramType> = object
+        .progs()
+        .filter(|prog| prog.autoload())
+        .map(|prog| prog.prog_type())
+        .collect();
+    types.dedup();
+    types.into_iter().all(|prog_type| {
+        if let Some((_, usable)) = probed.iter().find(|(t, _)| *t == prog_type) {
+            return *usable;
+        }
+        let usable = task_storage_for(prog_type);
+        probed.push((prog_type, usable));
+        usable
+    })
+}
+
+/// Leaves out the map of each in-flight pair (hash by tid, task storage) that the
+/// choice does not use, and says the choice with -v.
+pub fn leave_out_unused<'obj>(
+    task_storage: bool,
+    pairs: Vec<(&mut OpenMapMut<'obj>, &mut OpenMapMut<'obj>)>,
+) -> Result<()> {
+    for (by_tid, in_task) in pairs {
+        let unused = if task_storage { by_tid } else { in_task };
+        unused
+            .set_autocreate(false)
+            .context("cannot leave the unused in-flight map out")?;
+    }
+    crate::run::verbose_notice(if task_storage {
+        "in-flight calls kept in task storage"
+    } else {
+        "in-flight calls kept in a hash by thread id (no task storage for these programs here)"
+    });
+    Ok(())
+}
