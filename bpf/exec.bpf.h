@@ -3,7 +3,7 @@
  * What an execve(2) or execveat(2) ran, read where the kernel has it: the one path of
  * every tool that reports or counts execs (execsnoop, execve_count, execs_by_user).
  *
- * At the syscall's entry only the caller's pointers are kept (exec_call_start): the
+ * At the syscall's entry only the caller's pointers are kept (exec_enter): the
  * strings they point at may not be mapped yet. A forked child that execs string
  * literals has never touched their page, so its page tables do not map it, and a
  * no-fault read there fails (EFAULT) although the kernel, which may fault, reads it a
@@ -20,7 +20,7 @@
 #ifndef __EXEC_BPF_H
 #define __EXEC_BPF_H
 
-#include "common.bpf.h"
+#include "inflight.bpf.h"
 
 /* What an exec call passed, kept per thread from its entry to its result. */
 struct exec_call {
@@ -30,32 +30,11 @@ struct exec_call {
 	__s32 flags;	/* execveat's flags; 0 for execve */
 };
 
-/* Execs in flight, by the calling thread's id: 10240 threads inside exec at once. */
-#define EXEC_CALLS(name)					\
-	struct {						\
-		__uint(type, BPF_MAP_TYPE_HASH);		\
-		__uint(max_entries, 10240);			\
-		__type(key, __u32);				\
-		__type(value, struct exec_call);		\
-	} name SEC(".maps")
-
 /*
- * Keeps the call's arguments for its result. `dfd` and `flags` as execveat(2) takes
- * them (AT_FDCWD and 0 for execve). Returns 0, or < 0 when the map is full.
+ * Execs in flight, per calling thread (inflight.bpf.h): the hash takes 10240 threads
+ * inside exec at once.
  */
-static __always_inline long exec_call_start(void *calls, int dfd, const char *path,
-					    const char *const *argv, int flags)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct exec_call call = {
-		.path = path,
-		.argv = argv,
-		.dfd = dfd,
-		.flags = flags,
-	};
-
-	return bpf_map_update_elem(calls, &tid, &call, BPF_ANY);
-}
+#define EXEC_CALLS(name) INFLIGHT(name, struct exec_call, 10240)
 
 /* "/dev/fd/": how the kernel names an exec of a descriptor (fexecve, execveat's dirfd). */
 static __always_inline bool names_a_descriptor(const char *name)

@@ -2,8 +2,8 @@
 /*
  * The programs of every tool that follows execs (execsnoop, execve_count,
  * execs_by_user), included once the tool has defined, with exec.bpf.h:
- * - EXEC_CALLS(exec_calls): the calls in flight;
- * - exec_call_lost(): a call the tool could not follow (exec_calls was full);
+ * - EXEC_CALLS(exec_calls): the calls in flight (inflight.bpf.h);
+ * - exec_call_lost(): a call the tool could not follow (no room to keep it);
  * - exec_failed(ctx, call, ret): a failed call, at its sys_exit;
  * - exec_succeeded(ctx, call): a success, at sched_process_exec, in the new image.
  * The entries apply the filters (-p/-t/-u/-c/--cgroup select the calling task) and
@@ -18,9 +18,16 @@
 static __always_inline int exec_enter(int dfd, const char *path, const char *const *argv,
 				      int flags)
 {
+	struct exec_call call = {
+		.path = path,
+		.argv = argv,
+		.dfd = dfd,
+		.flags = flags,
+	};
+
 	if (!trace_allowed())
 		return 0;
-	if (exec_call_start(&exec_calls, dfd, path, argv, flags))
+	if (!inflight_put(exec_calls, &call))
 		exec_call_lost();
 	return 0;
 }
@@ -43,16 +50,15 @@ int tracepoint__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *c
 /* A failure is handed over when the call returns; a success at sched_process_exec. */
 static __always_inline int exec_leave(void *ctx, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_call *call;
 
 	if (ret >= 0 || !pid_allowed())
 		return 0;
-	call = bpf_map_lookup_elem(&exec_calls, &tid);
+	call = inflight_get(exec_calls);
 	if (!call)
 		return 0;
 	exec_failed(ctx, call, ret);
-	bpf_map_delete_elem(&exec_calls, &tid);
+	inflight_done(exec_calls, call);
 	return 0;
 }
 
@@ -71,7 +77,8 @@ int tracepoint__syscalls__sys_exit_execveat(struct trace_event_raw_sys_exit *ctx
 /*
  * The tracepoint carries old_pid, the id the thread had when it called execve, which an
  * exec from a thread other than the leader loses on the way (de_thread gives it the
- * leader's id): the call is looked up by it, and the filters were applied at entry.
+ * leader's id): the hash is looked up by it (task storage stays with the task); the
+ * filters were applied at entry.
  */
 SEC("tracepoint/sched/sched_process_exec")
 int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
@@ -79,12 +86,12 @@ int tracepoint__sched__sched_process_exec(struct trace_event_raw_sched_process_e
 	__u32 old_tid = (__u32)ctx->old_pid;
 	struct exec_call *call;
 
-	call = bpf_map_lookup_elem(&exec_calls, &old_tid);
+	call = inflight_get_of(exec_calls, old_tid);
 	if (!call)
 		return 0;
 	if (!targ_failed)
 		exec_succeeded(ctx, call);
-	bpf_map_delete_elem(&exec_calls, &old_tid);
+	inflight_done_of(exec_calls, call, old_tid);
 	return 0;
 }
 

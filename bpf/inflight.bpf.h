@@ -71,8 +71,48 @@ struct inflight_head {
 		kept_;								\
 	})
 
-/* What the current thread's entry kept, or NULL: a value_type pointer. */
-#define inflight_get(name)							\
+/*
+ * For a value too big to copy (an 8 KiB event): where to build it. In task storage the
+ * current task's slot itself (made if need be; in flight once inflight_keep says so);
+ * for the hash `heap`, a per-CPU buffer of one value_type, which inflight_keep copies.
+ * NULL when there is no memory for the slot.
+ */
+#define inflight_slot(name, heap)						\
+	({									\
+		typeof(((struct name##_slot *)0)->value) *built_ = NULL;	\
+		__u32 zero_ = 0;						\
+		if (use_task_storage) {						\
+			struct name##_slot *slot_ = bpf_task_storage_get(	\
+				&name##_in_task, bpf_get_current_task_btf(), 0,	\
+				INFLIGHT_CREATE);				\
+			if (slot_)						\
+				built_ = &slot_->value;				\
+		} else {							\
+			built_ = bpf_map_lookup_elem((heap), &zero_);		\
+		}								\
+		built_;								\
+	})
+
+/* The value built at inflight_slot is in flight; false when there is no room. */
+#define inflight_keep(name, built)						\
+	({									\
+		bool kept_ = true;						\
+		if (use_task_storage) {						\
+			((struct inflight_head *)(built) - 1)->live = 1;	\
+		} else {							\
+			__u32 tid_ = (__u32)bpf_get_current_pid_tgid();		\
+			kept_ = !bpf_map_update_elem(&name##_by_tid, &tid_,	\
+						     (built), BPF_ANY);		\
+		}								\
+		kept_;								\
+	})
+
+/*
+ * What the current thread's entry kept, or NULL: a value_type pointer. `tid`: the
+ * thread's id when the entry was made, for the hash (an exec from a thread other than
+ * the leader takes the leader's id; task storage follows the task itself).
+ */
+#define inflight_get_of(name, tid)						\
 	({									\
 		typeof(((struct name##_slot *)0)->value) *value_ = NULL;	\
 		if (use_task_storage) {						\
@@ -81,21 +121,26 @@ struct inflight_head {
 			if (slot_ && slot_->head.live)				\
 				value_ = &slot_->value;				\
 		} else {							\
-			__u32 tid_ = (__u32)bpf_get_current_pid_tgid();		\
+			__u32 tid_ = (tid);					\
 			value_ = bpf_map_lookup_elem(&name##_by_tid, &tid_);	\
 		}								\
 		value_;								\
 	})
 
-/* The call returned: `got` (from inflight_get) is no longer in flight. */
-#define inflight_done(name, got)						\
+#define inflight_get(name) inflight_get_of(name, (__u32)bpf_get_current_pid_tgid())
+
+/* The call returned: `got` (from inflight_get_of with `tid`) is no longer in flight. */
+#define inflight_done_of(name, got, tid)					\
 	do {									\
 		if (use_task_storage) {						\
-			((struct inflight_head *)(got) - 1)->live = 0;	\
+			((struct inflight_head *)(got) - 1)->live = 0;		\
 		} else {							\
-			__u32 tid_ = (__u32)bpf_get_current_pid_tgid();		\
+			__u32 tid_ = (tid);					\
 			bpf_map_delete_elem(&name##_by_tid, &tid_);		\
 		}								\
 	} while (0)
+
+#define inflight_done(name, got)						\
+	inflight_done_of(name, got, (__u32)bpf_get_current_pid_tgid())
 
 #endif /* __INFLIGHT_BPF_H */

@@ -9,6 +9,7 @@
 #define __PATH_CALL_BPF_H
 
 #include "events.bpf.h"
+#include "inflight.bpf.h"
 #include "path.bpf.h"
 #include "path_call.h"
 
@@ -16,31 +17,28 @@
 const volatile bool full_path = false;
 
 /*
- * Calls in flight, one per thread; each entry holds the event built at entry. An
- * event is 8 KiB (a path of PATH_MAX and its directories) and the map is preallocated:
- * 1024 calls at once (8.5 MiB) is plenty for unlink and mkdir.
+ * Calls in flight, one per thread (inflight.bpf.h); each holds the event built at
+ * entry. An event is 8 KiB (a path of PATH_MAX and its directories): in task storage a
+ * thread that ever made such a call keeps one until it exits; the hash (5.10) is
+ * preallocated: 1024 calls at once (8.5 MiB) is plenty for unlink and mkdir.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, struct event);
-} start SEC(".maps");
+INFLIGHT(start, struct event, 1024);
 
-/* Where the event is built: it is far bigger than the 512-byte stack. */
+/* Where the event is built for the hash: it is far bigger than the 512-byte stack. */
 PERCPU_SLOT(heap, struct event);
 
-/* An event for the current task, or NULL when the filters leave it out. */
+/* An event for the current task, or NULL when the filters leave it out (or no memory). */
 static __always_inline struct event *new_event(void)
 {
 	struct event *event;
-	__u32 zero = 0;
 
 	if (!trace_allowed())
 		return NULL;
-	event = bpf_map_lookup_elem(&heap, &zero);
-	if (!event)
+	event = inflight_slot(start, &heap);
+	if (!event) {
+		count_dropped();
 		return NULL;
+	}
 	fill_task(&event->task);
 	event->ret = 0;
 	event->mode = 0;
@@ -52,7 +50,8 @@ static __always_inline void remember(struct event *event, int dfd)
 {
 	if (full_path)
 		path_walk_start(&event->path, dfd);
-	bpf_map_update_elem(&start, &event->task.tid, event, BPF_ANY);
+	if (!inflight_keep(start, event))
+		count_dropped();
 }
 
 /* The entry of a syscall tracepoint: the path is the user's string. */
@@ -71,12 +70,11 @@ static __always_inline int remember_user_path(int dfd, const char *user_path, __
 /* The exit: the result completes the event of this thread, if it has one. */
 static __always_inline void finish(void *ctx, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct event *event;
 
 	if (!pid_allowed())
 		return;
-	event = bpf_map_lookup_elem(&start, &tid);
+	event = inflight_get(start);
 	if (!event)
 		return;
 	if (!targ_failed || ret < 0) {
@@ -84,7 +82,7 @@ static __always_inline void finish(void *ctx, long ret)
 		submit_event(ctx, event,
 			     offsetof(struct event, path.names) + path_used(&event->path));
 	}
-	bpf_map_delete_elem(&start, &tid);
+	inflight_done(start, event);
 }
 
 #endif /* __PATH_CALL_BPF_H */

@@ -29,7 +29,8 @@ crate::kernel::skel::skeleton!(
     execs_by_user, OpenExecsByUserSkel => ExecsByUserSkel,
     aggregating,
     plain[exec_key],
-    counting
+    counting,
+    inflight[(exec_calls_by_tid, exec_calls_in_task)]
 );
 
 pub const TOOL: Tool = Tool::counts::<Args, UserPath, Count>(

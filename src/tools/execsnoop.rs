@@ -28,7 +28,8 @@ crate::kernel::skel::skeleton!(
     streaming,
     plain[event],
     task_event,
-    path_event
+    path_event,
+    inflight[(exec_calls_by_tid, exec_calls_in_task)]
 );
 
 pub const TOOL: Tool = Tool::events::<Args, Exec>(

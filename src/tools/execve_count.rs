@@ -29,7 +29,8 @@ crate::kernel::skel::skeleton!(
     execve_count, OpenExecveCountSkel => ExecveCountSkel,
     aggregating,
     plain[name_key],
-    counting
+    counting,
+    inflight[(exec_calls_by_tid, exec_calls_in_task)]
 );
 
 pub const TOOL: Tool = Tool::counts::<Args, NameKey, Count>(

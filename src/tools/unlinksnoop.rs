@@ -25,7 +25,8 @@ crate::kernel::skel::skeleton!(
     streaming,
     plain[event],
     task_event,
-    path_event
+    path_event,
+    inflight[(start_by_tid, start_in_task)]
 );
 
 pub const TOOL: Tool = Tool::events::<Args, PathCall>(
