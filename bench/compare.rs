@@ -9,7 +9,9 @@
 //! 2. events delivered vs caused in the streaming runs, and lost-event reports;
 //! 3. aggregating cost: kmalloc_bytes and openat_count against bpftrace one-liners;
 //! 4. exec-to-readiness and peak RSS; 5. tracer CPU time per million events;
-//! 6. execguard's cost per exec and per executable mmap, in a vmtest guest (BPF LSM).
+//! 6. the pieces of a streamed open (in-flight pair, task header, path, submit), by
+//!    opensnoop's exit stopping one piece later in each row;
+//! 7. execguard's cost per exec and per executable mmap, in a vmtest guest (BPF LSM).
 //!
 //! Prints one table and writes bench/results/<date>.json.
 //!
@@ -40,8 +42,10 @@ mod workload;
 use configs::aggregating_configs;
 use configs::exec_configs;
 use configs::open_configs;
+use configs::piece_configs;
 use configs::startup_tracers;
 use configs::BenchCgroups;
+use report::median;
 use report::Report;
 use scrape::free_port;
 use scrape::scrape_of_many_series;
@@ -181,6 +185,21 @@ fn run() -> Result<(), String> {
         };
         let ns = bpf_per_iteration(tracer.as_ref().unwrap(), &args, &work)?.ns;
         bpf_time.push((name, ns));
+    }
+
+    // The pieces of a streamed open: each configuration one run per round, rotated, and
+    // the median of the rounds (pieces differ by tens of ns; runs drift by more).
+    let piece_order = piece_configs();
+    let mut piece_ns: HashMap<&str, Vec<f64>> = HashMap::new();
+    for run in 0..runs {
+        for (name, tracer) in rotated(&piece_order, run) {
+            eprintln!("bench: run {}/{runs}: bpf_stats: {name}", run + 1);
+            let ns = bpf_per_iteration(tracer, &["open-loop", &n.to_string(), &target], &work)?.ns;
+            piece_ns.entry(name).or_default().push(ns);
+        }
+    }
+    for (name, _) in &piece_order {
+        bpf_time.push((name, median(piece_ns.remove(name).unwrap_or_default())));
     }
 
     // An exec's in-kernel cost: the tracers' programs' run time per exec of /bin/true.

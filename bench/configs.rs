@@ -159,6 +159,51 @@ pub fn aggregating_configs(metrics: &str) -> Vec<(&'static str, Option<Tracer>, 
     ]
 }
 
+/// The pieces of a streamed open (issue 28), each row opensnoop's exit stopping one
+/// piece later (its hidden --bench-stop), beside bpftrace's enter/exit hash pair alone:
+/// the difference between two rows is what a piece costs.
+pub fn piece_configs() -> Vec<(&'static str, Tracer)> {
+    let stop = |piece: &str| vec!["--bench-stop".to_string(), piece.to_string()];
+    let opensnoop = |name: &'static str, args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ours(name, OPENSNOOP, &args, false)
+    };
+    vec![
+        (
+            "pieces: bpftrace enter/exit hash pair only",
+            bpftrace(
+                "bpftrace",
+                "tracepoint:syscalls:sys_enter_openat { @s[tid] = args->filename; } \
+                 tracepoint:syscalls:sys_exit_openat { delete(@s[tid]); }",
+            ),
+        ),
+        (
+            "pieces: in-flight pair, hash",
+            opensnoop("opensnoop", stop("inflight")).with_env(INFLIGHT_ENV, "hash"),
+        ),
+        (
+            "pieces: in-flight pair, task storage",
+            opensnoop("opensnoop", stop("inflight")),
+        ),
+        (
+            "pieces: + task header",
+            opensnoop("opensnoop", stop("task")),
+        ),
+        ("pieces: + path read", opensnoop("opensnoop", stop("path"))),
+        (
+            "pieces: + submit (the whole event)",
+            opensnoop("opensnoop", Vec::new()),
+        ),
+        (
+            "pieces: the whole event, hash",
+            opensnoop("opensnoop", Vec::new()).with_env(INFLIGHT_ENV, "hash"),
+        ),
+    ]
+}
+
+/// src/kernel/inflight.rs's FORCE_ENV.
+const INFLIGHT_ENV: &str = "EBPF_TRACERS_INFLIGHT";
+
 pub fn startup_tracers() -> Vec<Tracer> {
     vec![
         ours("ours opensnoop", OPENSNOOP, &[], false),

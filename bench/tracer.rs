@@ -43,6 +43,16 @@ pub struct Tracer {
     pub readiness: Readiness,
     /// Streaming tools write here; the lines are counted afterwards.
     pub to_file: bool,
+    /// Set for the tracer only (e.g. EBPF_TRACERS_INFLIGHT=hash).
+    pub env: Vec<(&'static str, &'static str)>,
+}
+
+impl Tracer {
+    /// The same tracer with `key=value` in its environment.
+    pub fn with_env(mut self, key: &'static str, value: &'static str) -> Tracer {
+        self.env.push((key, value));
+        self
+    }
 }
 
 pub struct Running {
@@ -74,6 +84,7 @@ fn command(
         argv,
         readiness,
         to_file,
+        env: Vec::new(),
     }
 }
 
@@ -87,6 +98,7 @@ pub fn bpftrace(name: &'static str, program: &str) -> Tracer {
         argv: vec![BPFTRACE.into(), "-e".into(), program.into()],
         readiness: Readiness::AllProgramsAttached,
         to_file: false,
+        env: Vec::new(),
     }
 }
 
@@ -114,6 +126,7 @@ pub fn start(tracer: &Tracer, work: &Path) -> Result<Running, String> {
     let started = Instant::now();
     let mut child = Command::new(&tracer.argv[0])
         .args(&tracer.argv[1..])
+        .envs(tracer.env.iter().copied())
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(Stdio::piped())

@@ -54,6 +54,21 @@ pub struct Args {
     pub path: PathArgs,
     #[command(flatten)]
     pub stream: StreamArgs,
+    /// The bench's pieces (bench/pieces.rs): the exit stops after this piece and
+    /// submits nothing
+    #[arg(long = "bench-stop", value_name = "PIECE", hide = true)]
+    pub bench_stop: Option<BenchStop>,
+}
+
+/// Where `--bench-stop` ends the exit program (bench_stop in bpf/opensnoop.bpf.c).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum BenchStop {
+    /// After the in-flight get (and done)
+    Inflight,
+    /// After the task header
+    Task,
+    /// After the path read
+    Path,
 }
 
 const EXAMPLES: &str = "\
@@ -131,6 +146,12 @@ pub fn main() -> ExitCode {
             progs.full_path__sys_exit_open.set_autoload(full_path);
             progs.full_path__sys_exit_openat.set_autoload(full_path);
             progs.full_path__sys_exit_openat2.set_autoload(full_path);
+            open.rodata()?.bench_stop = match args.bench_stop {
+                None => 0,
+                Some(BenchStop::Inflight) => 1,
+                Some(BenchStop::Task) => 2,
+                Some(BenchStop::Path) => 3,
+            };
             Ok(())
         })?;
         let spec = StreamSpec::new("file opens", table(args), &args.stream);

@@ -453,22 +453,32 @@ record_test!(opensnoop, |tool, stop, comm| {
 });
 
 /// In-flight opens are kept where -v says (bpf/inflight.bpf.h): in task storage, or in
-/// the hash by thread id where the kernel cannot (5.10); only that map of the pair is
-/// created, and opens are traced either way (the other tests here).
+/// the hash by thread id where the kernel cannot (5.10) or EBPF_TRACERS_INFLIGHT=hash
+/// says so; only that map of the pair is created, and an open is traced either way.
 #[test]
 fn in_flight_opens_are_kept_where_it_says() {
     tracer_test!();
     const HASH: u32 = libbpf_sys::BPF_MAP_TYPE_HASH;
     const TASK_STORAGE: u32 = libbpf_sys::BPF_MAP_TYPE_TASK_STORAGE;
-    let tracer = Tracer::start(OPENSNOOP, &["-v", "-p", "1"]);
-    let types = crate::helpers::bpf_objects::map_types_of(tracer.pid());
-    let finished = tracer.interrupt();
-    finished.assert_clean_exit();
-    let said = |what: &str| finished.stderr.contains(&format!("in-flight calls kept in {what}"));
-    let has = |kind: u32| types.contains(&kind);
-    match (said("task storage"), said("a hash")) {
-        (true, false) => assert!(has(TASK_STORAGE) && !has(HASH), "{types:?}"),
-        (false, true) => assert!(has(HASH) && !has(TASK_STORAGE), "{types:?}"),
-        _ => panic!("no one choice said:\n{}", finished.stderr),
+    for forced in [None, Some("hash")] {
+        let env: Vec<(&str, &str)> = forced.map(|v| ("EBPF_TRACERS_INFLIGHT", v)).into_iter().collect();
+        let comm = unique_name("oif");
+        let missing = unique_path("oifm");
+        let tracer = Tracer::start_with_env(OPENSNOOP, &["-v", "-x", "-c", &comm], &env);
+        let types = crate::helpers::bpf_objects::map_types_of(tracer.pid());
+        run_workload(&comm, &["open", &missing]);
+        let finished = tracer.interrupt();
+        finished.assert_clean_exit();
+        let traced = row_for(&rows(&finished.stdout), &missing).map(|row| row.err);
+        assert_eq!(traced, Some(2), "{forced:?}: {}", finished.stdout);
+        let said = |what: &str| finished.stderr.contains(&format!("in-flight calls kept in {what}"));
+        let has = |kind: u32| types.contains(&kind);
+        match (said("task storage"), said("a hash")) {
+            (true, false) if forced.is_none() => {
+                assert!(has(TASK_STORAGE) && !has(HASH), "{types:?}")
+            }
+            (false, true) => assert!(has(HASH) && !has(TASK_STORAGE), "{types:?}"),
+            _ => panic!("{forced:?}: not the one choice expected:\n{}", finished.stderr),
+        }
     }
 }
