@@ -34,6 +34,7 @@ mod configs;
 mod execguard;
 #[path = "../tests/it/helpers/http.rs"]
 mod http;
+mod pieces;
 mod report;
 mod scrape;
 mod tracer;
@@ -42,10 +43,8 @@ mod workload;
 use configs::aggregating_configs;
 use configs::exec_configs;
 use configs::open_configs;
-use configs::piece_configs;
 use configs::startup_tracers;
 use configs::BenchCgroups;
-use report::median;
 use report::Report;
 use scrape::free_port;
 use scrape::scrape_of_many_series;
@@ -63,16 +62,22 @@ use workload::Sample;
 /// Execs and executable maps per guest run (TCG makes an exec take milliseconds).
 const GUEST_EXECS: u64 = 300;
 const GUEST_MAPS: u64 = 100_000;
+/// Opens per configuration of the pieces in the guest (BENCH_GUEST_OPENS).
+const GUEST_OPENS: u64 = 20_000;
 
 fn main() {
     // cargo bench passes --bench; the guest's run passes IN_GUEST too.
     let in_guest = std::env::args().any(|arg| arg == execguard::IN_GUEST);
     let outcome = if in_guest {
-        execguard::in_guest(
-            env_number("BENCH_RUNS", 3) as usize,
+        let runs = env_number("BENCH_RUNS", 3) as usize;
+        // The pieces first: they need no BPF LSM, which execguard's rows check for.
+        let pieces = pieces::in_guest(runs, env_number("BENCH_GUEST_OPENS", GUEST_OPENS));
+        let guard = execguard::in_guest(
+            runs,
             env_number("BENCH_GUEST_EXECS", GUEST_EXECS),
             env_number("BENCH_GUEST_MAPS", GUEST_MAPS),
-        )
+        );
+        pieces.and(guard)
     } else {
         run()
     };
@@ -187,20 +192,8 @@ fn run() -> Result<(), String> {
         bpf_time.push((name, ns));
     }
 
-    // The pieces of a streamed open: each configuration one run per round, rotated, and
-    // the median of the rounds (pieces differ by tens of ns; runs drift by more).
-    let piece_order = piece_configs();
-    let mut piece_ns: HashMap<&str, Vec<f64>> = HashMap::new();
-    for run in 0..runs {
-        for (name, tracer) in rotated(&piece_order, run) {
-            eprintln!("bench: run {}/{runs}: bpf_stats: {name}", run + 1);
-            let ns = bpf_per_iteration(tracer, &["open-loop", &n.to_string(), &target], &work)?.ns;
-            piece_ns.entry(name).or_default().push(ns);
-        }
-    }
-    for (name, _) in &piece_order {
-        bpf_time.push((name, median(piece_ns.remove(name).unwrap_or_default())));
-    }
+    // The pieces of a streamed open, interleaved run by run (pieces.rs).
+    let pieces = pieces::measure(runs, n, &target, &work)?;
 
     // An exec's in-kernel cost: the tracers' programs' run time per exec of /bin/true.
     for (name, tracer) in exec_configs() {
@@ -244,6 +237,7 @@ fn run() -> Result<(), String> {
         agg: agg_results,
         startups,
         bpf_time,
+        pieces,
         scrapes,
         scrape,
         guest,

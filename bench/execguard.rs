@@ -48,6 +48,8 @@ pub struct GuestRows {
     /// The guest's series in vmtest.toml (debian-SERIES).
     pub series: String,
     pub rows: Result<Vec<GuestRow>, String>,
+    /// The pieces of a streamed open the guest measured (pieces.rs), if any.
+    pub pieces: Vec<crate::pieces::PieceRow>,
 }
 
 /// Inside the guest: measures and prints one `ROW` line per workload.
@@ -136,26 +138,54 @@ fn measure_in(work: &Path, runs: usize, execs: u64, maps: u64) -> Result<Vec<Gue
 /// that cannot run gives the reason instead of rows (the host's rows still stand).
 pub fn from_guest(runs: usize, execs: u64, maps: u64) -> GuestRows {
     let series = std::env::var("BENCH_GUEST_KERNEL").unwrap_or_else(|_| "sid".into());
-    let rows = if std::env::var("BENCH_GUEST").as_deref() == Ok("0") {
-        Err("not run (BENCH_GUEST=0)".into())
+    let (rows, pieces) = if std::env::var("BENCH_GUEST").as_deref() == Ok("0") {
+        (Err("not run (BENCH_GUEST=0)".into()), Vec::new())
     } else {
         run_guest(&series, runs, execs, maps)
     };
-    GuestRows { series, rows }
+    GuestRows {
+        series,
+        rows,
+        pieces,
+    }
 }
 
-fn run_guest(kernel: &str, runs: usize, execs: u64, maps: u64) -> Result<Vec<GuestRow>, String> {
+/// execguard's rows (or why there are none), and the pieces' rows.
+type FromGuest = (Result<Vec<GuestRow>, String>, Vec<crate::pieces::PieceRow>);
+
+fn run_guest(kernel: &str, runs: usize, execs: u64, maps: u64) -> FromGuest {
+    match guest_output(kernel, runs, execs, maps) {
+        Ok(output) => {
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let pieces = crate::pieces::from_guest_output(&stdout);
+            (execguard_rows(&output), pieces)
+        }
+        Err(why) => (Err(why), Vec::new()),
+    }
+}
+
+fn guest_output(
+    kernel: &str,
+    runs: usize,
+    execs: u64,
+    maps: u64,
+) -> Result<std::process::Output, String> {
     let me = std::env::current_exe().map_err(|e| format!("cannot find the bench binary: {e}"))?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/vmtest.sh");
-    eprintln!("bench: execguard rows in the {kernel} guest (scripts/vmtest.sh, a few minutes)");
-    let output = Command::new(&script)
+    eprintln!(
+        "bench: execguard and pieces rows in the {kernel} guest (scripts/vmtest.sh, a few minutes)"
+    );
+    Command::new(&script)
         .env("VMTEST_BENCH", &me)
         .env("VMTEST_KERNELS", kernel)
         .env("BENCH_RUNS", runs.to_string())
         .env("BENCH_GUEST_EXECS", execs.to_string())
         .env("BENCH_GUEST_MAPS", maps.to_string())
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))
+}
+
+fn execguard_rows(output: &std::process::Output) -> Result<Vec<GuestRow>, String> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let rows: Vec<GuestRow> = stdout
         .lines()

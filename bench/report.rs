@@ -36,6 +36,8 @@ pub struct Report<'a> {
     pub agg: HashMap<&'a str, Vec<Sample>>,
     pub startups: Vec<(&'a str, Vec<Duration>, Vec<u64>)>,
     pub bpf_time: Vec<(&'a str, f64)>,
+    /// The pieces of a streamed open on the host (pieces.rs).
+    pub pieces: Vec<crate::pieces::PieceRow>,
     pub scrapes: u64,
     pub scrape: ScrapeCost,
     pub guest: GuestRows,
@@ -99,57 +101,6 @@ impl Report<'_> {
             .collect()
     }
 
-    /// What each piece of a streamed open adds: the difference between one "pieces:"
-    /// row and the one before it (configs::piece_configs).
-    fn piece_costs(&self) -> String {
-        let ns = |row: &str| {
-            self.bpf_time
-                .iter()
-                .find(|(name, _)| *name == row)
-                .map(|(_, ns)| *ns)
-        };
-        let steps = [
-            (
-                "in-flight pair (enter + get/done)",
-                None,
-                "pieces: in-flight pair, task storage",
-            ),
-            (
-                "task header",
-                Some("pieces: in-flight pair, task storage"),
-                "pieces: + task header",
-            ),
-            (
-                "path read",
-                Some("pieces: + task header"),
-                "pieces: + path read",
-            ),
-            (
-                "submit (time, ring buffer)",
-                Some("pieces: + path read"),
-                "pieces: + submit (the whole event)",
-            ),
-        ];
-        let mut out = String::from("\npieces of a streamed open (ours opensnoop, task storage):\n");
-        for (piece, before, after) in steps {
-            let (Some(after), before) = (ns(after), before.map(ns)) else {
-                return String::new();
-            };
-            let cost = after - before.flatten().unwrap_or(0.0);
-            out.push_str(&format!("  {piece:<44} {cost:>7.1} ns\n"));
-        }
-        if let (Some(pair), Some(whole)) = (
-            ns("pieces: bpftrace enter/exit hash pair only"),
-            ns("pieces: + submit (the whole event)"),
-        ) {
-            out.push_str(&format!(
-                "  whole event / bpftrace's hash pair alone     {:>7.2}\n",
-                whole / pair
-            ));
-        }
-        out
-    }
-
     pub fn table(&self) -> String {
         let mut out = String::new();
         let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
@@ -200,7 +151,19 @@ impl Report<'_> {
         for (name, ns) in &self.bpf_time {
             let _ = writeln!(out, "  {name:<44} {ns:>7.1} ns");
         }
-        let _ = write!(out, "{}", self.piece_costs());
+        out.push_str(&crate::pieces::costs(
+            &self.pieces,
+            "pieces of a streamed open (ours opensnoop; BPF time per open, medians)",
+        ));
+        if !self.guest.pieces.is_empty() {
+            out.push_str(&crate::pieces::costs(
+                &self.guest.pieces,
+                &format!(
+                    "the same in the {} guest (under emulation: compare rows, not machines)",
+                    self.guest.series
+                ),
+            ));
+        }
 
         let _ = writeln!(
             out,
@@ -393,6 +356,8 @@ impl Report<'_> {
                 "hostile_ms": self.scrape.hostile_ms,
                 "scrapes_during_rows": self.scrapes,
             }),
+            "pieces": self.pieces,
+            "pieces_in_guest": self.guest.pieces,
             "execguard_in_guest": match &self.guest.rows {
                 Ok(rows) => serde_json::json!({ "series": self.guest.series, "rows": rows }),
                 Err(why) => serde_json::json!({ "series": self.guest.series, "not_measured": why }),
