@@ -61,15 +61,27 @@ static __always_inline void count_dropped(void)
  */
 static __always_inline void submit_event(void *ctx, void *data, __u64 size)
 {
+	__u64 waiting;
 	long err;
 
 	*(__u64 *)data = bpf_ktime_get_boot_ns();
-	if (use_perf_buffer)
+	if (use_perf_buffer) {
 		err = bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, data, size);
-	else
+	} else {
+		/*
+		 * Wake the reader when this record takes the data waiting past a multiple
+		 * of wakeup_data_size, not for every record above it: the reader sleeps
+		 * only on an empty ring (its poll is level-triggered), so one wakeup per
+		 * mark is enough, and a reader slower than its producers (a loaded or
+		 * emulated machine) would otherwise cost every record an irq_work. Two CPUs
+		 * racing past one mark may both miss it; the next mark wakes the reader.
+		 */
+		waiting = bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA);
 		err = bpf_ringbuf_output(&events_rb, data, size,
-					 bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA) >= wakeup_data_size ?
+					 waiting / wakeup_data_size !=
+					 (waiting + size) / wakeup_data_size ?
 					 BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	}
 	if (err)
 		count_dropped();
 }
