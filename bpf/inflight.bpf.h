@@ -47,6 +47,11 @@ struct inflight_head {
 		__type(value, struct name##_slot);				\
 	} name##_in_task SEC(".maps")
 
+/* The slot a value pointer (from inflight_get or inflight_slot) lies in. */
+#define inflight_slot_of(name, ptr)						\
+	((struct name##_slot *)((void *)(ptr) -					\
+				__builtin_offsetof(struct name##_slot, value)))
+
 /*
  * Keeps *kept (a value_type on the stack) for the current thread until its return;
  * false when there is no room (the hash is full, or no memory for the task's slot).
@@ -98,7 +103,7 @@ struct inflight_head {
 	({									\
 		bool kept_ = true;						\
 		if (use_task_storage) {						\
-			((struct inflight_head *)(built) - 1)->live = 1;	\
+			inflight_slot_of(name, built)->head.live = 1;		\
 		} else {							\
 			__u32 tid_ = (__u32)bpf_get_current_pid_tgid();		\
 			kept_ = !bpf_map_update_elem(&name##_by_tid, &tid_,	\
@@ -133,7 +138,7 @@ struct inflight_head {
 #define inflight_done_of(name, got, tid)					\
 	do {									\
 		if (use_task_storage) {						\
-			((struct inflight_head *)(got) - 1)->live = 0;		\
+			inflight_slot_of(name, got)->head.live = 0;		\
 		} else {							\
 			__u32 tid_ = (tid);					\
 			bpf_map_delete_elem(&name##_by_tid, &tid_);		\

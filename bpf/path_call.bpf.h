@@ -18,9 +18,10 @@ const volatile bool full_path = false;
 
 /*
  * Calls in flight, one per thread (inflight.bpf.h); each holds the event built at
- * entry. An event is 8 KiB (a path of PATH_MAX and its directories): in task storage a
- * thread that ever made such a call keeps one until it exits; the hash (5.10) is
- * preallocated: 1024 calls at once (8.5 MiB) is plenty for unlink and mkdir.
+ * entry, about 4.4 KB (a path of PATH_MAX and its directories): in task storage a
+ * thread that ever made such a call keeps one slot (an 8 KiB allocation) until it
+ * exits, so the memory follows the threads that unlink or mkdir; the hash (5.10) is
+ * preallocated: 1024 calls at once is plenty for unlink and mkdir.
  */
 INFLIGHT(start, struct event, 1024);
 

@@ -52,9 +52,6 @@ int sys_exit(struct trace_event_raw_sys_exit *ctx)
 	long ret = ctx->ret;
 	__u64 pid_tgid;
 
-	/* -1: the task returns to user space through the syscall path, not from a call */
-	if (ctx->id < 0)
-		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (measure_latency) {
 		/* Traced at entry (the filters held then), and only then. */
@@ -64,10 +61,17 @@ int sys_exit(struct trace_event_raw_sys_exit *ctx)
 		if (!started)
 			return 0;
 		entered = *started;
+		/* Done before anything is left out: a later exit must not find this start. */
 		inflight_done(start, started);
 	} else if (!trace_allowed()) {
 		return 0;
 	}
+	/*
+	 * -1: no call of its own returns here (rt_sigreturn sets the number to -1, as does
+	 * a tracer that skips the call); its entry's start, if any, is cleared above.
+	 */
+	if (ctx->id < 0)
+		return 0;
 	if (targ_failed && ret >= 0)
 		return 0;
 	if (filter_errno && ret != -filter_errno)

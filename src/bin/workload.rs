@@ -22,7 +22,8 @@ struct Args {
     /// Set this process's name (comm) before acting
     #[arg(long = "comm", value_name = "NAME", value_parser = parse_comm)]
     comm: Option<String>,
-    /// Wait for a line on stdin before acting (so a tracer can be started with -p PID)
+    /// Print "waiting", then wait for a line on stdin before acting (so a tracer can be
+    /// started with -p PID once the process has started)
     #[arg(long = "wait-stdin")]
     wait_stdin: bool,
     /// Work in this directory (relative paths start there); entered one component at a
@@ -173,6 +174,9 @@ fn act(args: &Args) -> Result<()> {
         enter(dir, args.make_cwd).with_context(|| format!("cannot work in {dir}"))?;
     }
     if args.wait_stdin {
+        // Said first: whoever starts a tracer with -p PID starts it after this process's
+        // own start (the loader's opens), not during it.
+        println!("waiting");
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
     }

@@ -79,8 +79,7 @@ pub struct Args {
     #[arg(short = 'x', long = "failures")]
     pub failures: bool,
     /// Count only the calls that failed with this error (ENOENT, or its number)
-    #[arg(short = 'e', long = "errno", value_name = "ERRNO", value_parser = parse_errno,
-          conflicts_with = "failures")]
+    #[arg(short = 'e', long = "errno", value_name = "ERRNO", value_parser = parse_errno)]
     pub errno: Option<i32>,
     /// Print the system calls this architecture has (number and name) and exit
     #[arg(short = 'l', long = "list")]
@@ -224,6 +223,11 @@ pub fn main() -> ExitCode {
         let loading = Loading::counting(&args.counting).failed_only(args.failures);
         let tracing = kernel::load::<SyscountSkelBuilder>(loading, |open| {
             open.progs.sys_enter.set_autoload(args.latency);
+            if !args.latency {
+                // Without -L nothing is in flight: neither map is made.
+                open.maps.start_by_tid.set_autocreate(false)?;
+                open.maps.start_in_task.set_autocreate(false)?;
+            }
             let rodata = open.rodata()?;
             rodata.by_process = args.process;
             rodata.measure_latency = args.latency;

@@ -56,7 +56,8 @@ pub fn run_workload(comm: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A workload that has started (its pid is known) but waits for `go()` to act.
+/// A workload that has started (its pid is known, its own start is over) but waits for
+/// `go()` to act.
 pub struct PendingWorkload {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -74,6 +75,18 @@ impl PendingWorkload {
             .spawn()
             .expect("cannot run workload");
         let stdin = child.stdin.take();
+        // Its "waiting" line, read a byte at a time so that nothing after it is taken
+        // from what go() returns: its start (the loader's own opens) is over.
+        let mut said = Vec::new();
+        let mut byte = [0u8; 1];
+        let stdout = child.stdout.as_mut().unwrap();
+        while said.last() != Some(&b'\n') {
+            match std::io::Read::read(stdout, &mut byte) {
+                Ok(1) => said.push(byte[0]),
+                _ => panic!("workload {args:?} ended before it was waiting"),
+            }
+        }
+        assert_eq!(said, b"waiting\n", "workload {args:?}");
         PendingWorkload { child, stdin }
     }
 
