@@ -59,13 +59,7 @@ pub fn in_guest(runs: usize, execs: u64, maps: u64) -> Result<(), String> {
     let work = std::env::temp_dir().join(format!("ebpf_tracers_bench_eg_{}", std::process::id()));
     let result = measure_in(&work, runs, execs, maps);
     let _ = fs::remove_dir_all(&work);
-    for row in result? {
-        println!(
-            "{ROW}{}",
-            serde_json::to_string(&row).map_err(|e| e.to_string())?
-        );
-    }
-    Ok(())
+    crate::report::print_rows(ROW, &result?)
 }
 
 fn measure_in(work: &Path, runs: usize, execs: u64, maps: u64) -> Result<Vec<GuestRow>, String> {

@@ -58,13 +58,7 @@ pub fn in_guest(runs: usize, opens: u64) -> Result<(), String> {
         .map_err(|e| e.to_string())
         .and_then(|()| measure(runs, opens, &target.to_string_lossy(), &work));
     let _ = fs::remove_dir_all(&work);
-    for row in result? {
-        println!(
-            "{ROW}{}",
-            serde_json::to_string(&row).map_err(|e| e.to_string())?
-        );
-    }
-    Ok(())
+    crate::report::print_rows(ROW, &result?)
 }
 
 /// The rows a guest printed.

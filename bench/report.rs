@@ -13,6 +13,16 @@ use crate::execguard::GuestRows;
 use crate::scrape::ScrapeCost;
 use crate::workload::Sample;
 
+/// What a guest measured, for the host to read back: one line per row, `prefix` and
+/// its JSON.
+pub fn print_rows<T: serde::Serialize>(prefix: &str, rows: &[T]) -> Result<(), String> {
+    for row in rows {
+        let json = serde_json::to_string(row).map_err(|e| e.to_string())?;
+        println!("{prefix}{json}");
+    }
+    Ok(())
+}
+
 pub fn median(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return f64::NAN;
