@@ -360,9 +360,10 @@ where
     } else {
         None
     };
-    configure(&mut open_skel, source, tracefs.as_deref())?;
+    let task_storage = configure(&mut open_skel, source, tracefs.as_deref())?;
     run::start_step("open");
-    let (skel, perf, links) = load_and_attach(open_skel, &loading, source, before_attach)?;
+    let (skel, perf, links) =
+        load_and_attach(open_skel, &loading, source, task_storage, before_attach)?;
     run::start_step("attach");
     Ok(Tracing {
         _links: links,
@@ -373,13 +374,14 @@ where
     })
 }
 
-/// Before load: sizes the event buffers (streaming tools) and switches off programs
-/// whose tracepoint this kernel lacks.
+/// Before load: sizes the event buffers (streaming tools), switches off programs
+/// whose tracepoint this kernel lacks, and chooses where in-flight calls are kept:
+/// true for task storage.
 fn configure<'obj>(
     open: &mut impl ToolSkel<'obj>,
     events: Option<EventSource>,
     tracefs: Option<&Path>,
-) -> Result<()> {
+) -> Result<bool> {
     if let Some(source) = events {
         let (ring, perf) = open
             .event_buffers()
@@ -390,12 +392,13 @@ fn configure<'obj>(
         preflight::skip_missing_tracepoints(open.open_object_mut(), tracefs);
     }
     // After the programs are chosen: task storage must serve every one that loads.
-    if !open.inflight_maps().is_empty() {
-        let task_storage = inflight::task_storage_usable(open.open_object_mut());
-        inflight::leave_out_unused(task_storage, open.inflight_maps())?;
-        open.tool_rodata()?.write_inflight(task_storage);
+    if open.inflight_maps().is_empty() {
+        return Ok(false);
     }
-    Ok(())
+    let task_storage = inflight::task_storage_usable(open.open_object_mut());
+    inflight::leave_out_unused(task_storage, open.inflight_maps())?;
+    open.tool_rodata()?.write_inflight(task_storage);
+    Ok(task_storage)
 }
 
 /// Loads the programs and attaches every one that is switched on. The links come back
@@ -406,12 +409,24 @@ fn load_and_attach<'obj, S>(
     open: S,
     loading: &Loading<'_>,
     source: Option<EventSource>,
+    task_storage: bool,
     before_attach: impl FnOnce(&S::Output) -> Result<()>,
 ) -> Result<(S::Output, Option<PerfReader>, Vec<Link>)>
 where
     S: ToolSkel<'obj>,
 {
-    let skel = open.load().context("failed to load BPF programs")?;
+    let skel = open.load().with_context(|| {
+        // The probe said yes; should this kernel still refuse, the way around it.
+        if task_storage {
+            format!(
+                "failed to load BPF programs (in-flight calls in task storage: {}=hash keeps \
+                 them in a hash)",
+                inflight::FORCE_ENV
+            )
+        } else {
+            "failed to load BPF programs".to_string()
+        }
+    })?;
     run::start_step("load (kernel BTF, relocation, verification)");
     // Warnings so far were about the load that succeeded; a later error is not theirs.
     run::clear_libbpf_warning();
