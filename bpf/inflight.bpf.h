@@ -47,6 +47,12 @@ struct inflight_head {
 		__type(value, struct name##_slot);				\
 	} name##_in_task SEC(".maps")
 
+/* The current task's slot; `flags` INFLIGHT_CREATE makes it if it is not there. */
+#define inflight_task_slot(name, flags)						\
+	((struct name##_slot *)bpf_task_storage_get(&name##_in_task,		\
+						    bpf_get_current_task_btf(),	\
+						    0, (flags)))
+
 /* The slot a value pointer (from inflight_get or inflight_slot) lies in. */
 #define inflight_slot_of(name, ptr)						\
 	((struct name##_slot *)((void *)(ptr) -					\
@@ -60,9 +66,8 @@ struct inflight_head {
 	({									\
 		bool kept_;							\
 		if (use_task_storage) {						\
-			struct name##_slot *slot_ = bpf_task_storage_get(	\
-				&name##_in_task, bpf_get_current_task_btf(), 0,	\
-				INFLIGHT_CREATE);				\
+			struct name##_slot *slot_ =				\
+				inflight_task_slot(name, INFLIGHT_CREATE);	\
 			if (slot_) {						\
 				slot_->value = *(kept);			\
 				slot_->head.live = 1;				\
@@ -77,7 +82,7 @@ struct inflight_head {
 	})
 
 /*
- * For a value too big to copy (an 8 KiB event): where to build it. In task storage the
+ * For a value too big to copy (a 4.4 KB event): where to build it. In task storage the
  * current task's slot itself (made if need be; in flight once inflight_keep says so);
  * for the hash `heap`, a per-CPU buffer of one value_type, which inflight_keep copies.
  * NULL when there is no memory for the slot.
@@ -87,9 +92,8 @@ struct inflight_head {
 		typeof(((struct name##_slot *)0)->value) *built_ = NULL;	\
 		__u32 zero_ = 0;						\
 		if (use_task_storage) {						\
-			struct name##_slot *slot_ = bpf_task_storage_get(	\
-				&name##_in_task, bpf_get_current_task_btf(), 0,	\
-				INFLIGHT_CREATE);				\
+			struct name##_slot *slot_ =				\
+				inflight_task_slot(name, INFLIGHT_CREATE);	\
 			if (slot_)						\
 				built_ = &slot_->value;				\
 		} else {							\
@@ -121,8 +125,8 @@ struct inflight_head {
 	({									\
 		typeof(((struct name##_slot *)0)->value) *value_ = NULL;	\
 		if (use_task_storage) {						\
-			struct name##_slot *slot_ = bpf_task_storage_get(	\
-				&name##_in_task, bpf_get_current_task_btf(), 0, 0); \
+			struct name##_slot *slot_ =				\
+				inflight_task_slot(name, 0);			\
 			if (slot_ && slot_->head.live)				\
 				value_ = &slot_->value;				\
 		} else {							\

@@ -1,8 +1,6 @@
 //! Where a tool keeps what a call's entry saw until the call returns (bpf/inflight.bpf.h):
 //! BPF task storage where this kernel lets the tool's programs use it, else the hash by
-//! thread id (5.10). Probed once per process; the map not chosen is not created.
-
-use std::sync::OnceLock;
+//! thread id (5.10). Probed at load; the map not chosen is not created.
 
 use anyhow::Context;
 use anyhow::Result;
@@ -42,25 +40,15 @@ pub fn task_storage_usable(object: &OpenObject) -> bool {
     if std::env::var(FORCE_ENV).as_deref() == Ok("hash") {
         return false;
     }
-    static PROBED: OnceLock<std::sync::Mutex<Vec<(ProgramType, bool)>>> = OnceLock::new();
-    let probed = PROBED.get_or_init(Default::default);
-    let Ok(mut probed) = probed.lock() else {
-        return false;
-    };
+    // A tool loads one object: each program type is probed once, at that load.
     let mut types: Vec<ProgramType> = object
         .progs()
         .filter(|prog| prog.autoload())
         .map(|prog| prog.prog_type())
         .collect();
+    types.sort_by_key(|prog_type| *prog_type as u32);
     types.dedup();
-    types.into_iter().all(|prog_type| {
-        if let Some((_, usable)) = probed.iter().find(|(t, _)| *t == prog_type) {
-            return *usable;
-        }
-        let usable = task_storage_for(prog_type);
-        probed.push((prog_type, usable));
-        usable
-    })
+    types.into_iter().all(task_storage_for)
 }
 
 /// Leaves out the map of each in-flight pair (hash by tid, task storage) that the
