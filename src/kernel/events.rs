@@ -27,9 +27,17 @@ use crate::model::task::TaskHeader;
 /// bursts). The kernel maps the data pages twice into the reader (so that records can
 /// wrap), and all of them count in its RSS from the start: 4 MiB of it here.
 pub const RINGBUF_BYTES: u32 = 2 << 20;
-/// The reader is woken when this much data waits (see wakeup_data_size in
-/// bpf/events.bpf.h); below it, the poll timeout collects the events.
+/// The reader is woken at least once per this much data (a sixteenth of the ring): each
+/// CPU wakes it after its share (wakeup_share in bpf/events.bpf.h); below that, the poll
+/// timeout collects the events.
 pub const RINGBUF_WAKEUP_BYTES: u64 = (RINGBUF_BYTES / 16) as u64;
+
+/// One CPU's share of RINGBUF_WAKEUP_BYTES: with every CPU below its share, no more
+/// than RINGBUF_WAKEUP_BYTES wait unannounced.
+pub fn ringbuf_wakeup_share() -> u64 {
+    let cpus = libbpf_rs::num_possible_cpus().map_or(1, |n| n.max(1));
+    (RINGBUF_WAKEUP_BYTES / cpus as u64).max(1)
+}
 /// Perf buffer pages per CPU (must be a power of two): 1 MiB per CPU.
 pub const PERF_PAGES_PER_CPU: usize = 256;
 /// The reader is woken when this share of a CPU's perf buffer waits (as with the ring
@@ -230,7 +238,7 @@ impl<'a> EventStream<'a> {
     /// Waits up to `timeout` for events and delivers all that are ready.
     pub fn poll(&self, timeout: Duration) -> Result<()> {
         let result = match &self.buffer {
-            // The kernel wakes us only once a batch is pending (wakeup_data_size), and
+            // The kernel wakes us only once a batch is pending (wakeup_share), and
             // ring_buffer__poll consumes nothing when epoll times out: consume anyway,
             // so that a trickle of events shows within one timeout.
             Buffer::Ring(ring) => ring.poll(timeout).and_then(|()| ring.consume()),

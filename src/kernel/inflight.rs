@@ -6,29 +6,8 @@ use anyhow::Context;
 use anyhow::Result;
 use libbpf_rs::OpenMapMut;
 use libbpf_rs::OpenObject;
-use libbpf_rs::ProgramType;
 
-/// Whether programs of `prog_type` can keep state in task storage here: the map type,
-/// and the two helpers its get takes (bpf_task_storage_get, bpf_get_current_task_btf).
-fn task_storage_for(prog_type: ProgramType) -> bool {
-    let prog_type = prog_type as libbpf_sys::bpf_prog_type;
-    let null = std::ptr::null();
-    // SAFETY: the probes load and unload a program or map of their own; no pointers
-    // are kept (opts may be NULL).
-    unsafe {
-        libbpf_sys::libbpf_probe_bpf_map_type(libbpf_sys::BPF_MAP_TYPE_TASK_STORAGE, null) == 1
-            && libbpf_sys::libbpf_probe_bpf_helper(
-                prog_type,
-                libbpf_sys::BPF_FUNC_task_storage_get,
-                null,
-            ) == 1
-            && libbpf_sys::libbpf_probe_bpf_helper(
-                prog_type,
-                libbpf_sys::BPF_FUNC_get_current_task_btf,
-                null,
-            ) == 1
-    }
-}
+use crate::kernel::features;
 
 /// `EBPF_TRACERS_INFLIGHT=hash` keeps in-flight calls in the hash even where task
 /// storage works: the bench's side-by-side rows, the tests of the 5.10 path on any
@@ -40,15 +19,15 @@ pub fn task_storage_usable(object: &OpenObject) -> bool {
     if std::env::var(FORCE_ENV).as_deref() == Ok("hash") {
         return false;
     }
-    // A tool loads one object: each program type is probed once, at that load.
-    let mut types: Vec<ProgramType> = object
-        .progs()
-        .filter(|prog| prog.autoload())
-        .map(|prog| prog.prog_type())
-        .collect();
-    types.sort_by_key(|prog_type| *prog_type as u32);
-    types.dedup();
-    types.into_iter().all(task_storage_for)
+    // Task storage, and the two helpers its get takes.
+    features::map_type_usable(libbpf_sys::BPF_MAP_TYPE_TASK_STORAGE)
+        && features::helpers_usable(
+            object,
+            &[
+                libbpf_sys::BPF_FUNC_task_storage_get,
+                libbpf_sys::BPF_FUNC_get_current_task_btf,
+            ],
+        )
 }
 
 /// Leaves out the map of each in-flight pair (hash by tid, task storage) that the

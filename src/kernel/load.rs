@@ -34,6 +34,7 @@ use crate::kernel::events::size_event_buffers;
 use crate::kernel::events::EventMaps;
 use crate::kernel::events::EventSource;
 use crate::kernel::events::PerfReader;
+use crate::kernel::features;
 use crate::kernel::inflight;
 use crate::kernel::preflight;
 use crate::kernel::preflight::KernelFeatures;
@@ -103,6 +104,8 @@ pub trait ToolRodata {
     /// bpf/inflight.bpf.h's choice (task storage or the hash); nothing for an object
     /// without in-flight maps.
     fn write_inflight(&mut self, task_storage: bool);
+    /// fill_task() reads the task through its BTF pointer (kernel/features.rs).
+    fn write_task_btf(&mut self, usable: bool);
 }
 
 /// A tool's open skeleton as the runtime sees it (implemented in skel.rs).
@@ -391,7 +394,9 @@ fn configure<'obj>(
     if let Some(tracefs) = tracefs {
         preflight::skip_missing_tracepoints(open.open_object_mut(), tracefs);
     }
-    // After the programs are chosen: task storage must serve every one that loads.
+    // After the programs are chosen: what they may call is probed for each that loads.
+    let task_btf = features::task_btf_usable(open.open_object_mut());
+    open.tool_rodata()?.write_task_btf(task_btf);
     if open.inflight_maps().is_empty() {
         return Ok(false);
     }

@@ -178,6 +178,10 @@ macro_rules! tool_skeleton {
                 $crate::kernel::skel::tool_skeleton!(@events $kind, self, source)
             }
 
+            fn write_task_btf(&mut self, usable: bool) {
+                self.use_task_btf = usable;
+            }
+
             fn write_inflight(&mut self, task_storage: bool) {
                 $crate::kernel::skel::tool_skeleton!(@inflight self, task_storage, $($by_tid)*);
             }
@@ -185,7 +189,7 @@ macro_rules! tool_skeleton {
     };
     (@events streaming, $rodata:ident, $source:ident) => {{
         $rodata.use_perf_buffer = $source.is_perf_buffer();
-        $rodata.wakeup_data_size = $crate::kernel::events::RINGBUF_WAKEUP_BYTES;
+        $rodata.wakeup_share = $crate::kernel::events::ringbuf_wakeup_share();
         true
     }};
     (@inflight $rodata:ident, $task_storage:ident,) => {{

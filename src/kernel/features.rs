@@ -1,0 +1,55 @@
+//! What this kernel lets the object's programs do, probed at load for each program type
+//! the object will load (after the tool has switched its programs on and off): the
+//! helpers a choice in the BPF code depends on (task storage for in-flight calls, the
+//! task header read through the task's BTF pointer).
+
+use libbpf_rs::OpenObject;
+use libbpf_rs::ProgramType;
+
+/// The program types of the programs that will load, each once.
+fn loading_types(object: &OpenObject) -> Vec<ProgramType> {
+    let mut types: Vec<ProgramType> = object
+        .progs()
+        .filter(|prog| prog.autoload())
+        .map(|prog| prog.prog_type())
+        .collect();
+    types.sort_by_key(|prog_type| *prog_type as u32);
+    types.dedup();
+    types
+}
+
+/// Whether every program that will load may call each of `helpers` here.
+pub fn helpers_usable(object: &OpenObject, helpers: &[libbpf_sys::bpf_func_id]) -> bool {
+    let null = std::ptr::null();
+    loading_types(object).into_iter().all(|prog_type| {
+        helpers.iter().all(|&helper| {
+            // SAFETY: the probe loads and unloads a program of its own; opts may be NULL.
+            unsafe {
+                libbpf_sys::libbpf_probe_bpf_helper(
+                    prog_type as libbpf_sys::bpf_prog_type,
+                    helper,
+                    null,
+                ) == 1
+            }
+        })
+    })
+}
+
+/// Whether this kernel has maps of `map_type`.
+pub fn map_type_usable(map_type: libbpf_sys::bpf_map_type) -> bool {
+    // SAFETY: the probe creates and closes a map of its own; opts may be NULL.
+    unsafe { libbpf_sys::libbpf_probe_bpf_map_type(map_type, std::ptr::null()) == 1 }
+}
+
+/// fill_task() (bpf/common.bpf.h) reads the task's fields through
+/// bpf_get_current_task_btf() where every program may call it (5.11+), else through a
+/// helper per field (5.10), and says which with -v.
+pub fn task_btf_usable(object: &OpenObject) -> bool {
+    let usable = helpers_usable(object, &[libbpf_sys::BPF_FUNC_get_current_task_btf]);
+    crate::run::verbose_notice(if usable {
+        "task header read through the task's BTF pointer"
+    } else {
+        "task header read by a helper per field (no bpf_get_current_task_btf here)"
+    });
+    usable
+}
