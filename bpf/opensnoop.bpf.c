@@ -2,10 +2,15 @@
 /*
  * opensnoop: every open(2), openat(2) and openat2(2) with its result.
  *
- * sys_enter_* filters and remembers the arguments per thread; sys_exit_* reads the path
- * (the kernel has copied it by then, so the page is present) and emits one event.
- * User space switches off the programs whose tracepoint the kernel lacks (e.g. open on
- * arm64, openat2 before 5.6) before load.
+ * Two ways in, chosen by user space before load (--mode, src/kernel/load.rs Hooks):
+ * - fexit on do_sys_openat2, where BPF trampolines work: the one kernel function every
+ *   open(2), openat(2), openat2(2) and creat(2) goes through, with both the arguments
+ *   and the result, so one program and no state kept between entry and return;
+ * - the syscall tracepoints: sys_enter_* filters and remembers the arguments per thread;
+ *   sys_exit_* emits the event. User space switches off the programs whose tracepoint
+ *   the kernel lacks (e.g. open on arm64, openat2 before 5.6).
+ * Either way the path is read at the return (the kernel has copied it by then, so the
+ * page is present).
  */
 #include "events.bpf.h"
 #include "inflight.bpf.h"
@@ -43,31 +48,25 @@ static __always_inline int enter(int dfd, const char *fname, __s32 flags, __u32 
 }
 
 /*
- * `full`: -F. The exits come in two sets, with and without it, and user space loads
- * one: the kernel-structure reads of the walk need CO-RE relocations that cost
- * milliseconds at every start, which a run without -F should not pay.
+ * The event of one open that returned `ret`. `full`: -F. The returns come in two sets,
+ * with and without it, and user space loads one: the kernel-structure reads of the walk
+ * need CO-RE relocations that cost milliseconds at every start, which a run without -F
+ * should not pay.
  */
-static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const bool full)
+static __always_inline void emit(void *ctx, const struct open_args *args, long ret,
+				 const bool full)
 {
-	struct open_args *args;
 	struct event *event;
 	__u32 zero = 0;
-	long ret = ctx->ret;
 
-	if (!pid_allowed())
-		return 0;
-	args = inflight_get(start);
-	if (!args)
-		return 0;
 	if (targ_failed && ret >= 0)
-		goto cleanup;
+		return;
 	event = bpf_map_lookup_elem(&heap, &zero);
 	if (!event || bench_stop == 1)
-		goto cleanup;
-
+		return;
 	fill_task(&event->task);
 	if (bench_stop == 2)
-		goto cleanup;
+		return;
 	event->ret = ret;
 	event->flags = args->flags;
 	event->mode = args->mode;
@@ -75,11 +74,66 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const boo
 	if (full)
 		path_walk_start(&event->path, args->dfd);
 	if (bench_stop == 3)
-		goto cleanup;
+		return;
 	submit_event(ctx, event, offsetof(struct event, path.names) + path_used(&event->path));
-cleanup:
+}
+
+static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const bool full)
+{
+	struct open_args *args;
+
+	if (!pid_allowed())
+		return 0;
+	args = inflight_get(start);
+	if (!args)
+		return 0;
+	emit(ctx, args, ctx->ret, full);
 	inflight_done(start, args);
 	return 0;
+}
+
+/* O_LARGEFILE, which the kernel adds to the flags of every open(2) and openat(2) on a
+ * 64-bit kernel (force_o_largefile()): not what was passed. */
+#if defined(__TARGET_ARCH_arm64)
+#define OPEN_O_LARGEFILE 0400000
+#else
+#define OPEN_O_LARGEFILE 0100000
+#endif
+
+/*
+ * do_sys_openat2(dfd, filename, how): `how` is the kernel's copy (openat2's as passed,
+ * or the one open and openat build from their flags and mode, with O_LARGEFILE added
+ * and the mode zeroed unless the open may create). `ret` is an int on newer kernels
+ * (7.x) and a long before: the fd or -errno fits the low 32 bits either way.
+ */
+static __always_inline int opened(void *ctx, int dfd, const char *fname,
+				  const struct open_how *how, __s32 ret, const bool full)
+{
+	struct open_args args = {
+		.fname = fname,
+		.flags = (__s32)(how->flags & ~(__u64)OPEN_O_LARGEFILE),
+		.mode = (__u32)how->mode,
+		.dfd = dfd,
+	};
+
+	if (!trace_allowed())
+		return 0;
+	emit(ctx, &args, ret, full);
+	return 0;
+}
+
+SEC("fexit/do_sys_openat2")
+int BPF_PROG(fexit__do_sys_openat2, int dfd, const char *filename, struct open_how *how,
+	     long ret)
+{
+	return opened(ctx, dfd, filename, how, (__s32)ret, false);
+}
+
+SEC("fexit/do_sys_openat2")
+int BPF_PROG(full_path__fexit__do_sys_openat2, int dfd, const char *filename,
+	     struct open_how *how, long ret)
+{
+	return opened(ctx, dfd, filename, how, (__s32)ret, true);
 }
 
 SEC("tracepoint/syscalls/sys_enter_open")

@@ -16,6 +16,8 @@ export EBPF_TRACERS_REQUIRE_ROOT=1
 export EBPF_TRACERS_IN_GUEST=1
 # Debian kernels have kprobes: unlinksnoop must use them here, not fall back.
 export EBPF_TRACERS_EXPECT_KPROBES=1
+# ... and BPF trampolines: opensnoop must use its one fexit program here.
+export EBPF_TRACERS_EXPECT_FEXIT=1
 # Every guest boots with lsm=...,bpf (vmtest.toml): execguard's tests must run here.
 export EBPF_TRACERS_EXPECT_LSM=1
 export RUST_BACKTRACE=1

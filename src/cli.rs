@@ -109,12 +109,12 @@ pub struct PathArgs {
     pub full_path: bool,
 }
 
-/// For the tools with two ways into the kernel: kprobes, or tracepoints where the
-/// kernel has no kprobes.
+/// For the tools with two ways into the kernel: a kernel function (kprobes, or fexit),
+/// or tracepoints where the kernel cannot hook the function.
 #[derive(Debug, Clone, Args)]
 pub struct ModeArgs {
-    /// Where to hook: kprobes where the kernel has them, else tracepoints (auto), or
-    /// only one of the two
+    /// Where to hook: the kernel function (by kprobe or fexit, as the tool does) where
+    /// the kernel allows it, else tracepoints (auto), or only one of the two
     #[arg(long = "mode", value_enum, default_value_t = ProbeMode::Auto)]
     pub mode: ProbeMode,
 }
@@ -351,12 +351,27 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
 /// How a tool that can use either hooks into the kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProbeMode {
-    /// kprobes where the kernel has them, else tracepoints
+    /// the kernel function where the kernel allows, else tracepoints
     Auto,
     /// kprobe/kretprobe on a kernel function (fails without CONFIG_KPROBES)
     Kprobe,
+    /// fexit on a kernel function: one program with the arguments and the result (fails
+    /// where BPF trampolines do not work)
+    Fexit,
     /// syscall tracepoints
     Tracepoint,
+}
+
+impl ProbeMode {
+    /// As --mode takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Kprobe => "kprobe",
+            Self::Fexit => "fexit",
+            Self::Tracepoint => "tracepoint",
+        }
+    }
 }
 
 /// --metrics-addr's value: HOST:PORT (a name is resolved; its first address is used).

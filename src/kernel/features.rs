@@ -53,3 +53,56 @@ pub fn task_btf_usable(object: &OpenObject) -> bool {
     });
     usable
 }
+
+/// Whether a BPF trampoline attaches to the kernel function `function` (in the kernel's
+/// `btf`) here (fexit): a
+/// program of two instructions (return 0) is loaded as fexit on it and attached, as
+/// bpftrace probes kfunc support, then both are closed. Some kernels load the program
+/// but cannot attach it (no ftrace direct calls), or refuse the load (sandboxed builds).
+pub fn fexit_attaches(btf: &libbpf_rs::btf::Btf<'_>, function: &str) -> bool {
+    use std::os::fd::AsRawFd;
+    use std::os::fd::FromRawFd;
+    use std::os::fd::OwnedFd;
+
+    use libbpf_rs::btf::types::Func;
+
+    let Some(func) = btf.type_by_name::<Func<'_>>(function) else {
+        return false;
+    };
+    // r0 = 0 (BPF_ALU64 | BPF_MOV | BPF_K), then exit (BPF_JMP | BPF_EXIT); every other
+    // field of both is zero.
+    let insn = |code: u8| libbpf_sys::bpf_insn {
+        code,
+        // SAFETY: an all-zero bpf_insn is a valid value (integers only).
+        ..unsafe { std::mem::zeroed() }
+    };
+    let insns = [insn(0xb7), insn(0x95)];
+    let mut opts = libbpf_sys::bpf_prog_load_opts {
+        sz: std::mem::size_of::<libbpf_sys::bpf_prog_load_opts>() as _,
+        expected_attach_type: libbpf_sys::BPF_TRACE_FEXIT,
+        attach_btf_id: func.type_id().into(),
+        ..Default::default()
+    };
+    // SAFETY: the names are NUL-terminated, insns and opts outlive the call, and the
+    // fds returned are owned (and closed) here.
+    unsafe {
+        let prog = libbpf_sys::bpf_prog_load(
+            libbpf_sys::BPF_PROG_TYPE_TRACING,
+            c"probe_fexit".as_ptr(),
+            c"GPL".as_ptr(),
+            insns.as_ptr(),
+            insns.len() as _,
+            &mut opts,
+        );
+        if prog < 0 {
+            return false;
+        }
+        let prog = OwnedFd::from_raw_fd(prog);
+        let link = libbpf_sys::bpf_raw_tracepoint_open(std::ptr::null(), prog.as_raw_fd());
+        if link < 0 {
+            return false;
+        }
+        drop(OwnedFd::from_raw_fd(link));
+    }
+    true
+}

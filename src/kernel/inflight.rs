@@ -30,6 +30,23 @@ pub fn task_storage_usable(object: &OpenObject) -> bool {
         )
 }
 
+/// Leaves out both maps of each in-flight pair: the programs that load keep no state
+/// between a call's entry and its return (one fexit program sees both).
+pub fn leave_out_all<'obj>(
+    pairs: Vec<(&mut OpenMapMut<'obj>, &mut OpenMapMut<'obj>)>,
+) -> Result<()> {
+    for (by_tid, in_task) in pairs {
+        for map in [by_tid, in_task] {
+            map.set_autocreate(false)
+                .context("cannot leave the unused in-flight map out")?;
+        }
+    }
+    crate::run::verbose_notice(
+        "no in-flight state: one fexit program sees the arguments and the result",
+    );
+    Ok(())
+}
+
 /// Leaves out the map of each in-flight pair (hash by tid, task storage) that the
 /// choice does not use, and says the choice with -v.
 pub fn leave_out_unused<'obj>(

@@ -354,6 +354,9 @@ where
     }
     if let Some(mode) = loading.probes {
         preflight::keep_programs_of(open_skel.open_object_mut(), mode);
+        if mode == ProbeMode::Fexit {
+            retarget_fexits(open_skel.open_object_mut(), loading.renames)?;
+        }
     }
     // The tool's own rodata, and the programs and maps its options switch off or size,
     // through the skeleton's typed fields.
@@ -363,7 +366,7 @@ where
     } else {
         None
     };
-    let task_storage = configure(&mut open_skel, source, tracefs.as_deref())?;
+    let task_storage = configure(&mut open_skel, source, tracefs.as_deref(), loading.probes)?;
     run::start_step("open");
     let (skel, perf, links) =
         load_and_attach(open_skel, &loading, source, task_storage, before_attach)?;
@@ -384,6 +387,7 @@ fn configure<'obj>(
     open: &mut impl ToolSkel<'obj>,
     events: Option<EventSource>,
     tracefs: Option<&Path>,
+    probes: Option<ProbeMode>,
 ) -> Result<bool> {
     if let Some(source) = events {
         let (ring, perf) = open
@@ -398,6 +402,10 @@ fn configure<'obj>(
     let task_btf = features::task_btf_usable(open.open_object_mut());
     open.tool_rodata()?.write_task_btf(task_btf);
     if open.inflight_maps().is_empty() {
+        return Ok(false);
+    }
+    if probes == Some(ProbeMode::Fexit) {
+        inflight::leave_out_all(open.inflight_maps())?;
         return Ok(false);
     }
     let task_storage = inflight::task_storage_usable(open.open_object_mut());
@@ -532,6 +540,25 @@ fn attach_one(prog: &libbpf_rs::ProgramMut<'_>, loading: &Loading<'_>) -> Result
     }
 }
 
+/// Before load: points each fexit program whose function has another name in this
+/// kernel at that name.
+fn retarget_fexits(object: &mut libbpf_rs::OpenObject, renames: &[(&str, &str)]) -> Result<()> {
+    for mut prog in object.progs_mut() {
+        let section = prog.section().to_string_lossy().into_owned();
+        let Some(written) = section.strip_prefix("fexit/") else {
+            continue;
+        };
+        if let Some((_, actual)) = renames
+            .iter()
+            .find(|(from, to)| *from == written && from != to)
+        {
+            prog.set_attach_target(0, Some(actual.to_string()))
+                .with_context(|| format!("cannot point {section} at {actual}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// A kprobe section ("kprobe/do_unlinkat", "kretprobe/...") whose function has another
 /// name in this kernel: whether it is a return probe, and that name.
 fn renamed_kprobe<'a>(section: &str, renames: &[(&str, &'a str)]) -> Option<(bool, &'a str)> {
@@ -546,15 +573,17 @@ fn renamed_kprobe<'a>(section: &str, renames: &[(&str, &'a str)]) -> Option<(boo
         .map(|(_, actual)| (retprobe, *actual))
 }
 
-/// The two ways into the kernel of a tool that has them: kprobes on kernel functions,
-/// or tracepoints where the kernel cannot take kprobes.
+/// The two ways into the kernel of a tool that has them: programs on kernel functions
+/// (kprobes, or fexit), or tracepoints where the kernel cannot hook the functions.
 #[derive(Debug, Clone, Copy)]
 pub struct Hooks<'a> {
     /// What is traced, for the readiness line ("unlinks").
     pub what: &'a str,
-    /// The kernel functions the kprobes need (under whichever name this kernel has).
+    /// The kernel functions the programs need (under whichever name this kernel has).
     pub functions: &'a [KernelFunction<'a>],
-    /// How the readiness line names the kprobes, before the functions ("kprobe").
+    /// How the functions are hooked: ProbeMode::Kprobe or ProbeMode::Fexit.
+    pub by: ProbeMode,
+    /// How the readiness line names the function hooks, before the functions ("kprobe").
     pub kprobes: &'a str,
     pub tracepoints: &'a str,
 }
@@ -565,11 +594,12 @@ pub struct Probes<'a> {
     pub mode: ProbeMode,
     /// The readiness line's "what ... via ...".
     pub what: String,
-    /// With kprobes: each function's section name and its name in this kernel.
+    /// With kernel functions: each function's section name and its name in this kernel.
     renames: preflight::Renames<'a>,
 }
 
 impl<'a> Hooks<'a> {
+    /// kprobes on `functions`, else tracepoints.
     pub const fn new(
         what: &'a str,
         functions: &'a [KernelFunction<'a>],
@@ -579,28 +609,51 @@ impl<'a> Hooks<'a> {
         Self {
             what,
             functions,
+            by: ProbeMode::Kprobe,
             kprobes,
             tracepoints,
         }
     }
 
+    /// fexit on `functions` where BPF trampolines work, else tracepoints. Tracepoints
+    /// being the same events at a higher cost, the fallback is said with -v only.
+    pub const fn fexit(
+        what: &'a str,
+        functions: &'a [KernelFunction<'a>],
+        tracepoints: &'a str,
+    ) -> Self {
+        Self {
+            what,
+            functions,
+            by: ProbeMode::Fexit,
+            kprobes: "fexit",
+            tracepoints,
+        }
+    }
+
     /// The mode --mode and this kernel allow (saying so on stderr when the kprobes are
-    /// not to be had), the functions found, and the readiness line's "what ... via ...".
+    /// not to be had; with -v, always), the functions found, and the readiness line's
+    /// "what ... via ...".
     pub fn choose(&self, args: &ModeArgs, run_args: &RunArgs) -> Result<Probes<'a>> {
         let tracefs = prepare(run_args.verbose)?;
         let features = KernelFeatures::probe(&tracefs);
         let (mode, fallback, renames) =
-            preflight::choose_probe_mode(args.mode, features, self.functions)?;
+            preflight::choose_probe_mode(args.mode, self.by, features, self.functions)?;
         if let Some(why) = fallback {
-            run::notice(&format!("{why}; falling back to {}", self.tracepoints));
+            let line = format!("{why}; falling back to {}", self.tracepoints);
+            match self.by {
+                ProbeMode::Kprobe => run::notice(&line),
+                _ => run::verbose_notice(&line),
+            }
         }
         let via = match mode {
-            ProbeMode::Kprobe => {
+            ProbeMode::Kprobe | ProbeMode::Fexit => {
                 let names: Vec<&str> = renames.iter().map(|(_, name)| *name).collect();
                 format!("{} {}", self.kprobes, names.join("/"))
             }
             _ => self.tracepoints.to_string(),
         };
+        run::verbose_notice(&format!("{} via {via}", self.what));
         Ok(Probes {
             mode,
             what: format!("{} via {via}", self.what),

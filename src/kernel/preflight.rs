@@ -402,6 +402,34 @@ pub fn resolve_functions<'a>(
         .collect()
 }
 
+/// As resolve_functions, for fexit: the functions are found by the kernel's BTF alone
+/// (fexit attaches by BTF id; /proc/kallsyms is not read), and a trampoline must attach
+/// to each (features::fexit_attaches).
+pub fn resolve_fexit_functions<'a>(
+    functions: &[KernelFunction<'a>],
+) -> std::result::Result<Renames<'a>, String> {
+    use libbpf_rs::btf::types::Func;
+    let btf = libbpf_rs::btf::Btf::from_vmlinux()
+        .map_err(|err| format!("cannot read the kernel's BTF ({err})"))?;
+    let present: Vec<&'a str> = functions
+        .iter()
+        .flat_map(|f| f.names.iter().copied())
+        .filter(|name| btf.type_by_name::<Func<'_>>(name).is_some())
+        .collect();
+    functions
+        .iter()
+        .map(|function| {
+            let name = function.resolve(&present, Some(&btf))?;
+            if !crate::kernel::features::fexit_attaches(&btf, name) {
+                return Err(format!(
+                    "fexit does not attach to {name} here (no BPF trampolines on this kernel)"
+                ));
+            }
+            Ok((function.section_name(), name))
+        })
+        .collect()
+}
+
 fn params_begin_with(have: &[String], want: &[&str]) -> bool {
     have.len() >= want.len() && have.iter().zip(want).all(|(have, want)| have == want)
 }
@@ -447,40 +475,59 @@ fn c_type(ty: libbpf_rs::btf::BtfType<'_>) -> String {
 /// has in this kernel.
 pub type Renames<'a> = Vec<(&'a str, &'a str)>;
 
-/// Resolves `Auto` for a tool that would kprobe `functions`; refuses `Kprobe` on a
-/// kernel that cannot. The second value says why tracepoints were chosen, if they were;
-/// the third, with kprobes, where each function is found in this kernel.
+/// Resolves `Auto` for a tool that would hook `functions` by `function_mode` (kprobes,
+/// or fexit); refuses that mode on a kernel that cannot, and a mode the tool does not
+/// have. The second value says why tracepoints were chosen, if they were; the third,
+/// with the functions, where each is found in this kernel.
 pub fn choose_probe_mode<'a>(
     requested: ProbeMode,
+    function_mode: ProbeMode,
     features: KernelFeatures,
     functions: &[KernelFunction<'a>],
 ) -> Result<(ProbeMode, Option<String>, Renames<'a>)> {
     if requested == ProbeMode::Tracepoint {
         return Ok((ProbeMode::Tracepoint, None, Vec::new()));
     }
-    let resolved = if features.kprobes {
-        resolve_functions(functions)
-    } else {
-        Err("kernel has no kprobes (CONFIG_KPROBES)".to_string())
+    if requested != ProbeMode::Auto && requested != function_mode {
+        bail!(
+            "--mode {}: this tool hooks its kernel functions by {}; use --mode {} or \
+             --mode tracepoint",
+            requested.name(),
+            function_mode.name(),
+            function_mode.name()
+        );
+    }
+    let resolved = match function_mode {
+        ProbeMode::Kprobe if !features.kprobes => {
+            Err("kernel has no kprobes (CONFIG_KPROBES)".to_string())
+        }
+        ProbeMode::Fexit => resolve_fexit_functions(functions),
+        _ => resolve_functions(functions),
     };
     match (requested, resolved) {
-        (_, Ok(renames)) => Ok((ProbeMode::Kprobe, None, renames)),
-        (ProbeMode::Kprobe, Err(why)) => bail!("--mode kprobe: {why}; use --mode tracepoint"),
-        (_, Err(why)) => Ok((ProbeMode::Tracepoint, Some(why), Vec::new())),
+        (_, Ok(renames)) => Ok((function_mode, None, renames)),
+        (ProbeMode::Auto, Err(why)) => Ok((ProbeMode::Tracepoint, Some(why), Vec::new())),
+        (_, Err(why)) => bail!(
+            "--mode {}: {why}; use --mode tracepoint",
+            function_mode.name()
+        ),
     }
 }
 
-/// Before load: keeps the programs of one mode (by section: kprobe/ and kretprobe/, or
-/// tracepoint/) and switches the others off, so they are never loaded or attached.
+/// Before load: keeps the programs of one mode (by section: kprobe/ and kretprobe/,
+/// fexit/, or tracepoint/) and switches the others off, so they are never loaded or
+/// attached.
 pub fn keep_programs_of(object: &mut OpenObject, mode: ProbeMode) {
     for mut prog in object.progs_mut() {
         let section = prog.section().to_string_lossy();
         let is_kprobe = section.starts_with("kprobe/") || section.starts_with("kretprobe/");
         let is_tracepoint = section.starts_with("tracepoint/") || section.starts_with("tp/");
+        let is_fexit = section.starts_with("fexit/");
         let keep = match mode {
             ProbeMode::Kprobe => is_kprobe,
+            ProbeMode::Fexit => is_fexit,
             ProbeMode::Tracepoint => is_tracepoint,
-            ProbeMode::Auto => is_kprobe || is_tracepoint,
+            ProbeMode::Auto => is_kprobe || is_fexit || is_tracepoint,
         };
         if !keep {
             prog.set_autoload(false);

@@ -1,12 +1,16 @@
 //! opensnoop: trace open(2), openat(2) and openat2(2), one line per call.
-//! A port of bcc libbpf-tools opensnoop; the kernel side is bpf/opensnoop.bpf.c.
+//! A port of bcc libbpf-tools opensnoop; the kernel side is bpf/opensnoop.bpf.c: one
+//! fexit program on do_sys_openat2 where BPF trampolines work, else the syscall
+//! tracepoints.
 
 use std::process::ExitCode;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cli::ModeArgs;
 use crate::cli::PathArgs;
+use crate::cli::ProbeMode;
 use crate::cli::SnoopArgs;
 use crate::cli::StreamArgs;
 use crate::model::paths::ShownPath;
@@ -14,7 +18,9 @@ use crate::output::record::Column;
 use crate::output::record::Table;
 use crate::model::task::Task;
 use crate::kernel;
+use crate::kernel::load::Hooks;
 use crate::kernel::load::Loading;
+use crate::kernel::preflight::KernelFunction;
 use crate::output::stream::StreamSpec;
 use crate::tools::Tool;
 
@@ -37,6 +43,16 @@ pub const TOOL: Tool = Tool::events::<Args, Open>(
     EXAMPLES,
 );
 
+pub const HOOKS: Hooks = Hooks::fexit(
+    "file opens",
+    // Every open(2), openat(2), openat2(2) and creat(2), with its result.
+    &[KernelFunction::new(
+        &["do_sys_openat2"],
+        &["int", "char *", "struct open_how *"],
+    )],
+    "tracepoints sys_enter/exit_open(at)(2)",
+);
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -52,6 +68,8 @@ pub struct Args {
     pub format_extended: bool,
     #[command(flatten)]
     pub path: PathArgs,
+    #[command(flatten)]
+    pub mode: ModeArgs,
     #[command(flatten)]
     pub stream: StreamArgs,
     /// The bench's pieces (bench/pieces.rs): the exit stops after this piece and
@@ -87,6 +105,8 @@ EXAMPLES:
     opensnoop -e          # show extended fields (flags and mode)
     opensnoop -E          # extended fields, flags by name
     opensnoop -F          # relative paths in full (from the directory they start in)
+    opensnoop --mode tracepoint
+                          # the syscall tracepoints even where fexit works
     opensnoop --json      # one JSON object per line, with cgroup and container_id
     opensnoop -G          # a CONTAINER column (short container id, or cgroup)
     opensnoop --cgroup /sys/fs/cgroup/system.slice/docker-<id>.scope
@@ -134,18 +154,25 @@ pub fn table(args: &Args) -> Table {
 /// The tool: parses its command line, runs, and says how it ended (its exit code).
 pub fn main() -> ExitCode {
     TOOL.main(|args: &Args| {
-        let loading = Loading::snoop(&args.snoop, &args.stream).with_ppid(args.print_ppid);
+        let probes = HOOKS.choose(&args.mode, &args.stream.run)?;
+        let loading = Loading::snoop(&args.snoop, &args.stream)
+            .with_ppid(args.print_ppid)
+            .probes(&probes);
         let tracing = kernel::load::<OpensnoopSkelBuilder>(loading, |open| {
-            // The exits come in two sets, with -F's directory walk and without: the
-            // other set stays unloaded.
+            // The returns come in two sets, with -F's directory walk and without, of
+            // the mode chosen: the others stay unloaded.
             let progs = &mut open.progs;
-            let (plain, full_path) = (!args.path.full_path, args.path.full_path);
-            progs.tracepoint__syscalls__sys_exit_open.set_autoload(plain);
-            progs.tracepoint__syscalls__sys_exit_openat.set_autoload(plain);
-            progs.tracepoint__syscalls__sys_exit_openat2.set_autoload(plain);
-            progs.full_path__sys_exit_open.set_autoload(full_path);
-            progs.full_path__sys_exit_openat.set_autoload(full_path);
-            progs.full_path__sys_exit_openat2.set_autoload(full_path);
+            let fexit = probes.mode == ProbeMode::Fexit;
+            let full = args.path.full_path;
+            let (plain_tp, full_tp) = (!fexit && !full, !fexit && full);
+            progs.tracepoint__syscalls__sys_exit_open.set_autoload(plain_tp);
+            progs.tracepoint__syscalls__sys_exit_openat.set_autoload(plain_tp);
+            progs.tracepoint__syscalls__sys_exit_openat2.set_autoload(plain_tp);
+            progs.full_path__sys_exit_open.set_autoload(full_tp);
+            progs.full_path__sys_exit_openat.set_autoload(full_tp);
+            progs.full_path__sys_exit_openat2.set_autoload(full_tp);
+            progs.fexit__do_sys_openat2.set_autoload(fexit && !full);
+            progs.full_path__fexit__do_sys_openat2.set_autoload(fexit && full);
             open.rodata()?.bench_stop = match args.bench_stop {
                 None => 0,
                 Some(BenchStop::Inflight) => 1,

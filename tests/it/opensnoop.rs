@@ -464,7 +464,11 @@ fn in_flight_opens_are_kept_where_it_says() {
         let env: Vec<(&str, &str)> = forced.map(|v| ("EBPF_TRACERS_INFLIGHT", v)).into_iter().collect();
         let comm = unique_name("oif");
         let missing = unique_path("oifm");
-        let tracer = Tracer::start_with_env(OPENSNOOP, &["-v", "-x", "-c", &comm], &env);
+        let tracer = Tracer::start_with_env(
+            OPENSNOOP,
+            &["-v", "-x", "-c", &comm, "--mode", "tracepoint"],
+            &env,
+        );
         let types = crate::helpers::bpf_objects::map_types_of(tracer.pid());
         run_workload(&comm, &["open", &missing]);
         let finished = tracer.interrupt();
@@ -481,4 +485,52 @@ fn in_flight_opens_are_kept_where_it_says() {
             _ => panic!("{forced:?}: not the one choice expected:\n{}", finished.stderr),
         }
     }
+}
+
+/// Where BPF trampolines work, one fexit program on do_sys_openat2 and no in-flight map;
+/// elsewhere the tracepoints, said with -v, and `--mode fexit` refused in one line.
+/// The vmtest guests (Debian kernels) expect fexit (EBPF_TRACERS_EXPECT_FEXIT=1).
+#[test]
+fn one_fexit_program_where_trampolines_work_else_tracepoints() {
+    tracer_test!();
+    const TRACING: u32 = libbpf_sys::BPF_PROG_TYPE_TRACING;
+    const TRACEPOINT: u32 = libbpf_sys::BPF_PROG_TYPE_TRACEPOINT;
+    let (existing, missing) = existing_and_missing("ofx");
+    let comm = unique_name("ofx");
+    let tracer = Tracer::start(OPENSNOOP, &["-v", "-c", &comm]);
+    let programs = crate::helpers::bpf_objects::prog_types_of(tracer.pid());
+    let program_ids = crate::helpers::bpf_objects::prog_ids_of(tracer.pid());
+    let maps = crate::helpers::bpf_objects::map_types_of(tracer.pid());
+    let workload = PendingWorkload::spawn(&comm, &["open", existing.as_str(), &missing]);
+    let pid = workload.pid();
+    workload.go();
+    let finished = tracer.interrupt();
+    finished.assert_clean_exit();
+    let rows = rows(&finished.stdout);
+    let opened = row_for(&rows, existing.as_str()).map(|row| (row.pid, row.fd >= 0, row.err));
+    let failed = row_for(&rows, &missing).map(|row| (row.pid, row.fd, row.err));
+    assert_eq!((opened, failed), (Some((pid, true, 0)), Some((pid, -1, 2))), "{}", finished.stdout);
+    let fexit = finished.stderr.contains("file opens via fexit do_sys_openat2");
+    if std::env::var("EBPF_TRACERS_EXPECT_FEXIT").as_deref() == Ok("1") {
+        assert!(fexit, "EBPF_TRACERS_EXPECT_FEXIT=1: {}", finished.stderr);
+    }
+    if fexit {
+        assert_eq!(program_ids.len(), 1, "one program: {programs:?}");
+        assert!(programs.iter().all(|&kind| kind == TRACING), "fexit: {programs:?}");
+        for in_flight in [libbpf_sys::BPF_MAP_TYPE_HASH, libbpf_sys::BPF_MAP_TYPE_TASK_STORAGE] {
+            assert!(!maps.contains(&in_flight), "no in-flight map: {maps:?}");
+        }
+        return;
+    }
+    assert!(
+        finished.stderr.contains("falling back to tracepoints"),
+        "{}",
+        finished.stderr
+    );
+    assert!(programs.iter().all(|&kind| kind == TRACEPOINT), "{programs:?}");
+    let output = run(OPENSNOOP, &["--mode", "fexit", "-d", "1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--mode fexit:") && stderr.contains("use --mode tracepoint"), "{stderr}");
 }

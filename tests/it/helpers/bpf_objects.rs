@@ -37,6 +37,15 @@ pub fn map_types_of(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// The types (enum bpf_prog_type) of the BPF programs among a process's open fds.
+pub fn prog_types_of(pid: u32) -> Vec<u32> {
+    fdinfos(pid)
+        .iter()
+        .flat_map(|info| info.lines())
+        .filter_map(|line| line.strip_prefix("prog_type:")?.trim().parse().ok())
+        .collect()
+}
+
 /// True while the kernel still has program `id` (what `bpftool prog show id ID` asks,
 /// without a process per question).
 pub fn prog_exists(id: u32) -> bool {
