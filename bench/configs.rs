@@ -160,15 +160,22 @@ pub fn aggregating_configs(metrics: &str) -> Vec<(&'static str, Option<Tracer>, 
 }
 
 /// The pieces of a streamed open (issue 28), each row opensnoop's exit stopping one
-/// piece later (its hidden --bench-stop), beside bpftrace's enter/exit hash pair alone:
-/// the difference between two rows is what a piece costs.
-pub fn piece_configs() -> Vec<(&'static str, Tracer)> {
-    let stop = |piece: &str| vec!["--bench-stop".to_string(), piece.to_string()];
-    let opensnoop = |name: &'static str, args: Vec<String>| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        ours(name, OPENSNOOP, &args, false)
+/// piece later (its hidden --bench-stop), on the syscall tracepoints, beside bpftrace's
+/// enter/exit hash pair alone: the difference between two rows is what a piece costs.
+/// With `fexit` (a kernel with BPF trampolines: the guests), the one fexit program's
+/// whole event as well.
+pub fn piece_configs(fexit: bool) -> Vec<(&'static str, Tracer)> {
+    let opensnoop = |mode: &str, stop: Option<&str>| {
+        let mut args = vec!["--mode", mode];
+        args.extend(
+            stop.map(|piece| ["--bench-stop", piece])
+                .into_iter()
+                .flatten(),
+        );
+        ours("opensnoop", OPENSNOOP, &args, false)
     };
-    vec![
+    let tracepoints = |stop: Option<&str>| opensnoop("tracepoint", stop);
+    let mut configs = vec![
         (
             "pieces: bpftrace enter/exit hash pair only",
             bpftrace(
@@ -179,26 +186,28 @@ pub fn piece_configs() -> Vec<(&'static str, Tracer)> {
         ),
         (
             "pieces: in-flight pair, hash",
-            opensnoop("opensnoop", stop("inflight")).with_env(INFLIGHT_ENV, "hash"),
+            tracepoints(Some("inflight")).with_env(INFLIGHT_ENV, "hash"),
         ),
         (
             "pieces: in-flight pair, task storage",
-            opensnoop("opensnoop", stop("inflight")),
+            tracepoints(Some("inflight")),
         ),
-        (
-            "pieces: + task header",
-            opensnoop("opensnoop", stop("task")),
-        ),
-        ("pieces: + path read", opensnoop("opensnoop", stop("path"))),
-        (
-            "pieces: + submit (the whole event)",
-            opensnoop("opensnoop", Vec::new()),
-        ),
+        ("pieces: + task header", tracepoints(Some("task"))),
+        ("pieces: + path read", tracepoints(Some("path"))),
+        ("pieces: + time stamp", tracepoints(Some("time"))),
+        ("pieces: + ring output (the whole event)", tracepoints(None)),
         (
             "pieces: the whole event, hash",
-            opensnoop("opensnoop", Vec::new()).with_env(INFLIGHT_ENV, "hash"),
+            tracepoints(None).with_env(INFLIGHT_ENV, "hash"),
         ),
-    ]
+    ];
+    if fexit {
+        configs.push((
+            "pieces: fexit, the whole event (one program)",
+            opensnoop("fexit", None),
+        ));
+    }
+    configs
 }
 
 /// src/kernel/inflight.rs's FORCE_ENV.

@@ -23,13 +23,19 @@ pub struct PieceRow {
 
 /// Every configuration `runs` times, rotated run by run, `opens` opens of `target`
 /// each: the median per configuration, in the configurations' order.
+/// Where opensnoop's fexit program attaches (BPF trampolines: the guests), its row
+/// runs too.
 pub fn measure(
     runs: usize,
     opens: u64,
     target: &str,
     work: &Path,
 ) -> Result<Vec<PieceRow>, String> {
-    let configs = piece_configs();
+    let fexit = ebpf_tracers::kernel::preflight::resolve_fexit_functions(
+        ebpf_tracers::tools::opensnoop::HOOKS.functions,
+    )
+    .is_ok();
+    let configs = piece_configs(fexit);
     let mut ns: HashMap<&str, Vec<f64>> = HashMap::new();
     let opens = opens.to_string();
     for run in 0..runs {
@@ -90,9 +96,14 @@ pub fn costs(rows: &[PieceRow], title: &str) -> String {
             "pieces: + path read",
         ),
         (
-            "submit (time, ring buffer)",
+            "time stamp",
             Some("pieces: + path read"),
-            "pieces: + submit (the whole event)",
+            "pieces: + time stamp",
+        ),
+        (
+            "ring buffer output",
+            Some("pieces: + time stamp"),
+            "pieces: + ring output (the whole event)",
         ),
     ];
     let mut out = format!("\n{title}:\n");
@@ -107,13 +118,18 @@ pub fn costs(rows: &[PieceRow], title: &str) -> String {
         let cost = after - before.and_then(ns).unwrap_or(0.0);
         out.push_str(&format!("    {piece:<42} {cost:>7.1} ns\n"));
     }
-    if let (Some(pair), Some(whole)) = (
-        ns("pieces: bpftrace enter/exit hash pair only"),
-        ns("pieces: + submit (the whole event)"),
-    ) {
+    let whole = ns("pieces: + ring output (the whole event)");
+    if let (Some(pair), Some(whole)) = (ns("pieces: bpftrace enter/exit hash pair only"), whole) {
         out.push_str(&format!(
             "    whole event / bpftrace's hash pair alone   {:>7.2}\n",
             whole / pair
+        ));
+    }
+    if let (Some(fexit), Some(whole)) = (ns("pieces: fexit, the whole event (one program)"), whole)
+    {
+        out.push_str(&format!(
+            "    fexit's whole event / the tracepoints'     {:>7.2}\n",
+            fexit / whole
         ));
     }
     out

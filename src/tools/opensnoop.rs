@@ -87,6 +87,8 @@ pub enum BenchStop {
     Task,
     /// After the path read
     Path,
+    /// After the time stamp (what submit_event takes before the ring buffer's output)
+    Time,
 }
 
 const EXAMPLES: &str = "\
@@ -178,6 +180,7 @@ pub fn main() -> ExitCode {
                 Some(BenchStop::Inflight) => 1,
                 Some(BenchStop::Task) => 2,
                 Some(BenchStop::Path) => 3,
+                Some(BenchStop::Time) => 4,
             };
             Ok(())
         })?;
