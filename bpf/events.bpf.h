@@ -21,9 +21,9 @@ const volatile bool use_perf_buffer = false;
  * context switch per event; batching them is most of the difference under a burst, and
  * a reader slower than its producers (a loaded or emulated machine) must not cost every
  * record one. User space polls with a timeout, so a trickle of events still shows up
- * within that timeout. Counted per CPU with a plain add (the array lookup is inlined):
- * asking the ring how much waits (bpf_ringbuf_query) and dividing took 25 ns more per
- * event (make bench, the pieces).
+ * within that timeout. Counted per CPU with a plain add (a per-CPU array lookup, which
+ * newer kernels inline): asking the ring how much waits (bpf_ringbuf_query) and
+ * dividing took ~25 ns more per event here.
  */
 const volatile __u64 wakeup_share = 1;
 PERCPU_SLOT(unwoken_bytes, __u64);

@@ -4,7 +4,8 @@
  *
  * Two ways in, chosen by user space before load (--mode, src/kernel/load.rs Hooks):
  * - fexit on do_sys_openat2, where BPF trampolines work: the one kernel function every
- *   open(2), openat(2), openat2(2) and creat(2) goes through, with both the arguments
+ *   open(2), openat(2), openat2(2) and creat(2) goes through (32-bit programs' too),
+ *   with both the arguments
  *   and the result, so one program and no state kept between entry and return;
  * - the syscall tracepoints: sys_enter_* filters and remembers the arguments per thread;
  *   sys_exit_* emits the event. User space switches off the programs whose tracepoint
@@ -109,20 +110,21 @@ static __always_inline int leave(struct trace_event_raw_sys_exit *ctx, const boo
  * do_sys_openat2(dfd, filename, how): `how` is the kernel's copy (openat2's as passed,
  * or the one open and openat build from their flags and mode, with O_LARGEFILE added
  * and the mode zeroed unless the open may create). `ret` is an int on newer kernels
- * (7.x) and a long before: the fd or -errno fits the low 32 bits either way.
+ * (7.x) and a long before: the fd or -errno fits the low 32 bits either way. An
+ * openat2(2) whose `how` cannot be copied (EFAULT, E2BIG) fails before this function
+ * and is not seen; nor is an O_LARGEFILE a 32-bit program passed itself.
  */
 static __always_inline int opened(void *ctx, int dfd, const char *fname,
 				  const struct open_how *how, __s32 ret, const bool full)
 {
-	struct open_args args = {
-		.fname = fname,
-		.flags = (__s32)(how->flags & ~(__u64)OPEN_O_LARGEFILE),
-		.mode = (__u32)how->mode,
-		.dfd = dfd,
-	};
+	struct open_args args;
 
 	if (!trace_allowed())
 		return 0;
+	args.fname = fname;
+	args.flags = (__s32)(how->flags & ~(__u64)OPEN_O_LARGEFILE);
+	args.mode = (__u32)how->mode;
+	args.dfd = dfd;
 	emit(ctx, &args, ret, full);
 	return 0;
 }

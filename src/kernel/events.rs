@@ -27,17 +27,23 @@ use crate::model::task::TaskHeader;
 /// bursts). The kernel maps the data pages twice into the reader (so that records can
 /// wrap), and all of them count in its RSS from the start: 4 MiB of it here.
 pub const RINGBUF_BYTES: u32 = 2 << 20;
-/// The reader is woken at least once per this much data (a sixteenth of the ring): each
-/// CPU wakes it after its share (wakeup_share in bpf/events.bpf.h); below that, the poll
-/// timeout collects the events.
+/// The reader is woken at least once per this much data (a sixteenth of the ring), up to
+/// 32 CPUs: each CPU wakes it after its share (wakeup_share in bpf/events.bpf.h); below
+/// that, the poll timeout collects the events.
 pub const RINGBUF_WAKEUP_BYTES: u64 = (RINGBUF_BYTES / 16) as u64;
 
 /// One CPU's share of RINGBUF_WAKEUP_BYTES: with every CPU below its share, no more
 /// than RINGBUF_WAKEUP_BYTES wait unannounced.
+/// Never below RINGBUF_WAKEUP_MIN_SHARE: on a machine of many possible CPUs (VMs often
+/// count more than run) one busy CPU would otherwise wake the reader every few events.
 pub fn ringbuf_wakeup_share() -> u64 {
     let cpus = libbpf_rs::num_possible_cpus().map_or(1, |n| n.max(1));
-    (RINGBUF_WAKEUP_BYTES / cpus as u64).max(1)
+    (RINGBUF_WAKEUP_BYTES / cpus as u64).max(RINGBUF_WAKEUP_MIN_SHARE)
 }
+
+/// 4 KiB: about 50 opensnoop events per wakeup at least; with 128 CPUs all below it, a
+/// quarter of the ring waits for the poll timeout at most.
+pub const RINGBUF_WAKEUP_MIN_SHARE: u64 = 4 << 10;
 /// Perf buffer pages per CPU (must be a power of two): 1 MiB per CPU.
 pub const PERF_PAGES_PER_CPU: usize = 256;
 /// The reader is woken when this share of a CPU's perf buffer waits (as with the ring

@@ -18,10 +18,16 @@ fn loading_types(object: &OpenObject) -> Vec<ProgramType> {
     types
 }
 
-/// Whether every program that will load may call each of `helpers` here.
+/// Whether every program that will load may call each of `helpers` here. libbpf cannot
+/// probe a helper for fexit or LSM programs (they need an attach target; it answers
+/// EOPNOTSUPP without asking): kprobes stand in for them, whose helpers they share.
 pub fn helpers_usable(object: &OpenObject, helpers: &[libbpf_sys::bpf_func_id]) -> bool {
     let null = std::ptr::null();
     loading_types(object).into_iter().all(|prog_type| {
+        let prog_type = match prog_type {
+            ProgramType::Tracing | ProgramType::Lsm => ProgramType::Kprobe,
+            other => other,
+        };
         helpers.iter().all(|&helper| {
             // SAFETY: the probe loads and unloads a program of its own; opts may be NULL.
             unsafe {
@@ -55,11 +61,11 @@ pub fn task_btf_usable(object: &OpenObject) -> bool {
 }
 
 /// Whether a BPF trampoline attaches to the kernel function `function` (in the kernel's
-/// `btf`) here (fexit): a
-/// program of two instructions (return 0) is loaded as fexit on it and attached, as
-/// bpftrace probes kfunc support, then both are closed. Some kernels load the program
-/// but cannot attach it (no ftrace direct calls), or refuse the load (sandboxed builds).
-pub fn fexit_attaches(btf: &libbpf_rs::btf::Btf<'_>, function: &str) -> bool {
+/// `btf`) here (fexit): a program of two instructions (return 0) is loaded as fexit on
+/// it and attached, as bpftrace probes kfunc support, then both are closed. Some
+/// kernels load the program but cannot attach it (no ftrace direct calls; arm64 before
+/// 6.0), or refuse the load (sandboxed builds). Otherwise which step failed, and how.
+pub fn fexit_attaches(btf: &libbpf_rs::btf::Btf<'_>, function: &str) -> Result<(), String> {
     use std::os::fd::AsRawFd;
     use std::os::fd::FromRawFd;
     use std::os::fd::OwnedFd;
@@ -67,14 +73,13 @@ pub fn fexit_attaches(btf: &libbpf_rs::btf::Btf<'_>, function: &str) -> bool {
     use libbpf_rs::btf::types::Func;
 
     let Some(func) = btf.type_by_name::<Func<'_>>(function) else {
-        return false;
+        return Err(format!("the kernel's BTF has no function {function}"));
     };
     // r0 = 0 (BPF_ALU64 | BPF_MOV | BPF_K), then exit (BPF_JMP | BPF_EXIT); every other
     // field of both is zero.
     let insn = |code: u8| libbpf_sys::bpf_insn {
         code,
-        // SAFETY: an all-zero bpf_insn is a valid value (integers only).
-        ..unsafe { std::mem::zeroed() }
+        ..Default::default()
     };
     let insns = [insn(0xb7), insn(0x95)];
     let mut opts = libbpf_sys::bpf_prog_load_opts {
@@ -82,6 +87,11 @@ pub fn fexit_attaches(btf: &libbpf_rs::btf::Btf<'_>, function: &str) -> bool {
         expected_attach_type: libbpf_sys::BPF_TRACE_FEXIT,
         attach_btf_id: func.type_id().into(),
         ..Default::default()
+    };
+    // libbpf returns -errno.
+    let failed = |step: &str, ret: i32, why: &str| {
+        let err = std::io::Error::from_raw_os_error(-ret);
+        Err(format!("fexit on {function}: {step} refused ({err}){why}"))
     };
     // SAFETY: the names are NUL-terminated, insns and opts outlive the call, and the
     // fds returned are owned (and closed) here.
@@ -95,14 +105,14 @@ pub fn fexit_attaches(btf: &libbpf_rs::btf::Btf<'_>, function: &str) -> bool {
             &mut opts,
         );
         if prog < 0 {
-            return false;
+            return failed("load", prog, "");
         }
         let prog = OwnedFd::from_raw_fd(prog);
         let link = libbpf_sys::bpf_raw_tracepoint_open(std::ptr::null(), prog.as_raw_fd());
         if link < 0 {
-            return false;
+            return failed("attach", link, ": no BPF trampolines on this kernel");
         }
         drop(OwnedFd::from_raw_fd(link));
     }
-    true
+    Ok(())
 }

@@ -548,10 +548,7 @@ fn retarget_fexits(object: &mut libbpf_rs::OpenObject, renames: &[(&str, &str)])
         let Some(written) = section.strip_prefix("fexit/") else {
             continue;
         };
-        if let Some((_, actual)) = renames
-            .iter()
-            .find(|(from, to)| *from == written && from != to)
-        {
+        if let Some(actual) = renamed(written, renames) {
             prog.set_attach_target(0, Some(actual.to_string()))
                 .with_context(|| format!("cannot point {section} at {actual}"))?;
         }
@@ -567,10 +564,15 @@ fn renamed_kprobe<'a>(section: &str, renames: &[(&str, &'a str)]) -> Option<(boo
         ("kretprobe", function) => (true, function),
         _ => return None,
     };
+    renamed(function, renames).map(|actual| (retprobe, actual))
+}
+
+/// The name `function` (as a section writes it) has in this kernel, if another.
+fn renamed<'a>(function: &str, renames: &[(&str, &'a str)]) -> Option<&'a str> {
     renames
         .iter()
         .find(|(written, actual)| *written == function && written != actual)
-        .map(|(_, actual)| (retprobe, *actual))
+        .map(|(_, actual)| *actual)
 }
 
 /// The two ways into the kernel of a tool that has them: programs on kernel functions

@@ -409,6 +409,18 @@ pub fn resolve_fexit_functions<'a>(
     functions: &[KernelFunction<'a>],
 ) -> std::result::Result<Renames<'a>, String> {
     use libbpf_rs::btf::types::Func;
+    // Before the kernel's BTF is read (milliseconds): a kernel that loads no fexit
+    // program at all (sandboxed builds refuse the type) says so to libbpf's probe.
+    if !libbpf_rs::ProgramType::Tracing
+        .is_supported()
+        .unwrap_or(true)
+    {
+        return Err(
+            "this kernel loads no fexit programs (libbpf's probe of program type \
+                    tracing fails: no BPF trampolines here)"
+                .to_string(),
+        );
+    }
     let btf = libbpf_rs::btf::Btf::from_vmlinux()
         .map_err(|err| format!("cannot read the kernel's BTF ({err})"))?;
     let present: Vec<&'a str> = functions
@@ -420,11 +432,7 @@ pub fn resolve_fexit_functions<'a>(
         .iter()
         .map(|function| {
             let name = function.resolve(&present, Some(&btf))?;
-            if !crate::kernel::features::fexit_attaches(&btf, name) {
-                return Err(format!(
-                    "fexit does not attach to {name} here (no BPF trampolines on this kernel)"
-                ));
-            }
+            crate::kernel::features::fexit_attaches(&btf, name)?;
             Ok((function.section_name(), name))
         })
         .collect()

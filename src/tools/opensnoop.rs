@@ -123,12 +123,13 @@ pub struct Open {
     pub fd: i32,
     /// The errno of a failed open, else 0
     pub err: i32,
-    /// The open flags as passed
+    /// The open flags as passed (by fexit: the kernel's copy, without the O_LARGEFILE it
+    /// adds on 64-bit)
     pub flags: i32,
     /// The flags by name (-E), as O_WRONLY|O_CREAT
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag_names: Option<String>,
-    /// The mode as passed (with O_CREAT)
+    /// The mode as passed (with O_CREAT; by fexit 0 unless the open may create)
     pub mode: u32,
     #[serde(flatten)]
     pub path: ShownPath,

@@ -3,7 +3,7 @@
 //!
 //! Every tool is proven to stop cleanly in records.rs, by the signal `stop_for` gives
 //! it. Here the other three ways are proven on one tool of each kind of hook and
-//! output: a tracepoint event tool, a kprobe tool (its tracepoint fallback on a kernel
+//! output: a fexit-or-tracepoint event tool, a kprobe tool (its tracepoint fallback on a kernel
 //! without kprobes), trace_pipe, a counting tool, BPF LSM and XDP.
 
 use std::io::BufRead;
