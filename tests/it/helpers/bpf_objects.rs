@@ -30,19 +30,20 @@ pub fn prog_ids_of(pid: u32) -> Vec<u32> {
 
 /// The types (enum bpf_map_type) of the BPF maps among a process's open fds.
 pub fn map_types_of(pid: u32) -> Vec<u32> {
-    fdinfos(pid)
-        .iter()
-        .flat_map(|info| info.lines())
-        .filter_map(|line| line.strip_prefix("map_type:")?.trim().parse().ok())
-        .collect()
+    fdinfo_numbers(pid, "map_type:")
 }
 
 /// The types (enum bpf_prog_type) of the BPF programs among a process's open fds.
 pub fn prog_types_of(pid: u32) -> Vec<u32> {
+    fdinfo_numbers(pid, "prog_type:")
+}
+
+/// The number after `key` on each fdinfo line that starts with it, over a process's fds.
+fn fdinfo_numbers(pid: u32, key: &str) -> Vec<u32> {
     fdinfos(pid)
         .iter()
         .flat_map(|info| info.lines())
-        .filter_map(|line| line.strip_prefix("prog_type:")?.trim().parse().ok())
+        .filter_map(|line| line.strip_prefix(key)?.trim().parse().ok())
         .collect()
 }
 
